@@ -1,0 +1,60 @@
+import Foundation
+import WatcherCore
+import WatcherSystem
+
+/// Builds the spawn request of one attempt: prompt file, argv with placeholders filled in,
+/// environment, log file.
+struct AgentLauncher {
+    let layout: Layout
+    let context: RunContext
+
+    func request(for id: BatchID, attempt: Int, feedback: ValidationReport?) throws -> SpawnRequest {
+        guard let phase = context.phase(id.phase), let agent = context.spec.agent(for: phase) else {
+            throw SpecError(path: context.specPath, problems: ["phases: no agent command for phase \(id.phase)"])
+        }
+        let output = layout.outputPath(id)
+        let range = context.plan.itemRange(ofBatch: id.index)
+        let renderer = PromptRenderer(
+            instructions: try context.instructions(for: phase), outputPath: output,
+            stagingHint: "Write it under \(layout.outbox(id.run))/tmp/ first and rename it into place when it is complete, "
+                + "or write it in place and exit when done.")
+        let prompt = renderer.render(batch: id, attempt: attempt, itemIDs: context.ids(ofBatch: id.index),
+                                     inputItems: try context.inputJSON(for: id), feedback: feedback)
+        let promptFile = layout.promptFile(id, attempt: attempt)
+        try AtomicFile.replace(promptFile, with: Array(prompt.utf8))
+        let values: [String: String] = [
+            "prompt_file": promptFile, "output": output, "run": id.run, "phase": id.phase,
+            "batch": String(id.index), "start": String(range.lowerBound + 1), "end": String(range.upperBound),
+            "attempt": String(attempt),
+        ]
+        var env = ProcessInfo.processInfo.environment
+        for (k, v) in agent.env ?? [:] { env[k] = v }
+        env["AGENT_WATCHER_RUN"] = id.run
+        env["AGENT_WATCHER_PHASE"] = id.phase
+        env["AGENT_WATCHER_BATCH"] = String(id.index)
+        env["AGENT_WATCHER_ATTEMPT"] = String(attempt)
+        env["AGENT_WATCHER_OUTPUT"] = output
+        env["AGENT_WATCHER_PROMPT_FILE"] = promptFile
+        return SpawnRequest(argv: agent.argv.map { Placeholders.fill($0, values) }, environment: env,
+                            workingDirectory: context.baseDir,
+                            stdinPath: (agent.prompt ?? .stdin) == .stdin ? promptFile : nil,
+                            outputPath: layout.agentLog(id, attempt: attempt))
+    }
+}
+
+/// `{name}` substitution in argv elements; unknown names are left as they are.
+public enum Placeholders {
+    public static func fill(_ template: String, _ values: [String: String]) -> String {
+        guard template.contains("{") else { return template }
+        var out = ""
+        var rest = Substring(template)
+        while let open = rest.firstIndex(of: "{") {
+            out += rest[..<open]
+            guard let close = rest[open...].firstIndex(of: "}") else { break }
+            let name = String(rest[rest.index(after: open)..<close])
+            if let v = values[name] { out += v } else { out += rest[open...close] }
+            rest = rest[rest.index(after: close)...]
+        }
+        return out + rest
+    }
+}

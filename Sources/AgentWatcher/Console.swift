@@ -1,0 +1,25 @@
+import Glibc
+
+/// Writes to standard error and standard output without buffering surprises.
+public enum Console {
+    public static func error(_ message: String) {
+        write(message + "\n", to: 2)
+    }
+
+    public static func out(_ message: String) {
+        write(message + "\n", to: 1)
+    }
+
+    static func write(_ s: String, to fd: Int32) {
+        var bytes = Array(s.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            if n < 0 { if errno == EINTR { continue }; return }
+            offset += n
+        }
+        bytes.removeAll()
+    }
+
+    public static var isTerminal: Bool { isatty(1) == 1 }
+}

@@ -1,0 +1,155 @@
+import Foundation
+import Glibc
+import WatcherCore
+import WatcherSystem
+
+extension Daemon {
+    /// Write-ahead: every `.log` of the list is made durable (one group commit) before any
+    /// other effect of the list is carried out.
+    func execute(_ effects: [Effect]) throws {
+        let events = effects.compactMap { if case .log(let e) = $0 { return e }; return nil }
+        try log.append(events)
+        for effect in effects {
+            switch effect {
+            case .log:
+                continue
+            case .spawn(let id, let attempt, let feedback):
+                spawnAgent(id, attempt: attempt, feedback: feedback)
+            case .validate(let id, let attempt, let path):
+                try startValidation(id, attempt: attempt, path: path)
+            case .merge(let id, let attempt, let path, let checksum):
+                try merge(id, attempt: attempt, path: path, checksum: checksum)
+            case .signal(let id, let pid, let signal):
+                do { _ = try ProcessControl.signalGroup(pid, signal == .kill ? SIGKILL : SIGTERM) } catch {
+                    try log.append(Event(event: "agent.signal_failed", run: id.run, phase: id.phase, batch: id.index,
+                                         reason: "\(error)", details: [.init("pid", .int(Int(pid)))]))
+                }
+            case .archive(let id, let attempt, let path, let destination):
+                try archive(id, attempt: attempt, path: path, destination: destination)
+            case .settleDuplicate(let id, let path, let checksum):
+                try settleDuplicate(id, path: path, mergedChecksum: checksum)
+            case .rejectFile(let run, let path, let reason):
+                try rejectFile(path, into: layout.rejected(run), run: run, reason: reason)
+            case .runCompleted(let run):
+                completedRuns.insert(run)
+            }
+        }
+    }
+
+    func spawnAgent(_ id: BatchID, attempt: Int, feedback: ValidationReport?) {
+        guard let ctx = runs[id.run] else { return }
+        do {
+            let request = try AgentLauncher(layout: layout, context: ctx)
+                .request(for: id, attempt: attempt, feedback: feedback ?? previousErrors(id, attempt: attempt - 1))
+            let pid = try Spawner.spawn(request)
+            children[pid] = .agent(id, attempt: attempt)
+            inputs.append(.spawned(id, attempt: attempt, pid: pid))
+        } catch {
+            inputs.append(.spawnFailed(id, attempt: attempt, message: "\(error)"))
+        }
+    }
+
+    /// The errors of an earlier attempt, from `rejected/` (after a restart the live report is gone).
+    func previousErrors(_ id: BatchID, attempt: Int) -> ValidationReport? {
+        guard attempt >= 1 else { return nil }
+        let path = layout.rejected(id.run) + "/" + Daemon.attemptName(id, attempt: attempt) + ".errors.json"
+        guard FileSystem.exists(path) else { return nil }
+        do {
+            return try JSONDecoder().decode(ValidationReport.self, from: Data(try FileSystem.readFile(path)))
+        } catch {
+            Console.error("agent-watcher: \(path): cannot read the previous attempt's errors: \(error)")
+            return nil
+        }
+    }
+
+    static func attemptName(_ id: BatchID, attempt: Int) -> String {
+        "\(id.phase)_batch_\(id.index).attempt-\(attempt).json"
+    }
+
+    func merge(_ id: BatchID, attempt: Int, path: String, checksum: String) throws {
+        guard let ctx = runs[id.run], let phase = ctx.phase(id.phase) else { return }
+        let result = try Merger(context: ctx).merge(id, phase: phase, path: path, checksum: checksum, limit: ctx.spec.maxFileBytes)
+        switch result {
+        case .merged(let items, let already):
+            inputs.append(.merged(id, attempt: attempt, checksum: checksum, items: items, alreadyMerged: already))
+        case .changed:
+            inputs.append(.outputChanged(id, attempt: attempt))
+        case .conflict(let report):
+            inputs.append(.mergeConflict(id, attempt: attempt, report: report))
+        }
+    }
+
+    /// Moves a batch file out of the outbox. Never overwrites: a name taken gets a suffix.
+    func archive(_ id: BatchID, attempt: Int, path: String, destination: ArchiveDestination) throws {
+        guard FileSystem.exists(path) || isSymlink(path) else { return }
+        switch destination {
+        case .accepted(let checksum):
+            let dest = try moveUnique(path, toFolder: layout.accepted(id.run), name: id.outputFileName)
+            try AtomicFile.replace(dest + ".sha256", with: Array("\(checksum)  \(basename(dest))\n".utf8))
+            try log.append(Event(event: EventName.fileArchived, run: id.run, phase: id.phase, batch: id.index,
+                                 attempt: attempt, reason: "accepted",
+                                 details: [.init("from", .string(path)), .init("path", .string(dest))]))
+        case .rejected(let report):
+            let dest = try moveUnique(path, toFolder: layout.rejected(id.run), name: Daemon.attemptName(id, attempt: attempt))
+            try writeErrors(report, beside: dest)
+            try log.append(Event(event: EventName.fileArchived, run: id.run, phase: id.phase, batch: id.index,
+                                 attempt: attempt, reason: "rejected",
+                                 details: [.init("from", .string(path)), .init("path", .string(dest)),
+                                           .init("errors", .int(report.errors.count))]))
+        }
+    }
+
+    func writeErrors(_ report: ValidationReport, beside path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let stem = path.hasSuffix(".json") ? String(path.dropLast(5)) : path
+        try AtomicFile.replace(stem + ".errors.json", with: Array(try encoder.encode(report)) + [0x0A])
+    }
+
+    func settleDuplicate(_ id: BatchID, path: String, mergedChecksum: String?) throws {
+        guard FileSystem.exists(path) else { return }
+        let bytes = try FileSystem.readFile(path)
+        if let mergedChecksum, SHA256.hex(bytes) == mergedChecksum {
+            let dest = try moveUnique(path, toFolder: layout.accepted(id.run), name: id.outputFileName)
+            try log.append(Event(event: EventName.fileArchived, run: id.run, phase: id.phase, batch: id.index,
+                                 reason: "duplicate_of_merged",
+                                 details: [.init("from", .string(path)), .init("path", .string(dest))]))
+        } else {
+            try rejectFile(path, into: layout.rejected(id.run), run: id.run,
+                           reason: "batch \(id) is already merged with other content; the merged items were kept")
+        }
+    }
+
+    /// Moves a file aside with a `<name>.error` note beside it and logs `file.rejected`.
+    func rejectFile(_ path: String, into folder: String, run: String?, reason: String) throws {
+        guard FileSystem.exists(path) || isSymlink(path) else { return }
+        try FileSystem.createDirectory(folder)
+        let dest = try moveUnique(path, toFolder: folder, name: basename(path))
+        try AtomicFile.replace(dest + ".error", with: Array((reason + "\n").utf8))
+        try log.append(Event(event: EventName.fileRejected, run: run, reason: reason,
+                             details: [.init("from", .string(path)), .init("path", .string(dest))]))
+    }
+
+    func isSymlink(_ path: String) -> Bool {
+        do { return try FileSystem.lstat(path).kind == .symlink } catch { return false }
+    }
+
+    func moveUnique(_ path: String, toFolder folder: String, name: String) throws -> String {
+        var n = 1
+        var dest = folder + "/" + name
+        while true {
+            do {
+                try FileSystem.renameNoReplace(path, dest)
+                try FileSystem.fsyncDirectory(folder)
+                return dest
+            } catch let e as SystemError where e.errno == .exists {
+                n += 1
+                dest = folder + "/" + name + ".\(n)"
+            }
+        }
+    }
+}
+
+func basename(_ path: String) -> String {
+    path.lastIndex(of: "/").map { String(path[path.index(after: $0)...]) } ?? path
+}

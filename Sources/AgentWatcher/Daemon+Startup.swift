@@ -1,0 +1,152 @@
+import Foundation
+import Glibc
+import WatcherCore
+import WatcherSystem
+
+/// Another daemon holds the root's lock.
+public struct AlreadyRunning: Error, CustomStringConvertible {
+    public var lockPath: String
+    public var pid: String?
+    public var description: String {
+        "another agent-watcher is already running on this root (lock \(lockPath) is held"
+            + (pid.map { " by pid \($0)" } ?? "") + "); stop it first or use another --root"
+    }
+}
+
+extension Daemon {
+    func start() throws {
+        for dir in [layout.mailbox, layout.logs, layout.control + "/tmp", layout.control + "/new", layout.control + "/cur"] {
+            try FileSystem.createDirectory(dir)
+        }
+        do { lock = try FileLock.acquire(layout.lockFile) } catch FileLock.Error.held {
+            let holder = try? FileSystem.readFile(layout.lockFile) // only for the message; absence is fine
+            throw AlreadyRunning(lockPath: layout.lockFile,
+                                 pid: holder.map { String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) })
+        }
+        // Signals first, before any thread or child exists, so the mask is inherited by nothing.
+        Signals.ignore(SIGPIPE)
+        signals = try SignalFD(signals: [SIGCHLD, SIGTERM, SIGINT, SIGHUP])
+
+        for path in options.pipelines {
+            let spec = try SpecLoader.load(path)
+            if runs[spec.run] != nil { throw SpecError(path: path, problems: ["run: \"\(spec.run)\" is already defined by another pipeline"]) }
+            if Layout.reservedRunNames.contains(spec.run) {
+                throw SpecError(path: path, problems: ["run: \"\(spec.run)\" is a reserved mailbox folder name"])
+            }
+            runs[spec.run] = try RunContext(spec: spec, specPath: path)
+        }
+        for ctx in runs.values {
+            for dir in [layout.outbox(ctx.run) + "/tmp", layout.accepted(ctx.run), layout.rejected(ctx.run),
+                        layout.agentLogs(ctx.run), layout.validatorLogs(ctx.run)] {
+                try FileSystem.createDirectory(dir)
+            }
+            for phase in ctx.spec.phases {
+                let main = ctx.mainPath(phase)
+                if let slash = main.lastIndex(of: "/") { try FileSystem.createDirectory(String(main[..<slash])) }
+            }
+        }
+
+        // Replay.
+        let contents = try EventLogReader.read(layout.eventLog)
+        var brokenPath: String?
+        if !contents.tornTail.isEmpty { brokenPath = try cutTornTail(contents) }
+        var seenRuns: Set<String> = []
+        var initial: [Effect] = []
+        for ctx in runs.values.sorted(by: { $0.run < $1.run }) { _ = state.add(ctx.plan) }
+        for r in contents.records {
+            state.apply(r.event)
+            if r.event.event == EventName.runStarted, let run = r.event.run { seenRuns.insert(run) }
+        }
+        completedRuns = state.completed
+        log = try EventLogWriter(path: layout.eventLog, nextSeq: (contents.records.last?.seq ?? 0) + 1)
+        log.observer = { [weak self] r in self?.observer?(r) }
+        for ctx in runs.values.sorted(by: { $0.run < $1.run }) where !seenRuns.contains(ctx.run) {
+            var fresh = WatcherState()
+            initial += fresh.add(ctx.plan)
+        }
+        try log.append(Event(event: EventName.watcherStarted, details: [
+            .init("pid", .int(Int(getpid()))), .init("schema", .int(EventRecord.schemaVersion)),
+            .init("root", .string(layout.root)), .init("runs", .strings(runs.keys.sorted())),
+            .init("replayed", .int(contents.records.count)),
+        ]))
+
+        // Recovery: agents of a previous life are stopped before anything else happens.
+        var recovered: [Event.Detail] = []
+        var killed: [String] = []
+        for (id, pid) in state.agentsInFlight() {
+            if ProcessControl.isGroupAlive(pid) {
+                do { _ = try ProcessControl.signalGroup(pid, SIGKILL) } catch {
+                    Console.error("agent-watcher: cannot kill process group \(pid) of \(id): \(error)")
+                }
+                killed.append("\(id.phase)/\(id.index):\(pid)")
+            }
+        }
+        var temps: [String] = []
+        for ctx in runs.values {
+            for phase in ctx.spec.phases {
+                let main = ctx.mainPath(phase)
+                if let slash = main.lastIndex(of: "/") { temps += try AtomicFile.removeStaleTemps(in: String(main[..<slash])) }
+            }
+        }
+        let recoveryEffects = state.recover(now: Daemon.now()) { [layout] id in
+            let p = layout.outputPath(id)
+            return FileSystem.exists(p) ? p : nil
+        }
+        if !contents.records.isEmpty || brokenPath != nil {
+            recovered = [.init("records", .int(contents.records.count)), .init("killed_agents", .strings(killed)),
+                         .init("stale_temps", .strings(temps))]
+            if let brokenPath { recovered.append(.init("torn_tail_saved", .string(brokenPath))) }
+            try log.append(Event(event: EventName.watcherRecovered, details: recovered))
+        }
+        try execute(initial + recoveryEffects)
+
+        // Watches first, then the scan that DirectoryWatcher does right after each watch.
+        watcher = try DirectoryWatcher(ignoring: { name in
+            Layout.isStagingName(name) || Layout.unwatchedFolderNames.contains(name)
+        })
+        try handleFileEvents(try watcher.watchTree(layout.mailbox))
+        try drainInputs()
+    }
+
+    /// Cuts a damaged tail off the log and keeps it beside the log.
+    func cutTornTail(_ contents: EventLogReader.Contents) throws -> String {
+        let (s, us) = Clock.realtime()
+        let stamp = Clock.iso8601(seconds: s, microseconds: us).replacingOccurrences(of: ":", with: "")
+        let saved = layout.eventLog + ".broken-" + stamp
+        try AtomicFile.replace(saved, with: contents.tornTail)
+        let fd = try FileDescriptor.open(layout.eventLog, O_WRONLY)
+        try fd.truncate(to: Int64(contents.goodLength))
+        try fd.fsync()
+        try fd.close()
+        Console.error("agent-watcher: \(layout.eventLog): cut off a damaged tail of \(contents.tornTail.count) bytes (kept in \(saved))")
+        return saved
+    }
+
+    func reloadSpecs() {
+        for (run, ctx) in runs {
+            do {
+                let spec = try SpecLoader.load(ctx.specPath)
+                guard spec.run == run else {
+                    throw SpecError(path: ctx.specPath, problems: ["run: renaming a run needs a restart (was \"\(run)\")"])
+                }
+                let fresh = try RunContext(spec: spec, specPath: ctx.specPath)
+                guard fresh.plan.batchCount == ctx.plan.batchCount, fresh.plan.phases.map(\.id) == ctx.plan.phases.map(\.id) else {
+                    throw SpecError(path: ctx.specPath, problems: ["phases, items or batchSize changed: that needs a restart"])
+                }
+                runs[run] = fresh
+                _ = state.add(fresh.plan)
+                try log.append(Event(event: "spec.reloaded", run: run))
+            } catch {
+                Console.error("agent-watcher: SIGHUP: kept the old spec of \(run): \(error)")
+                do { try log.append(Event(event: "spec.rejected", run: run, reason: "\(error)")) } catch {
+                    Console.error("agent-watcher: cannot log spec.rejected: \(error)")
+                }
+            }
+        }
+    }
+}
+
+extension Layout {
+    /// Names a run cannot have: they are folders of the mailbox itself.
+    public static let reservedRunNames: Set<String> = ["control", "agents", "tmp", "cur", "new", "accepted", "rejected", "outbox"]
+}

@@ -1,0 +1,89 @@
+import Foundation
+import Glibc
+import WatcherCore
+import WatcherSystem
+
+extension Daemon {
+    func startValidation(_ id: BatchID, attempt: Int, path: String) throws {
+        guard let ctx = runs[id.run], let phase = ctx.phase(id.phase) else { return }
+        func fail(_ type: String, _ message: String, checksum: String? = nil) {
+            let report = ValidationReport.from(errors: [ValidationError(type: type, item: nil, message: message, suggestion: nil)])
+            inputs.append(.validated(id, attempt: attempt, report: report, checksum: checksum, unparseable: false))
+        }
+        switch SafeFile.readDropped(path, limit: ctx.spec.maxFileBytes) {
+        case .vanished:
+            fail(ValidationErrorType.noOutput, "\(path) vanished before it could be read")
+        case .refused(let refusal):
+            try log.append(Event(event: EventName.fileRejected, run: id.run, phase: id.phase, batch: id.index,
+                                 attempt: attempt, reason: "\(refusal)", details: [.init("path", .string(path))]))
+            fail("file_refused", "\(path) was not read: \(refusal)")
+        case .failed(let error):
+            fail("output_unreadable", "\(path): \(error)")
+        case .contents(let bytes, _):
+            let checksum = SHA256.hex(bytes)
+            let (report, unparseable) = try BatchValidator(context: ctx).check(id, phase: phase, bytes: bytes)
+            if !report.valid || (phase.validators ?? []).isEmpty {
+                inputs.append(.validated(id, attempt: attempt, report: report, checksum: checksum, unparseable: unparseable))
+            } else {
+                startExternalValidator(ValidationJob(id: id, attempt: attempt, path: path, checksum: checksum, index: 0,
+                                                     stdoutPath: "", deadline: Daemon.now()))
+            }
+        }
+    }
+
+    func startExternalValidator(_ job: ValidationJob) {
+        guard let ctx = runs[job.id.run], let phase = ctx.phase(job.id.phase),
+              let validators = phase.validators, job.index < validators.count else { return }
+        let v = validators[job.index]
+        var job = job
+        job.stdoutPath = layout.validatorLogs(job.id.run) + "/\(job.id.phase)-\(job.id.index)-\(job.attempt)-\(job.index + 1).out"
+        job.deadline = Daemon.now().adding(seconds: v.timeoutSeconds ?? 60)
+        let values = ["batch_file": job.path, "main_file": ctx.mainPath(phase), "phase": job.id.phase,
+                      "batch": String(job.id.index), "run": job.id.run, "attempt": String(job.attempt)]
+        do {
+            if FileSystem.exists(job.stdoutPath) { try FileSystem.unlink(job.stdoutPath) }
+            let pid = try Spawner.spawn(SpawnRequest(
+                argv: v.argv.map { Placeholders.fill($0, values) }, environment: ProcessInfo.processInfo.environment,
+                workingDirectory: ctx.baseDir, stdinPath: nil, outputPath: job.stdoutPath))
+            children[pid] = .validator(job)
+        } catch {
+            let report = ValidationReport.from(errors: [ValidationError(
+                type: ValidationErrorType.external, item: nil,
+                message: "validator \(v.argv.first ?? "?") could not start: \(error)", suggestion: nil)])
+            inputs.append(.validated(job.id, attempt: job.attempt, report: report, checksum: job.checksum, unparseable: false))
+        }
+    }
+
+    func validatorFinished(_ job: ValidationJob, status: ExitStatus) throws {
+        let out = FileSystem.exists(job.stdoutPath) ? try FileSystem.readFile(job.stdoutPath) : []
+        var report: ValidationReport
+        switch status {
+        case .exited(let code):
+            report = ExternalValidatorReport.parse(exitStatus: code, stdout: out)
+        case .signaled:
+            report = ValidationReport.from(errors: [ValidationError(
+                type: ValidationErrorType.external, item: nil,
+                message: job.timedOut ? "validator timed out and was killed" : "validator \(status)", suggestion: nil)])
+        }
+        let count = runs[job.id.run]?.phase(job.id.phase)?.validators?.count ?? 0
+        if report.valid && job.index + 1 < count {
+            var next = job
+            next.index += 1
+            startExternalValidator(next)
+        } else {
+            inputs.append(.validated(job.id, attempt: job.attempt, report: report, checksum: job.checksum, unparseable: false))
+        }
+    }
+
+    func checkValidatorDeadlines() throws {
+        let now = Daemon.now()
+        for (pid, child) in children {
+            guard case .validator(var job) = child, !job.timedOut, job.deadline <= now else { continue }
+            job.timedOut = true
+            children[pid] = .validator(job)
+            do { _ = try ProcessControl.signalGroup(pid, SIGKILL) } catch {
+                Console.error("agent-watcher: cannot kill validator \(pid): \(error)")
+            }
+        }
+    }
+}

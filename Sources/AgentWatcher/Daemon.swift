@@ -1,0 +1,151 @@
+import Glibc
+import WatcherCore
+import WatcherSystem
+
+/// The watcher: one thread sleeping in `poll()` on the inotify descriptor, a signalfd and a
+/// wake pipe, until the next deadline of the core. It feeds facts to `WatcherState` and
+/// carries out the effects it returns, logging each one durably first.
+public final class Daemon {
+    public struct Options {
+        public var root: String
+        public var pipelines: [String]
+        /// Stop once every run is complete (the demo); otherwise run until SIGTERM/SIGINT.
+        public var exitWhenComplete = false
+        public var agentsOnStop: AgentsOnStop = .kill
+
+        public init(root: String, pipelines: [String]) {
+            self.root = root
+            self.pipelines = pipelines
+        }
+    }
+
+    public enum AgentsOnStop: String { case kill, leave }
+
+    public enum Outcome: Equatable { case completed, stopped }
+
+    let options: Options
+    public let layout: Layout
+    var state = WatcherState()
+    var runs: [String: RunContext] = [:]
+    var lock: FileLock?
+    var log: EventLogWriter!
+    var watcher: DirectoryWatcher!
+    var signals: SignalFD!
+    let wake: WakePipe
+    var children: [pid_t: Child] = [:]
+    var inputs: [Input] = []
+    var stopping: (since: Instant, killAt: Instant)?
+    var completedRuns: Set<String> = []
+    /// Called with every durable record (the demo's printer).
+    public var observer: ((EventRecord) -> Void)?
+
+    enum Child {
+        case agent(BatchID, attempt: Int)
+        case validator(ValidationJob)
+    }
+
+    public init(options: Options) throws {
+        self.options = options
+        self.layout = Layout(root: options.root)
+        self.wake = try WakePipe()
+    }
+
+    static func now() -> Instant { Instant(nanoseconds: Clock.monotonicNanoseconds()) }
+
+    /// Runs until stopped (or, with `exitWhenComplete`, until every run is complete).
+    public func run() throws -> Outcome {
+        try start()
+        defer { lock?.release() }
+        while true {
+            if let stop = stopping {
+                if children.isEmpty { break }
+                if Daemon.now() >= stop.killAt { killAllAgentGroups(signal: SIGKILL) ; stopping?.killAt = Daemon.now().adding(seconds: 3600) }
+            } else if options.exitWhenComplete, !runs.isEmpty, completedRuns.isSuperset(of: runs.keys) {
+                beginStop(reason: "completed")
+                continue
+            }
+            let ready = try Poller.wait([watcher.fileDescriptor, signals.fileDescriptor, wake.readFD],
+                                        timeoutMilliseconds: pollTimeout())
+            if ready.contains(signals.fileDescriptor) { try handleSignals() }
+            if ready.contains(watcher.fileDescriptor) { try handleFileEvents(try watcher.readEvents()) }
+            if ready.contains(wake.readFD) { wake.drain() }
+            if stopping == nil, let d = state.nextDeadline(), d <= Daemon.now() { inputs.append(.tick) }
+            try drainInputs()
+        }
+        try log.append(Event(event: EventName.watcherStopped, details: [.init("pid", .int(Int(getpid())))]))
+        return options.exitWhenComplete && completedRuns.isSuperset(of: runs.keys) ? .completed : .stopped
+    }
+
+    func pollTimeout() -> Int32 {
+        let now = Daemon.now()
+        var deadlines: [Instant] = []
+        if stopping == nil, let d = state.nextDeadline() { deadlines.append(d) }
+        if let s = stopping { deadlines.append(s.killAt) }
+        deadlines += children.values.compactMap { if case .validator(let j) = $0, !j.timedOut { return j.deadline }; return nil }
+        guard let next = deadlines.min() else { return -1 }
+        return Int32(min(Int(Int32.max), now.milliseconds(until: next)))
+    }
+
+    /// Feeds queued facts to the core and carries out what it returns, until nothing is left.
+    func drainInputs() throws {
+        while !inputs.isEmpty, stopping == nil {
+            let input = inputs.removeFirst()
+            try execute(state.handle(input, now: Daemon.now()))
+        }
+        try checkValidatorDeadlines()
+    }
+
+    func handleSignals() throws {
+        for sig in try signals.read() {
+            switch sig {
+            case SIGCHLD: try reapChildren()
+            case SIGTERM, SIGINT: beginStop(reason: sig == SIGTERM ? "SIGTERM" : "SIGINT")
+            case SIGHUP: reloadSpecs()
+            default: break
+            }
+        }
+    }
+
+    func beginStop(reason: String) {
+        guard stopping == nil else { return }
+        let agents = children.values.filter { if case .agent = $0 { return true }; return false }.count
+        do {
+            try log.append(Event(event: EventName.watcherStopping, reason: reason, details: [
+                .init("agents", .int(agents)), .init("agents_on_stop", .string(options.agentsOnStop.rawValue)),
+            ]))
+        } catch {
+            Console.error("agent-watcher: cannot log watcher.stopping: \(error)")
+        }
+        let grace = runs.values.map(\.spec.killGraceSeconds).max() ?? 5
+        let now = Daemon.now()
+        stopping = (now, now.adding(seconds: grace))
+        if options.agentsOnStop == .kill {
+            killAllAgentGroups(signal: SIGTERM)
+        } else {
+            children = children.filter { if case .agent = $0.value { return false }; return true }
+        }
+    }
+
+    func killAllAgentGroups(signal: Int32) {
+        for pid in children.keys {
+            do { _ = try ProcessControl.signalGroup(pid, signal) } catch {
+                Console.error("agent-watcher: cannot signal process group \(pid): \(error)")
+            }
+        }
+    }
+
+    func reapChildren() throws {
+        for (pid, status) in try ProcessControl.reapAny() {
+            guard let child = children.removeValue(forKey: pid) else { continue }
+            if stopping != nil { continue }
+            switch child {
+            case .agent(let id, _):
+                let out = layout.outputPath(id)
+                inputs.append(.agentExited(id, pid: pid, status: status.description, success: status == .exited(0),
+                                           outputPath: FileSystem.exists(out) ? out : nil))
+            case .validator(let job):
+                try validatorFinished(job, status: status)
+            }
+        }
+    }
+}

@@ -1,0 +1,38 @@
+import Glibc
+import WatcherCore
+import WatcherSystem
+
+/// Appends records to `logs/events.jsonl`: one `write()` per line, then one `fdatasync` for
+/// the whole group before the caller carries out what the records announce.
+public final class EventLogWriter {
+    let fd: FileDescriptor
+    public let path: String
+    public private(set) var nextSeq: UInt64
+    /// Called with every record once it is durable (the demo prints from it).
+    public var observer: ((EventRecord) -> Void)?
+
+    public init(path: String, nextSeq: UInt64) throws {
+        self.path = path
+        self.fd = try FileDescriptor.open(path, O_WRONLY | O_APPEND | O_CREAT, mode: 0o644)
+        self.nextSeq = nextSeq
+    }
+
+    @discardableResult
+    public func append(_ events: [Event]) throws -> [EventRecord] {
+        guard !events.isEmpty else { return [] }
+        var records: [EventRecord] = []
+        records.reserveCapacity(events.count)
+        for e in events {
+            let (s, us) = Clock.realtime()
+            let r = EventRecord(seq: nextSeq, ts: Clock.iso8601(seconds: s, microseconds: us), event: e)
+            try fd.writeAll(r.encoded())
+            nextSeq += 1
+            records.append(r)
+        }
+        try fd.fdatasync()
+        if let observer { records.forEach(observer) }
+        return records
+    }
+
+    public func append(_ event: Event) throws { try append([event]) }
+}

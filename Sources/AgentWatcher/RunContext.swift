@@ -1,0 +1,127 @@
+import WatcherCore
+import WatcherSystem
+
+/// One run as the daemon sees it: its spec, where its files are, its items, and the lookups
+/// prompts, validation and merging need.
+public final class RunContext {
+    public let spec: PipelineSpec
+    public let specPath: String
+    public let baseDir: String
+    public let plan: RunPlan
+    public let itemIDs: [String]
+    let itemRaw: [[UInt8]]
+    let positionOf: [String: Int]
+
+    public init(spec: PipelineSpec, specPath: String) throws {
+        self.spec = spec
+        self.specPath = specPath
+        let slash = specPath.lastIndex(of: "/")
+        self.baseDir = slash.map { String(specPath[..<$0]) } ?? "."
+        let itemsPath = RunContext.resolve(spec.items.file, in: baseDir)
+        let bytes: [UInt8]
+        do { bytes = try FileSystem.readFile(itemsPath) } catch {
+            throw SpecError(path: specPath, problems: ["items.file: cannot read \(itemsPath): \(error)"])
+        }
+        do {
+            let items = try RunContext.scanItems(bytes, key: spec.items.key, idField: spec.items.idField)
+            itemIDs = items.map(\.id)
+            itemRaw = items.map(\.raw)
+        } catch {
+            throw SpecError(path: specPath, problems: ["items.file: \(itemsPath): \(error)"])
+        }
+        var positions: [String: Int] = [:]
+        for (i, id) in itemIDs.enumerated() {
+            if positions[id] != nil {
+                throw SpecError(path: specPath, problems: ["items.file: \(itemsPath): item id \"\(id)\" appears twice"])
+            }
+            positions[id] = i
+        }
+        positionOf = positions
+        plan = RunPlan(spec: spec, itemCount: itemIDs.count)
+    }
+
+    public var run: String { spec.run }
+
+    static func resolve(_ path: String, in base: String) -> String {
+        path.hasPrefix("/") ? path : base + "/" + path
+    }
+
+    public func resolve(_ path: String) -> String { RunContext.resolve(path, in: baseDir) }
+
+    public func phase(_ id: String) -> PipelineSpec.PhaseSpec? { spec.phases.first { $0.id == id } }
+
+    public func mainPath(_ phase: PipelineSpec.PhaseSpec) -> String { resolve(phase.output.file) }
+
+    /// The ids of the run's items that batch `index` covers.
+    public func ids(ofBatch index: Int) -> [String] { Array(itemIDs[plan.itemRange(ofBatch: index)]) }
+
+    /// Which batch an item id belongs to: its own position, or the position of the item whose
+    /// id it starts with (a derived id such as LEGO `S0001L01` of seed `S0001`).
+    public func batchOf(_ id: String) -> Int? {
+        if let p = positionOf[id] { return p / plan.batchSize + 1 }
+        var prefix = Substring(id)
+        while !prefix.isEmpty {
+            prefix = prefix.dropLast()
+            if let p = positionOf[String(prefix)] { return p / plan.batchSize + 1 }
+        }
+        return nil
+    }
+
+    /// Items of a container: ids (object keys or `idField` members) with their raw bytes.
+    static func scanItems(_ bytes: [UInt8], key: String?, idField: String?) throws -> [(id: String, raw: [UInt8])] {
+        let container = try key.map { k throws in try JSONScanner.members(ofTopLevelKey: k, in: bytes) }
+            ?? JSONScanner.topLevel(in: bytes)
+        return try container.items.map { item in
+            let raw = Array(bytes[item.valueRange])
+            if let k = item.key { return (k, raw) }
+            guard let field = idField else {
+                throw SpecError(path: "", problems: ["the items form an array: set idField to the member holding each id"])
+            }
+            guard let id = try JSONScanner.stringMember(field, inObjectAt: item.valueRange, of: bytes) else {
+                throw SpecError(path: "", problems: ["an item at byte \(item.valueRange.lowerBound) has no string \"\(field)\""])
+            }
+            return (id, raw)
+        }
+    }
+
+    /// The input items of a batch: the run's items, or the merged items of the input phase
+    /// whose ids fall in the batch's range (in the input phase's main-file order).
+    public func inputItems(for id: BatchID) throws -> [(id: String, raw: [UInt8])] {
+        guard let phase = phase(id.phase) else { return [] }
+        guard let source = spec.inputPhase(of: phase) else {
+            return plan.itemRange(ofBatch: id.index).map { (itemIDs[$0], itemRaw[$0]) }
+        }
+        let path = mainPath(source)
+        guard FileSystem.exists(path) else { return [] }
+        let bytes = try FileSystem.readFile(path)
+        let wanted = Set(ids(ofBatch: id.index))
+        if source.output.strategy == .jsonl {
+            return try JSONScanner.lines(in: bytes).compactMap { r in
+                let v = try JSONParser.parse(bytes[r])
+                guard let itemID = v[source.output.idField ?? "id"]?.stringValue, wanted.contains(itemID) else { return nil }
+                return (itemID, Array(bytes[r]))
+            }
+        }
+        return try RunContext.scanItems(bytes, key: source.output.key, idField: source.output.idField)
+            .filter { wanted.contains($0.id) }
+    }
+
+    /// The input items as one JSON array text, for the prompt.
+    public func inputJSON(for id: BatchID) throws -> [UInt8] {
+        let items = try inputItems(for: id)
+        var out: [UInt8] = Array("[\n".utf8)
+        for (i, item) in items.enumerated() {
+            out += Array("  ".utf8) + item.raw
+            out += Array((i + 1 < items.count ? ",\n" : "\n").utf8)
+        }
+        out += Array("]".utf8)
+        return out
+    }
+
+    public func instructions(for phase: PipelineSpec.PhaseSpec) throws -> String {
+        guard let file = phase.instructions else {
+            return "# Phase \(phase.id)\(phase.name.map { ": " + $0 } ?? "")\n\nProcess every input item below."
+        }
+        return String(decoding: try FileSystem.readFile(resolve(file)), as: UTF8.self)
+    }
+}

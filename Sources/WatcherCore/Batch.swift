@@ -1,0 +1,63 @@
+/// One batch's state. The logged part (state, attempt, pid, reason, checksum) changes only
+/// through `apply(_:)`, which live running and replay share; the live part (deadlines,
+/// whether the agent is alive) is rebuilt by recovery.
+public struct Batch: Equatable, Sendable {
+    public let id: BatchID
+    public internal(set) var state: BatchState = .pending
+    /// Attempts started so far (0 before the first).
+    public internal(set) var attempt = 0
+    /// Attempts this batch may use; a `retry` command raises it.
+    public internal(set) var attemptsAllowed: Int
+    public internal(set) var pid: Int32?
+    public internal(set) var lastReason: String?
+    public internal(set) var lastErrorCount: Int?
+    public internal(set) var mergedChecksum: String?
+
+    // Live only.
+    public internal(set) var lastReport: ValidationReport?
+    public internal(set) var agentAlive = false
+    var timeoutAt: Instant?
+    var killAt: Instant?
+    /// Why the watcher is stopping the agent (`timeout`, `cancelled`, `superseded`).
+    var stopReason: String?
+    var retryAt: Instant?
+    var settleAt: Instant?
+    var settlePath: String?
+    var validatingPath: String?
+
+    public init(id: BatchID, attemptsAllowed: Int) {
+        self.id = id
+        self.attemptsAllowed = attemptsAllowed
+    }
+
+    /// Folds one logged record into the batch. The only place logged fields change.
+    mutating func apply(_ e: Event) {
+        guard e.event == EventName.transition, let raw = e.to, let to = BatchState(rawValue: raw) else { return }
+        state = to
+        if let a = e.attempt { attempt = a }
+        if let p = e.int("pid") { pid = Int32(p) }
+        if let allowed = e.int("attempts_allowed") { attemptsAllowed = allowed }
+        switch to {
+        case .retryWait, .failed, .blocked, .cancelled, .skipped:
+            lastReason = e.reason
+            lastErrorCount = e.int("errors")
+        case .merged:
+            mergedChecksum = e.string("checksum")
+            lastReason = nil
+        default: break
+        }
+        if to == .pending { lastReason = nil }
+    }
+
+    /// The agent's SIGTERM/SIGKILL deadline and the other deadlines that can wake the loop.
+    var deadlines: [Instant] {
+        var all: [Instant] = []
+        if state == .running || state == .spawning {
+            if let settleAt { all.append(settleAt) }
+            if let timeoutAt, stopReason == nil { all.append(timeoutAt) }
+        }
+        if agentAlive, let killAt { all.append(killAt) }
+        if state == .retryWait, let retryAt { all.append(retryAt) }
+        return all
+    }
+}

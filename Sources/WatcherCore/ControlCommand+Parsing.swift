@@ -1,0 +1,42 @@
+extension ControlCommand {
+    /// Reads a control message: `{"command":"pause","run":"spa_for_eng"}`, with `phase` and
+    /// `batch` for batch commands and an optional `id` the answer in the log will carry.
+    public static func parse(_ v: JSONValue) -> Result<ControlCommand, ControlMessageError> {
+        guard v.objectValue != nil else { return .failure(.init("expected a JSON object")) }
+        guard let name = v["command"]?.stringValue else { return .failure(.init("missing \"command\" (a string)")) }
+        guard let verb = Verb(rawValue: name) else {
+            return .failure(.init("unknown command \"\(name)\"; expected one of \(Verb.allCases.map(\.rawValue).joined(separator: ", "))"))
+        }
+        guard let run = v["run"]?.stringValue, PipelineSpec.isPlainName(run) else {
+            return .failure(.init("missing or malformed \"run\" (a plain name)"))
+        }
+        var phase: String?
+        if let p = v["phase"] {
+            guard let s = p.stringValue ?? p.intValue.map(String.init), PipelineSpec.isPlainName(s) else {
+                return .failure(.init("\"phase\" must be a plain name"))
+            }
+            phase = s
+        }
+        var batch: Int?
+        if let b = v["batch"] {
+            guard let n = b.intValue ?? b.stringValue.flatMap({ Int($0) }), n >= 1 else {
+                return .failure(.init("\"batch\" must be a whole number ≥ 1"))
+            }
+            batch = n
+        }
+        if (phase == nil) != (batch == nil) { return .failure(.init("give both \"phase\" and \"batch\", or neither")) }
+        if verb == .pause || verb == .resume, phase != nil { return .failure(.init("\(name) applies to a whole run")) }
+        var id: String?
+        if let i = v["id"] {
+            guard let s = i.stringValue, PipelineSpec.isPlainName(s) else { return .failure(.init("\"id\" must be a plain name")) }
+            id = s
+        }
+        return .success(ControlCommand(verb: verb, run: run, phase: phase, batch: batch, id: id))
+    }
+}
+
+public struct ControlMessageError: Error, Equatable, CustomStringConvertible, Sendable {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}

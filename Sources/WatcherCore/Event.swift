@@ -1,0 +1,65 @@
+/// What the core asks to be written to the event log: a record without `seq` and `ts`,
+/// which the log writer adds. Keys are written in a fixed order; see `EventRecord`.
+public struct Event: Equatable, Sendable {
+    public var run: String?
+    public var phase: String?
+    public var batch: Int?
+    public var attempt: Int?
+    public var event: String
+    public var from: String?
+    public var to: String?
+    public var reason: String?
+    public var details: [Detail]
+
+    public struct Detail: Equatable, Sendable {
+        public var key: String
+        public var value: Value
+        public init(_ key: String, _ value: Value) { self.key = key; self.value = value }
+    }
+
+    public enum Value: Equatable, Sendable {
+        case int(Int), string(String), bool(Bool), double(Double), strings([String])
+    }
+
+    public init(event: String, run: String? = nil, phase: String? = nil, batch: Int? = nil, attempt: Int? = nil,
+                from: String? = nil, to: String? = nil, reason: String? = nil, details: [Detail] = []) {
+        self.run = run
+        self.phase = phase
+        self.batch = batch
+        self.attempt = attempt
+        self.event = event
+        self.from = from
+        self.to = to
+        self.reason = reason
+        self.details = details
+    }
+
+    public var batchID: BatchID? {
+        guard let run, let phase, let batch else { return nil }
+        return BatchID(run: run, phase: phase, index: batch)
+    }
+
+    public subscript(key: String) -> Value? { details.first { $0.key == key }?.value }
+    public func int(_ key: String) -> Int? { if case .int(let v)? = self[key] { return v }; return nil }
+    public func string(_ key: String) -> String? { if case .string(let v)? = self[key] { return v }; return nil }
+    public func strings(_ key: String) -> [String]? { if case .strings(let v)? = self[key] { return v }; return nil }
+}
+
+/// Event names. The schema is versioned (see `EventRecord.schemaVersion`) and documented in the README.
+public enum EventName {
+    public static let transition = "batch.transition"
+    public static let agentSignalled = "agent.signalled"
+    public static let agentExited = "agent.exited"
+    public static let watcherStarted = "watcher.started"
+    public static let watcherRecovered = "watcher.recovered"
+    public static let watcherStopping = "watcher.stopping"
+    public static let watcherStopped = "watcher.stopped"
+    public static let watchOverflow = "watch.overflow"
+    public static let watchRescan = "watch.rescan"
+    public static let fileRejected = "file.rejected"
+    public static let fileArchived = "file.archived"
+    public static let runStarted = "run.started"
+    public static let runCompleted = "run.completed"
+    public static let controlApplied = "control.applied"
+    public static let controlRejected = "control.rejected"
+}

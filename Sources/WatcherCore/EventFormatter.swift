@@ -1,0 +1,57 @@
+/// One event as a line for people (`tail`, the demo).
+public enum EventFormatter {
+    public static func line(_ r: EventRecord) -> String {
+        let e = r.event
+        let time = r.ts.count >= 23 ? String(r.ts.dropFirst(11).prefix(12)) : r.ts
+        var where_ = e.run ?? ""
+        if let p = e.phase, let b = e.batch { where_ += " \(p)/\(b)" }
+        if let a = e.attempt { where_ += " #\(a)" }
+        var what: String
+        switch e.event {
+        case EventName.transition:
+            what = "\(e.from ?? "?") → \(e.to ?? "?")"
+        default:
+            what = e.event
+        }
+        var extras: [String] = []
+        if let reason = e.reason { extras.append(reason) }
+        for d in e.details where !["checksum", "failed_items", "from", "root", "runs"].contains(d.key) {
+            switch d.value {
+            case .int(let v): extras.append("\(d.key)=\(v)")
+            case .string(let v): extras.append(d.key == "message" ? "\"\(v.prefix(120))\"" : "\(d.key)=\(v)")
+            case .bool(let v): if v { extras.append(d.key) }
+            case .double(let v): extras.append("\(d.key)=\(v)")
+            case .strings(let v): extras.append("\(d.key)=\(v.prefix(8).joined(separator: ","))\(v.count > 8 ? ",…" : "")")
+            }
+        }
+        if let items = e.strings("failed_items"), !items.isEmpty {
+            extras.append("failed: " + items.prefix(6).joined(separator: ", ") + (items.count > 6 ? ", …" : ""))
+        }
+        var s = time + "  " + where_
+        if !where_.isEmpty { s += "  " }
+        s += what
+        if !extras.isEmpty { s += "  (" + extras.joined(separator: "; ") + ")" }
+        return s
+    }
+
+    /// Seconds since the epoch of a `ts` (`2026-11-21T08:00:00.123456Z`), or nil.
+    public static func seconds(_ ts: String) -> Double? {
+        let u = Array(ts.utf8)
+        guard u.count == 27, u[4] == 0x2D, u[10] == 0x54, u[26] == 0x5A else { return nil }
+        func num(_ r: Range<Int>) -> Int? {
+            var v = 0
+            for i in r { guard u[i] >= 0x30 && u[i] <= 0x39 else { return nil }; v = v * 10 + Int(u[i] - 0x30) }
+            return v
+        }
+        guard let y = num(0..<4), let mo = num(5..<7), let d = num(8..<10), let h = num(11..<13),
+              let mi = num(14..<16), let s = num(17..<19), let us = num(20..<26) else { return nil }
+        // Days from civil (Howard Hinnant's algorithm).
+        let yy = mo <= 2 ? y - 1 : y
+        let era = (yy >= 0 ? yy : yy - 399) / 400
+        let yoe = yy - era * 400
+        let doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        let days = era * 146097 + doe - 719468
+        return Double(days * 86400 + h * 3600 + mi * 60 + s) + Double(us) / 1e6
+    }
+}

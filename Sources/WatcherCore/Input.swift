@@ -1,0 +1,37 @@
+/// A fact the shell tells the core.
+public enum Input: Equatable, Sendable {
+    /// A file for this batch appeared in the outbox: renamed in (complete) or closed after writing
+    /// in place (complete after the settle window, or when the agent exits).
+    case outputWritten(BatchID, path: String, renamed: Bool)
+    case spawned(BatchID, attempt: Int, pid: Int32)
+    case spawnFailed(BatchID, attempt: Int, message: String)
+    /// The agent of the batch's current attempt exited; `outputPath` is its output if one exists.
+    case agentExited(BatchID, pid: Int32, status: String, success: Bool, outputPath: String?)
+    /// The output was read and checked. `checksum` is nil when it could not be read.
+    case validated(BatchID, attempt: Int, report: ValidationReport, checksum: String?, unparseable: Bool)
+    case merged(BatchID, attempt: Int, checksum: String, items: Int, alreadyMerged: Bool)
+    case mergeConflict(BatchID, attempt: Int, report: ValidationReport)
+    /// The file changed between validation and merge: check it again.
+    case outputChanged(BatchID, attempt: Int)
+    /// Time passed: deadlines at or before `now` fire.
+    case tick
+    case control(ControlCommand)
+}
+
+/// A state-changing command, from `mailbox/control/` or the CLI.
+public struct ControlCommand: Equatable, Sendable {
+    public enum Verb: String, Sendable, CaseIterable { case pause, resume, retry, skip, cancel }
+    public var verb: Verb
+    public var run: String
+    public var phase: String?
+    public var batch: Int?
+    public var id: String?
+
+    public init(verb: Verb, run: String, phase: String? = nil, batch: Int? = nil, id: String? = nil) {
+        self.verb = verb
+        self.run = run
+        self.phase = phase
+        self.batch = batch
+        self.id = id
+    }
+}

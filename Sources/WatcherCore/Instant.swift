@@ -1,0 +1,22 @@
+/// A point on the monotonic clock, in nanoseconds. The shell reads the clock; the core only
+/// compares and adds.
+public struct Instant: Comparable, Hashable, Sendable {
+    public var nanoseconds: UInt64
+
+    public init(nanoseconds: UInt64) { self.nanoseconds = nanoseconds }
+
+    public static func < (a: Instant, b: Instant) -> Bool { a.nanoseconds < b.nanoseconds }
+
+    public func adding(milliseconds: Int) -> Instant {
+        Instant(nanoseconds: nanoseconds &+ UInt64(max(0, milliseconds)) &* 1_000_000)
+    }
+
+    public func adding(seconds: Double) -> Instant {
+        Instant(nanoseconds: nanoseconds &+ UInt64(max(0, seconds) * 1e9))
+    }
+
+    /// Milliseconds from `self` until `later` (0 when `later` is not later).
+    public func milliseconds(until later: Instant) -> Int {
+        later.nanoseconds > nanoseconds ? Int((later.nanoseconds - nanoseconds + 999_999) / 1_000_000) : 0
+    }
+}

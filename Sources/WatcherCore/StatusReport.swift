@@ -1,0 +1,75 @@
+/// Progress per run and phase, from the event log alone.
+public struct StatusReport: Equatable, Sendable {
+    public struct PhaseRow: Equatable, Sendable {
+        public var phase: String
+        public var counts: [BatchState: Int]
+        public var total: Int
+        public func count(_ s: BatchState) -> Int { counts[s] ?? 0 }
+        public var running: Int { count(.spawning) + count(.running) + count(.validating) + count(.merging) }
+    }
+
+    public struct RunRow: Equatable, Sendable {
+        public var run: String
+        public var phases: [PhaseRow]
+        public var completed: Bool
+        public var paused: Bool
+        public var concurrency: Int
+        /// Mean seconds from an attempt's spawn to its merge, over merged batches.
+        public var meanBatchSeconds: Double?
+        public var remainingBatches: Int
+        public var etaSeconds: Double?
+        public var retries: Int
+    }
+
+    public var runs: [RunRow]
+
+    public static func build(_ records: [EventRecord]) -> StatusReport {
+        var state = WatcherState()
+        var concurrency: [String: Int] = [:]
+        var started: [BatchID: Double] = [:]
+        var durations: [String: [Double]] = [:]
+        var retries: [String: Int] = [:]
+        for r in records {
+            let e = r.event
+            if e.event == EventName.runStarted, let run = e.run, let phases = e.strings("phases") {
+                let size = e.int("batch_size") ?? 20
+                let items = e.int("items") ?? (e.int("batches") ?? 0) * size
+                _ = state.add(RunPlan(run: run, phases: phases.map { RunPlan.Phase(id: $0) }, itemCount: items,
+                                      batchSize: size, concurrency: e.int("concurrency") ?? 1))
+                concurrency[run] = e.int("concurrency") ?? 1
+            }
+            state.apply(e)
+            if e.event == EventName.transition, let id = e.batchID {
+                if e.to == BatchState.spawning.rawValue {
+                    if let t = EventFormatter.seconds(r.ts) { started[id] = t }
+                    if (e.attempt ?? 1) > 1 { retries[id.run, default: 0] += 1 }
+                }
+                if e.to == BatchState.merged.rawValue, let t0 = started[id], let t1 = EventFormatter.seconds(r.ts) {
+                    durations[id.run, default: []].append(t1 - t0)
+                }
+            }
+        }
+        var rows: [RunRow] = []
+        for run in state.plans.keys.sorted() {
+            guard let plan = state.plans[run] else { continue }
+            var phases: [PhaseRow] = []
+            var remaining = 0
+            for p in plan.phases {
+                var counts: [BatchState: Int] = [:]
+                let mine = state.batches.values.filter { $0.id.run == run && $0.id.phase == p.id }
+                for b in mine { counts[b.state, default: 0] += 1 }
+                remaining += mine.filter { !$0.state.isTerminal }.count
+                phases.append(PhaseRow(phase: p.id, counts: counts, total: mine.count))
+            }
+            let d = durations[run] ?? []
+            let mean = d.isEmpty ? nil : d.reduce(0, +) / Double(d.count)
+            let c = max(1, concurrency[run] ?? 1)
+            rows.append(RunRow(run: run, phases: phases, completed: state.completed.contains(run),
+                               paused: state.paused.contains(run), concurrency: c, meanBatchSeconds: mean,
+                               remainingBatches: remaining,
+                               etaSeconds: mean.map { $0 * Double(remaining) / Double(c) },
+                               retries: retries[run] ?? 0))
+        }
+        return StatusReport(runs: rows)
+    }
+}

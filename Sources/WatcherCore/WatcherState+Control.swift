@@ -1,0 +1,68 @@
+extension WatcherState {
+    mutating func control(_ c: ControlCommand, now: Instant, into effects: inout [Effect]) {
+        guard let plan = plans[c.run] else {
+            effects.append(.log(controlEvent(c, applied: false, reason: "unknown run \(c.run)")))
+            return
+        }
+        let targets: [BatchID]
+        if let phase = c.phase {
+            guard plan.phaseIndex(phase) != nil, let k = c.batch, batches[BatchID(run: c.run, phase: phase, index: k)] != nil else {
+                effects.append(.log(controlEvent(c, applied: false, reason: "no batch \(phase)/\(c.batch.map(String.init) ?? "?") in run \(c.run)")))
+                return
+            }
+            targets = [BatchID(run: c.run, phase: phase, index: k)]
+        } else {
+            targets = plan.batchIDs
+        }
+        var changed = 0
+        switch c.verb {
+        case .pause:
+            paused.insert(c.run)
+        case .resume:
+            paused.remove(c.run)
+        case .retry:
+            for id in targets {
+                guard let b = batches[id], [.failed, .blocked, .cancelled].contains(b.state) else { continue }
+                transition(id, to: .pending, reason: "retry",
+                           details: [.init("attempts_allowed", .int(b.attempt + (plan.phase(id.phase)?.maxAttempts ?? 3)))],
+                           into: &effects)
+                completed.remove(c.run)
+                changed += 1
+            }
+        case .skip:
+            for id in targets {
+                guard let b = batches[id], !b.state.isActive, b.state != .merged, b.state != .skipped else { continue }
+                transition(id, to: .skipped, reason: "skip", into: &effects)
+                changed += 1
+            }
+        case .cancel:
+            for id in targets {
+                guard let b = batches[id], !b.state.isTerminal else { continue }
+                if b.agentAlive, let pid = b.pid {
+                    batches[id]?.stopReason = "cancelled"
+                    batches[id]?.killAt = now.adding(seconds: plan.killGraceSeconds)
+                    effects.append(.log(signalEvent(id, pid: pid, signal: .terminate, reason: "cancelled")))
+                    effects.append(.signal(id, pid: pid, signal: .terminate))
+                }
+                transition(id, to: .cancelled, reason: "cancel", into: &effects)
+                changed += 1
+            }
+        }
+        if c.phase != nil && changed == 0 && [.retry, .skip, .cancel].contains(c.verb) {
+            let state = batches[targets[0]]?.state.rawValue ?? "?"
+            effects.append(.log(controlEvent(c, applied: false, reason: "batch is \(state)")))
+            return
+        }
+        var e = controlEvent(c, applied: true, reason: nil)
+        e.details.append(.init("batches", .int(changed)))
+        apply(e)
+        effects.append(.log(e))
+    }
+
+    func controlEvent(_ c: ControlCommand, applied: Bool, reason: String?) -> Event {
+        var details: [Event.Detail] = [.init("command", .string(c.verb.rawValue))]
+        if let id = c.id { details.append(.init("id", .string(id))) }
+        return Event(event: applied ? EventName.controlApplied : EventName.controlRejected,
+                     run: c.run, phase: c.phase, batch: c.batch, reason: reason, details: details)
+    }
+}

@@ -1,0 +1,102 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Replaces a file's contents all at once: readers see the old bytes or the new
+/// bytes, never a mix, and after a crash the file holds one or the other.
+///
+/// The new bytes go to `.<basename>.tmp-<pid>-<counter>` in the same directory
+/// (created with `O_CREAT|O_EXCL|O_WRONLY|O_CLOEXEC`, mode 0644), are `fsync`ed,
+/// renamed over the target, and then the directory is `fsync`ed so that the
+/// rename itself is durable.
+public enum AtomicFile {
+    /// The steps of ``replace(_:with:faultHook:)``; the hook is called right after each.
+    public enum Step: String, Equatable, Hashable, Sendable, CaseIterable {
+        case tempWritten, tempSynced, renamed, directorySynced
+    }
+
+    private static let counter = Locked<UInt64>(0)
+
+    /// Replaces `path` with `bytes`.
+    ///
+    /// On any error before the rename the temporary file is removed, the target is
+    /// untouched, and the error is rethrown. An error after the rename (the
+    /// directory `fsync`) is rethrown too; the target then already holds `bytes`.
+    ///
+    /// - Parameter faultHook: called after each ``Step``, for crash-injection tests.
+    public static func replace(
+        _ path: String,
+        with bytes: [UInt8],
+        faultHook: ((Step) -> Void)? = nil
+    ) throws {
+        let directory = Path.parent(path)
+        let temp = Path.join(directory, tempName(for: Path.basename(path)))
+        let fd = try FileDescriptor.open(temp, O_CREAT | O_EXCL | O_WRONLY, mode: 0o644)
+        do {
+            try fd.writeAll(bytes)
+            faultHook?(.tempWritten)
+            try fd.fsync()
+            faultHook?(.tempSynced)
+            try fd.close()
+            try FileSystem.rename(temp, path)
+        } catch {
+            try? fd.close()  // already failing; the first error is the one to report
+            try? FileSystem.unlink(temp)  // best effort cleanup of our own temp file
+            throw error
+        }
+        faultHook?(.renamed)
+        try FileSystem.fsyncDirectory(directory)
+        faultHook?(.directorySynced)
+    }
+
+    /// Convenience for UTF-8 text.
+    public static func replace(_ path: String, with text: String, faultHook: ((Step) -> Void)? = nil) throws {
+        try replace(path, with: Array(text.utf8), faultHook: faultHook)
+    }
+
+    /// The temporary name for the next replace of `basename` by this process.
+    static func tempName(for basename: String) -> String {
+        let n = counter.withLock { value -> UInt64 in
+            value += 1
+            return value
+        }
+        return ".\(basename).tmp-\(getpid())-\(n)"
+    }
+
+    /// Whether `name` (a file name, not a path) looks like one of our temporary
+    /// files: `.<basename>.tmp-<digits>-<digits>`.
+    public static func isTempName(_ name: String) -> Bool {
+        let bytes = Array(name.utf8)
+        let marker = Array(".tmp-".utf8)
+        guard bytes.first == UInt8(ascii: "."), bytes.count > marker.count + 4 else { return false }
+        // The last ".tmp-", with a non-empty basename between the leading dot and it.
+        var start = bytes.count - marker.count
+        while start >= 2 && !bytes[start..<(start + marker.count)].elementsEqual(marker) {
+            start -= 1
+        }
+        guard start >= 2 else { return false }
+        let numbers = bytes[(start + marker.count)...].split(separator: UInt8(ascii: "-"), omittingEmptySubsequences: false)
+        return numbers.count == 2 && numbers.allSatisfy { part in
+            !part.isEmpty && part.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+        }
+    }
+
+    /// Removes the temporary files a crashed replace left in `directory` and
+    /// returns their paths. Call it only while no replace into `directory` is
+    /// in progress (at start-up, for example).
+    @discardableResult
+    public static func removeStaleTemps(in directory: String) throws -> [String] {
+        var removed: [String] = []
+        for entry in try FileSystem.listDirectory(directory)
+        where entry.kind == .regular && isTempName(entry.name) {
+            let path = Path.join(directory, entry.name)
+            do {
+                try FileSystem.unlink(path)
+                removed.append(path)
+            } catch Errno.noSuchFile {
+                continue  // someone else removed it: nothing left to do
+            }
+        }
+        return removed
+    }
+}

@@ -1,0 +1,171 @@
+/// Watches whole folder trees with one ``Inotify`` and reports files that are
+/// complete or newly seen, as ``WatchedFileEvent``s.
+///
+/// A folder's watch is always added *before* the folder is listed, so a file
+/// that lands between the two is reported at least once (possibly twice:
+/// consumers dedupe). New subfolders are watched and scanned as they appear.
+/// Names for which the `ignoring` predicate is true produce no events and are
+/// not descended into. Symbolic links are never followed below a root.
+///
+/// Not synchronised: use it from one thread at a time.
+public final class DirectoryWatcher: @unchecked Sendable {
+    private struct Watch {
+        var path: String
+        var device: UInt64
+        var inode: UInt64
+    }
+
+    /// The events asked for on every folder.
+    public static let watchMask: InotifyMask = [.closeWrite, .movedTo, .create, .deleteSelf, .moveSelf, .onlyDir]
+
+    private let inotify: Inotify
+    private let isIgnored: @Sendable (String) -> Bool
+    private var roots: [String] = []
+    private var watches: [Int32: Watch] = [:]
+    private var watchByPath: [String: Int32] = [:]
+
+    /// - Parameter ignoring: true for a file or folder *name* (not path) to leave alone,
+    ///   such as the staging names of ``AtomicFile``.
+    public init(ignoring: @escaping @Sendable (String) -> Bool = { _ in false }) throws {
+        self.inotify = try Inotify()
+        self.isIgnored = ignoring
+    }
+
+    /// The descriptor to poll; call ``readEvents()`` when it is readable.
+    public var fileDescriptor: Int32 { inotify.fileDescriptor }
+
+    /// The folders currently watched, sorted.
+    public var watchedDirectories: [String] { watchByPath.keys.sorted() }
+
+    /// Watches `root` and every folder under it, and returns ``WatchedFileEvent/found(_:)``
+    /// for every regular file already there. Watching a root twice is harmless.
+    public func watchTree(_ root: String) throws -> [WatchedFileEvent] {
+        let root = Path.trimmingTrailingSlashes(root)
+        if !roots.contains(root) { roots.append(root) }
+        var events: [WatchedFileEvent] = []
+        var visited: Set<Int32> = []
+        try addTree(root, isRoot: true, events: &events, visited: &visited)
+        return events
+    }
+
+    /// Reads the queued inotify events and translates them (see ``process(_:)``).
+    /// Returns an empty array when nothing is queued.
+    public func readEvents() throws -> [WatchedFileEvent] {
+        try process(inotify.readEvents())
+    }
+
+    /// Re-adds watches wherever missing, forgets watches on folders no longer in
+    /// the trees, and returns ``WatchedFileEvent/found(_:)`` for every file.
+    /// Call it after ``WatchedFileEvent/overflow``.
+    public func rescan() throws -> [WatchedFileEvent] {
+        var events: [WatchedFileEvent] = []
+        var visited: Set<Int32> = []
+        for root in roots {
+            try addTree(root, isRoot: true, events: &events, visited: &visited)
+        }
+        for (wd, _) in watches where !visited.contains(wd) {
+            inotify.removeWatch(wd)
+            forget(wd)
+        }
+        return events
+    }
+
+    /// Translates raw inotify events, adding watches for new folders as it goes.
+    /// ``readEvents()`` is this applied to what the kernel queued; it is public so
+    /// that the translation can be tested with synthetic events.
+    public func process(_ rawEvents: [InotifyEvent]) throws -> [WatchedFileEvent] {
+        var events: [WatchedFileEvent] = []
+        for event in rawEvents {
+            if event.mask.contains(.queueOverflow) {
+                events.append(.overflow)
+                continue
+            }
+            guard let watch = watches[event.watch] else { continue }  // already forgotten
+            if event.mask.contains(.ignored) {
+                forget(event.watch)
+                continue
+            }
+            if event.name.isEmpty {
+                if !event.mask.isDisjoint(with: [.deleteSelf, .moveSelf, .unmount]) {
+                    if event.mask.contains(.moveSelf) && isStillAtItsPath(watch) { continue }
+                    events.append(.directoryGone(watch.path))
+                    forgetTree(watch.path)
+                }
+                continue
+            }
+            if isIgnored(event.name) { continue }
+            let path = Path.join(watch.path, event.name)
+            if event.mask.contains(.isDir) {
+                if !event.mask.isDisjoint(with: [.create, .movedTo]) {
+                    var visited: Set<Int32> = []
+                    try addTree(path, isRoot: false, events: &events, visited: &visited)
+                }
+            } else if event.mask.contains(.closeWrite) {
+                events.append(.closedWrite(path))
+            } else if event.mask.contains(.movedTo) {
+                events.append(.movedIn(path))
+            }
+        }
+        return events
+    }
+
+    // MARK: - Private
+
+    /// Adds a watch on `directory`, then lists it: files become `.found`, folders recurse.
+    /// A folder (not a root) that vanishes or stops being a folder meanwhile is skipped.
+    private func addTree(
+        _ directory: String,
+        isRoot: Bool,
+        events: inout [WatchedFileEvent],
+        visited: inout Set<Int32>
+    ) throws {
+        let entries: [DirectoryEntry]
+        do {
+            let mask = isRoot ? Self.watchMask : Self.watchMask.union(.dontFollow)
+            let wd = try inotify.addWatch(directory, mask: mask)
+            guard visited.insert(wd).inserted else { return }  // same folder reached twice
+            let status = try FileSystem.stat(directory)
+            record(wd, Watch(path: directory, device: status.device, inode: status.inode))
+            entries = try FileSystem.listDirectory(directory)
+        } catch let error where !isRoot && (Errno.noSuchFile ~= error || Errno.notDirectory ~= error) {
+            return
+        }
+        for entry in entries where !isIgnored(entry.name) {
+            let path = Path.join(directory, entry.name)
+            switch entry.kind {
+            case .regular: events.append(.found(path))
+            case .directory: try addTree(path, isRoot: false, events: &events, visited: &visited)
+            default: continue
+            }
+        }
+    }
+
+    private func record(_ wd: Int32, _ watch: Watch) {
+        if let old = watches[wd], old.path != watch.path, watchByPath[old.path] == wd {
+            watchByPath[old.path] = nil
+        }
+        watches[wd] = watch
+        watchByPath[watch.path] = wd
+    }
+
+    private func forget(_ wd: Int32) {
+        guard let watch = watches.removeValue(forKey: wd) else { return }
+        if watchByPath[watch.path] == wd { watchByPath[watch.path] = nil }
+    }
+
+    /// Drops `path` and the folders under it, removing their kernel watches.
+    private func forgetTree(_ path: String) {
+        let prefix = path + "/"
+        for (wd, watch) in watches where watch.path == path || watch.path.hasPrefix(prefix) {
+            inotify.removeWatch(wd)
+            forget(wd)
+        }
+    }
+
+    /// After `IN_MOVE_SELF`: true if the folder was moved within a tree and has
+    /// already been re-watched at its new path (which `watch.path` now holds).
+    private func isStillAtItsPath(_ watch: Watch) -> Bool {
+        guard let status = try? FileSystem.stat(watch.path) else { return false }
+        return status.kind == .directory && status.inode == watch.inode && status.device == watch.device
+    }
+}

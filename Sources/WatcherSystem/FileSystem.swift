@@ -1,0 +1,202 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Path-based file system operations. Every error is a ``SystemError`` naming the path.
+public enum FileSystem {
+    /// Creates a directory (mode 0755 before the umask). An existing directory is fine.
+    ///
+    /// The corresponding C function is `mkdir`.
+    public static func createDirectory(_ path: String, intermediates: Bool = true) throws {
+        do {
+            _ = try valueOrErrno("mkdir", path: path) { mkdir(path, 0o755) }
+        } catch Errno.exists {
+            if try stat(path).kind != .directory {
+                throw SystemError(operation: "mkdir", path: path, errno: .exists)
+            }
+        } catch Errno.noSuchFile where intermediates {
+            let parent = Path.parent(path)
+            guard parent != path else { throw SystemError(operation: "mkdir", path: path, errno: .noSuchFile) }
+            try createDirectory(parent, intermediates: true)
+            try createDirectory(path, intermediates: false)
+        }
+    }
+
+    /// The entries of a directory, without `.` and `..`, in `readdir` order.
+    ///
+    /// The corresponding C functions are `opendir`, `readdir` and `closedir`.
+    public static func listDirectory(_ path: String) throws -> [DirectoryEntry] {
+        guard let dir = opendir(path) else {
+            throw SystemError(operation: "opendir", path: path, errno: .current)
+        }
+        defer { closedir(dir) }
+        var entries: [DirectoryEntry] = []
+        while true {
+            Glibc.errno = 0
+            guard let entry = readdir(dir) else {
+                if Glibc.errno != 0 { throw SystemError(operation: "readdir", path: path, errno: .current) }
+                return entries
+            }
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if name == "." || name == ".." { continue }
+            let kind: FileKind
+            if let k = FileKind(directoryEntryType: entry.pointee.d_type) {
+                kind = k
+            } else {
+                do {
+                    kind = try lstat(Path.join(path, name)).kind
+                } catch Errno.noSuchFile {
+                    continue  // removed since readdir saw it
+                }
+            }
+            entries.append(DirectoryEntry(name: name, kind: kind))
+        }
+    }
+
+    /// Renames `from` to `to`, replacing `to` if it exists.
+    ///
+    /// The corresponding C function is `rename`.
+    public static func rename(_ from: String, _ to: String) throws {
+        _ = try valueOrErrno("rename", path: "\(from) -> \(to)") { Glibc.rename(from, to) }
+    }
+
+    /// Renames `from` to `to`, failing with ``Errno/exists`` if `to` exists.
+    ///
+    /// The corresponding C function is `renameat2` with `RENAME_NOREPLACE`. Where
+    /// the kernel, the file system or glibc lacks it, falls back to `link` + `unlink`
+    /// (for regular files only; also atomic about the "no replace" part).
+    public static func renameNoReplace(_ from: String, _ to: String) throws {
+        let label = "\(from) -> \(to)"
+        if let renameat2 = GNU.renameat2 {
+            do {
+                _ = try valueOrErrno("renameat2", path: label) {
+                    renameat2(AT_FDCWD, from, AT_FDCWD, to, GNU.RENAME_NOREPLACE)
+                }
+                return
+            } catch Errno.invalidArgument {
+                // The file system does not support the flag: fall through.
+            } catch Errno.notImplemented {
+                // The kernel does not know renameat2: fall through.
+            }
+        }
+        _ = try valueOrErrno("link", path: label) { link(from, to) }
+        try unlink(from)
+    }
+
+    /// Flushes a directory's entries (after a create, rename or unlink in it) to the device.
+    ///
+    /// The corresponding C functions are `open(O_DIRECTORY)` and `fsync`.
+    public static func fsyncDirectory(_ path: String) throws {
+        let fd = try FileDescriptor.open(path, O_RDONLY | O_DIRECTORY)
+        try fd.fsync()
+        try fd.close()
+    }
+
+    /// Whether something (of any kind, even a dangling symbolic link) is at `path`.
+    ///
+    /// The corresponding C function is `lstat`.
+    public static func exists(_ path: String) -> Bool {
+        var s = Glibc.stat()
+        return Glibc.lstat(path, &s) == 0
+    }
+
+    /// The status of `path` itself (a symbolic link is not followed).
+    ///
+    /// The corresponding C function is `lstat`.
+    public static func lstat(_ path: String) throws -> FileStatus {
+        var s = Glibc.stat()
+        _ = try valueOrErrno("lstat", path: path) { Glibc.lstat(path, &s) }
+        return FileStatus(s)
+    }
+
+    /// The status of the file `path` leads to (symbolic links followed).
+    ///
+    /// The corresponding C function is `stat` (called as `fstatat(AT_FDCWD, path, &s, 0)`).
+    public static func stat(_ path: String) throws -> FileStatus {
+        var s = Glibc.stat()
+        _ = try valueOrErrno("stat", path: path) { fstatat(AT_FDCWD, path, &s, 0) }
+        return FileStatus(s)
+    }
+
+    /// Removes a file name.
+    ///
+    /// The corresponding C function is `unlink`.
+    public static func unlink(_ path: String) throws {
+        _ = try valueOrErrno("unlink", path: path) { Glibc.unlink(path) }
+    }
+
+    /// Removes an empty directory.
+    ///
+    /// The corresponding C function is `rmdir`.
+    public static func removeDirectory(_ path: String) throws {
+        _ = try valueOrErrno("rmdir", path: path) { Glibc.rmdir(path) }
+    }
+
+    /// Reads a whole file (symbolic links followed).
+    public static func readFile(_ path: String) throws -> [UInt8] {
+        let fd = try FileDescriptor.open(path, O_RDONLY)
+        let bytes = try fd.readAll()
+        try fd.close()
+        return bytes
+    }
+
+    /// The absolute path with every symbolic link, `.` and `..` resolved.
+    ///
+    /// The corresponding C function is `realpath`.
+    public static func realPath(_ path: String) throws -> String {
+        guard let resolved = Glibc.realpath(path, nil) else {
+            throw SystemError(operation: "realpath", path: path, errno: .current)
+        }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
+    /// The target of a symbolic link.
+    ///
+    /// The corresponding C function is `readlink`.
+    public static func readLink(_ path: String) throws -> String {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let n = try valueOrErrno("readlink", path: path) { Glibc.readlink(path, &buffer, buffer.count - 1) }
+        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// The absolute path of the running executable (`/proc/self/exe`).
+    public static func executablePath() throws -> String {
+        try readLink("/proc/self/exe")
+    }
+
+    /// Creates a new, empty, private (0700) directory named `<prefix>XXXXXX`,
+    /// e.g. `makeTemporaryDirectory("/tmp/watcher-")`, and returns its path.
+    ///
+    /// The corresponding C function is `mkdtemp`.
+    public static func makeTemporaryDirectory(_ prefix: String) throws -> String {
+        var template = Array((prefix + "XXXXXX").utf8CString)
+        let result = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
+        guard result != nil else {
+            throw SystemError(operation: "mkdtemp", path: prefix, errno: .current)
+        }
+        return String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// Removes `path` and, if it is a directory, everything under it.
+    /// Symbolic links are removed, never followed. A missing path is fine.
+    public static func removeTree(_ path: String) throws {
+        let status: FileStatus
+        do {
+            status = try lstat(path)
+        } catch Errno.noSuchFile {
+            return
+        }
+        if status.kind == .directory {
+            for entry in try listDirectory(path) {
+                try removeTree(Path.join(path, entry.name))
+            }
+            try removeDirectory(path)
+        } else {
+            try unlink(path)
+        }
+    }
+}
+

@@ -1,0 +1,40 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Sleeps until one of several descriptors is readable or a timeout passes.
+public enum Poller {
+    /// Waits until at least one of `fds` is readable, hung up or in error, and
+    /// returns those (in the order given). Returns an empty array on timeout and
+    /// when a signal interrupted the wait (the caller loops; it recomputes its
+    /// timeout anyway). A descriptor that is not open throws ``Errno/badFileDescriptor``.
+    ///
+    /// - Parameter timeoutMilliseconds: -1 waits forever, 0 does not wait.
+    ///
+    /// The corresponding C function is `poll`.
+    public static func wait(_ fds: [Int32], timeoutMilliseconds: Int32) throws -> [Int32] {
+        var entries = fds.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+        do {
+            _ = try valueOrErrno("poll", retryingOnInterrupt: false) {
+                poll(&entries, nfds_t(entries.count), timeoutMilliseconds)
+            }
+        } catch Errno.interrupted {
+            return []
+        }
+        if let invalid = entries.first(where: { $0.revents & Int16(POLLNVAL) != 0 }) {
+            throw SystemError(operation: "poll", path: "fd \(invalid.fd)", errno: .badFileDescriptor)
+        }
+        let ready = Int16(POLLIN | POLLHUP | POLLERR)
+        return entries.filter { $0.revents & ready != 0 }.map(\.fd)
+    }
+
+    /// The `poll` timeout for a deadline on ``Clock/monotonicNanoseconds()``:
+    /// -1 for no deadline, 0 if it has passed, else the milliseconds left rounded
+    /// up (so the wait never ends just before the deadline).
+    public static func timeout(untilMonotonic deadline: UInt64?, now: UInt64 = Clock.monotonicNanoseconds()) -> Int32 {
+        guard let deadline else { return -1 }
+        guard deadline > now else { return 0 }
+        let milliseconds = (deadline - now + 999_999) / 1_000_000
+        return Int32(clamping: milliseconds)
+    }
+}

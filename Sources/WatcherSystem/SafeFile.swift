@@ -1,0 +1,95 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Reads a file that someone else dropped into a watched folder, refusing
+/// anything that is not a plain, reasonably sized, regular file, without ever
+/// blocking or following a symbolic link.
+public enum SafeFile {
+    /// What ``readDropped(_:limit:)`` found.
+    public enum Outcome: Equatable, Sendable {
+        /// The whole file, and its status as seen before reading.
+        case contents([UInt8], FileStatus)
+        /// Not read, because of what the file is.
+        case refused(Refusal)
+        /// Nothing is at the path (any more).
+        case vanished
+        /// Any other failure.
+        case failed(SystemError)
+    }
+
+    /// Why a file was refused.
+    public enum Refusal: Equatable, Hashable, Sendable, CustomStringConvertible {
+        case symlink, fifo, device, socket, directory
+        case tooLarge(size: Int64, limit: Int)
+        case other(String)
+
+        public var description: String {
+            switch self {
+            case .symlink: return "is a symbolic link"
+            case .fifo: return "is a FIFO (named pipe)"
+            case .device: return "is a device"
+            case .socket: return "is a socket"
+            case .directory: return "is a directory"
+            case .tooLarge(let size, let limit): return "is \(size) bytes, over the \(limit)-byte limit"
+            case .other(let reason): return reason
+            }
+        }
+
+        init?(kind: FileKind) {
+            switch kind {
+            case .regular: return nil
+            case .symlink: self = .symlink
+            case .fifo: self = .fifo
+            case .characterDevice, .blockDevice: self = .device
+            case .socket: self = .socket
+            case .directory: self = .directory
+            case .unknown: self = .other("is of an unknown file type")
+            }
+        }
+    }
+
+    /// Reads `path` if it is a regular file of at most `limit` bytes.
+    ///
+    /// The kind is checked with `lstat` before opening (so a device is never
+    /// opened), then the file is opened with `O_RDONLY|O_NOFOLLOW|O_NONBLOCK|O_CLOEXEC`
+    /// (a symbolic link swapped in meanwhile fails with `ELOOP`; a FIFO cannot
+    /// block) and checked again with `fstat` before any byte is read. A file that
+    /// grows past `limit` while being read is refused too.
+    ///
+    /// The corresponding C functions are `lstat`, `open`, `fstat` and `read`.
+    public static func readDropped(_ path: String, limit: Int) -> Outcome {
+        do {
+            if let refusal = Refusal(kind: try FileSystem.lstat(path).kind) {
+                return .refused(refusal)
+            }
+            let fd = try FileDescriptor.open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK)
+            let status = try fd.stat()
+            if let refusal = Refusal(kind: status.kind) {
+                return .refused(refusal)
+            }
+            if status.size > Int64(limit) {
+                return .refused(.tooLarge(size: status.size, limit: limit))
+            }
+            var bytes: [UInt8] = []
+            while true {
+                let chunk = try fd.read(upTo: min(64 * 1024, limit + 1 - bytes.count))
+                if chunk.isEmpty { break }
+                bytes.append(contentsOf: chunk)
+                if bytes.count > limit {
+                    return .refused(.tooLarge(size: try fd.stat().size, limit: limit))
+                }
+            }
+            try fd.close()
+            return .contents(bytes, status)
+        } catch let error as SystemError {
+            switch error.errno {
+            case .noSuchFile: return .vanished
+            case .tooManySymlinks: return .refused(.symlink)
+            default: return .failed(error)
+            }
+        } catch {
+            return .failed(SystemError(operation: "read", path: path, errno: .io))  // not reached: only SystemError is thrown
+        }
+    }
+}

@@ -1,0 +1,34 @@
+/// What ``DirectoryWatcher`` reports about the files in a watched tree.
+/// Paths are absolute: the root as given plus the relative path.
+public enum WatchedFileEvent: Equatable, Hashable, Sendable, CustomStringConvertible {
+    /// A regular file that was already there when its folder was (re)scanned.
+    /// It may still be being written; the same file may be reported again.
+    case found(String)
+    /// A file opened for writing was closed (`IN_CLOSE_WRITE`).
+    case closedWrite(String)
+    /// A file was renamed into a watched folder (`IN_MOVED_TO`).
+    case movedIn(String)
+    /// A watched folder was deleted or moved away (`IN_DELETE_SELF`, `IN_MOVE_SELF`).
+    case directoryGone(String)
+    /// The kernel's event queue overflowed and events were lost: call
+    /// ``DirectoryWatcher/rescan()``.
+    case overflow
+
+    /// The file or folder the event is about (`nil` for ``overflow``).
+    public var path: String? {
+        switch self {
+        case .found(let p), .closedWrite(let p), .movedIn(let p), .directoryGone(let p): return p
+        case .overflow: return nil
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .found(let p): return "found \(p)"
+        case .closedWrite(let p): return "closed-write \(p)"
+        case .movedIn(let p): return "moved-in \(p)"
+        case .directoryGone(let p): return "directory-gone \(p)"
+        case .overflow: return "overflow"
+        }
+    }
+}
