@@ -4,7 +4,7 @@ import Foundation
 enum DemoCommand {
     static func main(_ args: inout Arguments) throws -> Int32 {
         let root = args.option("root")
-        let seed = try args.int("seed") ?? 7
+        let seed = try args.int("seed") ?? 42
         let quiet = args.flag("quiet", "q")
         try args.finish()
         let cwd = FileManager.default.currentDirectoryPath
