@@ -41,10 +41,13 @@ extension Daemon {
         let values = ["batch_file": job.path, "main_file": ctx.mainPath(phase), "phase": job.id.phase,
                       "batch": String(job.id.index), "run": job.id.run, "attempt": String(job.attempt)]
         do {
-            if FileSystem.exists(job.stdoutPath) { try FileSystem.unlink(job.stdoutPath) }
+            for stale in [job.stdoutPath, String(job.stdoutPath.dropLast(4)) + ".err"] where FileSystem.exists(stale) {
+                try FileSystem.unlink(stale)
+            }
             let pid = try Spawner.spawn(SpawnRequest(
                 argv: v.argv.map { Placeholders.fill($0, values) }, environment: ProcessInfo.processInfo.environment,
-                workingDirectory: ctx.baseDir, stdinPath: nil, outputPath: job.stdoutPath))
+                workingDirectory: ctx.baseDir, stdinPath: nil, outputPath: job.stdoutPath,
+                errorPath: String(job.stdoutPath.dropLast(4)) + ".err"))
             children[pid] = .validator(job)
         } catch {
             let report = ValidationReport.from(errors: [ValidationError(

@@ -117,9 +117,11 @@ public enum BatchChecks {
         }
 
         var containerValue = parsed
+        var memberName: String?
         var scanned: Result<ScannedContainer, JSONScanError>
         if let itemsKey, case .object(let members) = parsed, let member = members.first(where: { $0.key == itemsKey }) {
             containerValue = member.value
+            memberName = itemsKey
             scanned = MergePlanner.scan { () throws(JSONScanError) in
                 try JSONScanner.members(ofTopLevelKey: itemsKey, in: bytes)
             }
@@ -165,7 +167,10 @@ public enum BatchChecks {
             return ([], parsed)
         }
         if (container.kind == .object) != keyed {
-            return missingContainer("expected \(kindName), found \(containerValue.kindDescription)")
+            if let memberName {
+                return missingContainer("the member \"\(memberName)\" is \(containerValue.kindDescription), expected \(kindName)")
+            }
+            return missingContainer("expected \(kindName) at the top level, found \(containerValue.kindDescription)")
         }
 
         var items: [(id: String, raw: [UInt8], value: JSONValue)] = []

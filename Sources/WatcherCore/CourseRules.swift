@@ -25,7 +25,9 @@ public enum CourseRules {
     /// "legos": [{"id", "type", "new", "lego": {"known", "target"}, "components"}]}`):
     ///
     /// - `seed_pair.known` and `seed_pair.target` are non-empty strings;
-    /// - `legos` is a non-empty array; every LEGO has a non-empty `id`, a
+    /// - `legos` is an array (it may be empty: LEGOs already taught by an
+    ///   earlier seed are left out, so a seed made only of known LEGOs has
+    ///   none; 11 fixture seeds are like that); every LEGO has a non-empty `id`, a
     ///   `type` of "A" or "M", and non-empty `lego.known` and `lego.target`;
     /// - every word of the seed's target is covered: it is a word of some
     ///   LEGO's target (its `lego.target` or a `components[].target`) of this
@@ -179,11 +181,6 @@ public enum CourseRules {
                 message: "\"legos\" must be an array, found \(legos.kindDescription)",
                 suggestion: "Write \"legos\" as an array of LEGO objects."))
             return
-        }
-        if list.isEmpty {
-            errors.append(ValidationError(
-                type: ValidationErrorType.emptyField, item: item, message: "\"legos\" is empty",
-                suggestion: "Decompose the seed into at least one LEGO."))
         }
         for (position, lego) in list.enumerated() {
             let path = "legos[\(position)]"

@@ -187,6 +187,10 @@ extension WatcherState {
     mutating func tick(now: Instant, into effects: inout [Effect]) {
         for id in batches.keys.sorted() {
             guard let b = batches[id] else { continue }
+            if b.state == .retryWait, let at = b.retryAt, at <= now {
+                batches[id]?.retryAt = nil // due: from now on only a free slot is awaited, not a time
+                continue
+            }
             if b.state == .running, let at = b.settleAt, at <= now, let path = b.settlePath {
                 startValidation(id, path: path, into: &effects)
                 continue

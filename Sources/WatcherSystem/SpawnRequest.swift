@@ -17,14 +17,18 @@ public struct SpawnRequest: Equatable, Sendable {
     public var stdinPath: String?
     /// The file the child's stdout and stderr are both appended to (created 0644).
     public var outputPath: String
+    /// Where standard error goes (appended); nil = the same file as standard output.
+    public var errorPath: String?
 
     public init(
         argv: [String],
         environment: [String: String] = SpawnRequest.currentEnvironment(),
         workingDirectory: String? = nil,
         stdinPath: String? = nil,
-        outputPath: String
+        outputPath: String,
+        errorPath: String? = nil
     ) {
+        self.errorPath = errorPath
         self.argv = argv
         self.environment = environment
         self.workingDirectory = workingDirectory

@@ -44,6 +44,9 @@ public enum Spawner {
         let input = try aboveStandardStreams(FileDescriptor.open(request.stdinPath ?? "/dev/null", O_RDONLY))
         let output = try aboveStandardStreams(
             FileDescriptor.open(request.outputPath, O_WRONLY | O_CREAT | O_APPEND, mode: 0o644))
+        let errors = try request.errorPath.map {
+            try aboveStandardStreams(FileDescriptor.open($0, O_WRONLY | O_CREAT | O_APPEND, mode: 0o644))
+        }
 
         var actions = posix_spawn_file_actions_t()
         try zeroOrErrno("posix_spawn_file_actions_init") { posix_spawn_file_actions_init(&actions) }
@@ -55,7 +58,7 @@ public enum Spawner {
             posix_spawn_file_actions_adddup2(&actions, output.rawValue, STDOUT_FILENO)
         }
         try zeroOrErrno("posix_spawn_file_actions_adddup2") {
-            posix_spawn_file_actions_adddup2(&actions, output.rawValue, STDERR_FILENO)
+            posix_spawn_file_actions_adddup2(&actions, (errors ?? output).rawValue, STDERR_FILENO)
         }
         try zeroOrErrno("posix_spawn_file_actions_addclosefrom_np") { addClosefrom(&actions, 3) }
         if let directory = request.workingDirectory {
@@ -84,6 +87,7 @@ public enum Spawner {
         }
         try input.close()
         try output.close()
+        try errors?.close()
         return pid
     }
 
