@@ -29,6 +29,7 @@ struct AgentLauncher {
         ]
         var env = ProcessInfo.processInfo.environment
         for (k, v) in agent.env ?? [:] { env[k] = v }
+        env["AGENT_WATCHER_ROOT"] = layout.root // how a restarted daemon finds agents of its previous life
         env["AGENT_WATCHER_RUN"] = id.run
         env["AGENT_WATCHER_PHASE"] = id.phase
         env["AGENT_WATCHER_BATCH"] = String(id.index)

@@ -9,6 +9,14 @@ extension Daemon {
     func execute(_ effects: [Effect]) throws {
         let events = effects.compactMap { if case .log(let e) = $0 { return e }; return nil }
         try log.append(events)
+        for e in events where e.event == EventName.transition {
+            switch e.to {
+            case BatchState.validating.rawValue?: FaultInjection.point("claim")
+            case BatchState.merged.rawValue?: FaultInjection.point("transition_logged")
+            case BatchState.spawning.rawValue?: FaultInjection.point("spawn_intent")
+            default: break
+            }
+        }
         for effect in effects {
             switch effect {
             case .log:
@@ -42,6 +50,7 @@ extension Daemon {
             let request = try AgentLauncher(layout: layout, context: ctx)
                 .request(for: id, attempt: attempt, feedback: feedback ?? previousErrors(id, attempt: attempt - 1))
             let pid = try Spawner.spawn(request)
+            FaultInjection.point("spawned")
             children[pid] = .agent(id, attempt: attempt)
             inputs.append(.spawned(id, attempt: attempt, pid: pid))
         } catch {
@@ -84,11 +93,7 @@ extension Daemon {
         guard FileSystem.exists(path) || isSymlink(path) else { return }
         switch destination {
         case .accepted(let checksum):
-            let dest = try moveUnique(path, toFolder: layout.accepted(id.run), name: id.outputFileName)
-            try AtomicFile.replace(dest + ".sha256", with: Array("\(checksum)  \(basename(dest))\n".utf8))
-            try log.append(Event(event: EventName.fileArchived, run: id.run, phase: id.phase, batch: id.index,
-                                 attempt: attempt, reason: "accepted",
-                                 details: [.init("from", .string(path)), .init("path", .string(dest))]))
+            try accept(id, attempt: attempt, path: path, checksum: checksum, reason: "accepted")
         case .rejected(let report):
             let dest = try moveUnique(path, toFolder: layout.rejected(id.run), name: Daemon.attemptName(id, attempt: attempt))
             try writeErrors(report, beside: dest)
@@ -97,6 +102,25 @@ extension Daemon {
                                  details: [.init("from", .string(path)), .init("path", .string(dest)),
                                            .init("errors", .int(report.errors.count))]))
         }
+    }
+
+    /// Archives a merged batch file: `<name>.sha256` first, then the file, so a crash between
+    /// the two leaves the file in the outbox and the next start archives it again.
+    func accept(_ id: BatchID, attempt: Int?, path: String, checksum: String, reason: String) throws {
+        let folder = layout.accepted(id.run)
+        var dest = folder + "/" + id.outputFileName
+        var n = 1
+        while FileSystem.exists(dest) {
+            n += 1
+            dest = folder + "/" + id.outputFileName + ".\(n)"
+        }
+        try AtomicFile.replace(dest + ".sha256", with: Array("\(checksum)  \(basename(dest))\n".utf8))
+        try FileSystem.renameNoReplace(path, dest)
+        try FileSystem.fsyncDirectory(folder)
+        FaultInjection.point("archive")
+        try log.append(Event(event: EventName.fileArchived, run: id.run, phase: id.phase, batch: id.index,
+                             attempt: attempt, reason: reason,
+                             details: [.init("from", .string(path)), .init("path", .string(dest))]))
     }
 
     func writeErrors(_ report: ValidationReport, beside path: String) throws {
@@ -110,10 +134,9 @@ extension Daemon {
         guard FileSystem.exists(path) else { return }
         let bytes = try FileSystem.readFile(path)
         if let mergedChecksum, SHA256.hex(bytes) == mergedChecksum {
-            let dest = try moveUnique(path, toFolder: layout.accepted(id.run), name: id.outputFileName)
-            try log.append(Event(event: EventName.fileArchived, run: id.run, phase: id.phase, batch: id.index,
-                                 reason: "duplicate_of_merged",
-                                 details: [.init("from", .string(path)), .init("path", .string(dest))]))
+            // Merged before a crash, archived only now; or the same file dropped twice.
+            let already = FileSystem.exists(layout.accepted(id.run) + "/" + id.outputFileName)
+            try accept(id, attempt: nil, path: path, checksum: mergedChecksum, reason: already ? "duplicate_of_merged" : "accepted")
         } else {
             try rejectFile(path, into: layout.rejected(id.run), run: id.run,
                            reason: "batch \(id) is already merged with other content; the merged items were kept")

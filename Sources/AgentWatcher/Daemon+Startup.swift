@@ -26,6 +26,8 @@ extension Daemon {
         // Signals first, before any thread or child exists, so the mask is inherited by nothing.
         Signals.ignore(SIGPIPE)
         signals = try SignalFD(signals: [SIGCHLD, SIGTERM, SIGINT, SIGHUP])
+        // Orphaned grandchildren of agents become our children, so they are reaped, never zombies.
+        try ProcessControl.becomeChildSubreaper()
 
         for path in options.pipelines {
             let spec = try SpecLoader.load(path)
@@ -71,27 +73,21 @@ extension Daemon {
         ]))
 
         // Recovery: agents of a previous life are stopped before anything else happens.
-        var recovered: [Event.Detail] = []
-        var killed: [String] = []
-        for (id, pid) in state.agentsInFlight() {
-            if ProcessControl.isGroupAlive(pid) {
-                do { _ = try ProcessControl.signalGroup(pid, SIGKILL) } catch {
-                    Console.error("agent-watcher: cannot kill process group \(pid) of \(id): \(error)")
-                }
-                killed.append("\(id.phase)/\(id.index):\(pid)")
-            }
-        }
+        let killed = stopAgentsOfPreviousLife()
         var temps: [String] = []
         for ctx in runs.values {
+            var folders = Set([layout.accepted(ctx.run), layout.rejected(ctx.run), layout.agentLogs(ctx.run)])
             for phase in ctx.spec.phases {
                 let main = ctx.mainPath(phase)
-                if let slash = main.lastIndex(of: "/") { temps += try AtomicFile.removeStaleTemps(in: String(main[..<slash])) }
+                if let slash = main.lastIndex(of: "/") { folders.insert(String(main[..<slash])) }
             }
+            for folder in folders.sorted() { temps += try AtomicFile.removeStaleTemps(in: folder) }
         }
         let recoveryEffects = state.recover(now: Daemon.now()) { [layout] id in
             let p = layout.outputPath(id)
             return FileSystem.exists(p) ? p : nil
         }
+        var recovered: [Event.Detail] = []
         if !contents.records.isEmpty || brokenPath != nil {
             recovered = [.init("records", .int(contents.records.count)), .init("killed_agents", .strings(killed)),
                          .init("stale_temps", .strings(temps))]

@@ -22,6 +22,7 @@ extension Daemon {
         case .contents(let bytes, _):
             let checksum = SHA256.hex(bytes)
             let (report, unparseable) = try BatchValidator(context: ctx).check(id, phase: phase, bytes: bytes)
+            FaultInjection.point("validate")
             if !report.valid || (phase.validators ?? []).isEmpty {
                 inputs.append(.validated(id, attempt: attempt, report: report, checksum: checksum, unparseable: unparseable))
             } else {
@@ -68,6 +69,7 @@ extension Daemon {
                 type: ValidationErrorType.external, item: nil,
                 message: job.timedOut ? "validator timed out and was killed" : "validator \(status)", suggestion: nil)])
         }
+        FaultInjection.point("validate")
         let count = runs[job.id.run]?.phase(job.id.phase)?.validators?.count ?? 0
         if report.valid && job.index + 1 < count {
             var next = job

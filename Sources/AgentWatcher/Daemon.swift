@@ -56,6 +56,22 @@ public final class Daemon {
     public func run() throws -> Outcome {
         try start()
         defer { lock?.release() }
+        do {
+            try loop()
+        } catch {
+            // Do not pretend: say what happened if the log still takes it, stop the agents
+            // (the next start recovers from the log), and fail.
+            do { try log.append(Event(event: "watcher.failed", reason: "\(error)")) } catch {
+                Console.error("agent-watcher: cannot log watcher.failed: \(error)")
+            }
+            killAllAgentGroups(signal: SIGKILL)
+            throw error
+        }
+        try log.append(Event(event: EventName.watcherStopped, details: [.init("pid", .int(Int(getpid())))]))
+        return options.exitWhenComplete && completedRuns.isSuperset(of: runs.keys) ? .completed : .stopped
+    }
+
+    func loop() throws {
         while true {
             if let stop = stopping {
                 if children.isEmpty { break }
@@ -72,8 +88,6 @@ public final class Daemon {
             if stopping == nil, let d = state.nextDeadline(), d <= Daemon.now() { inputs.append(.tick) }
             try drainInputs()
         }
-        try log.append(Event(event: EventName.watcherStopped, details: [.init("pid", .int(Int(getpid())))]))
-        return options.exitWhenComplete && completedRuns.isSuperset(of: runs.keys) ? .completed : .stopped
     }
 
     func pollTimeout() -> Int32 {

@@ -28,7 +28,7 @@ struct Merger {
                                    batchItems: checked.items, batchOf: { context.batchOf($0) })
         switch try MergePlanner.plan(request) {
         case .write(let newBytes, let inserted):
-            try AtomicFile.replace(mainPath, with: newBytes)
+            try AtomicFile.replace(mainPath, with: newBytes, faultHook: FaultInjection.atomicStep)
             return .merged(items: inserted, alreadyMerged: false)
         case .alreadyMerged:
             return .merged(items: 0, alreadyMerged: true)

@@ -369,8 +369,9 @@ extension MergePlanner {
         return out
     }
 
+    /// A short reason: `differs in "target"`, or `different value`.
     static func differenceReason(_ existing: JSONValue, _ incoming: JSONValue) -> String {
-        let base = "already merged with different content"
+        let base = "different value"
         guard case .object(let old) = existing, case .object(let new) = incoming else { return base }
         var keys: [String] = []
         for member in new where existing[member.key] != member.value && !keys.contains(member.key) {
@@ -381,7 +382,7 @@ extension MergePlanner {
         }
         guard !keys.isEmpty else { return base }
         let shown = keys.prefix(3).map { "\"\($0)\"" }.joined(separator: ", ")
-        return "\(base) (differs in \(shown)\(keys.count > 3 ? ", ..." : ""))"
+        return "differs in \(shown)\(keys.count > 3 ? ", ..." : "")"
     }
 }
 

@@ -152,3 +152,28 @@ public enum ProcessControl {
             .map { $0.hasSuffix("\n") ? $0.dropLast() : $0 }
     }
 }
+
+extension ProcessControl {
+    /// The environment a process was started with (`/proc/<pid>/environ`), or nil when it is
+    /// gone or not ours to read.
+    public static func environment(of pid: pid_t) -> [String: String]? {
+        let bytes: [UInt8]
+        do { bytes = try FileSystem.readFile("/proc/\(pid)/environ") } catch { return nil }
+        var result: [String: String] = [:]
+        for entry in bytes.split(separator: 0) {
+            guard let eq = entry.firstIndex(of: 0x3D) else { continue }
+            result[String(decoding: entry[entry.startIndex..<eq], as: UTF8.self)] =
+                String(decoding: entry[(eq + 1)...], as: UTF8.self)
+        }
+        return result
+    }
+
+    /// Every live process (other than this one) whose environment has `name=value`.
+    public static func processes(withEnvironment name: String, equalTo value: String) throws -> [pid_t] {
+        let me = getpid()
+        return try FileSystem.listDirectory("/proc").compactMap { entry -> pid_t? in
+            guard let pid = pid_t(entry.name), pid != me, environment(of: pid)?[name] == value else { return nil }
+            return pid
+        }.sorted()
+    }
+}
