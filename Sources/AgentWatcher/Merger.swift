@@ -26,7 +26,14 @@ struct Merger {
                                    idField: phase.output.idField, main: main,
                                    template: phase.output.template?.text, batchIndex: id.index,
                                    batchItems: checked.items, batchOf: { context.batchOf($0) })
-        switch try MergePlanner.plan(request) {
+        let outcome: MergeOutcome
+        do { outcome = try MergePlanner.plan(request) } catch {
+            // Not the batch's fault, and no retry fixes it: say which file is broken and how.
+            return .conflict(ValidationReport.from(errors: [ValidationError(
+                type: "main_file_invalid", item: nil, message: "\(mainPath): \(error)",
+                suggestion: "repair or move aside \(mainPath), then retry the batch")]))
+        }
+        switch outcome {
         case .write(let newBytes, let inserted):
             try AtomicFile.replace(mainPath, with: newBytes, faultHook: FaultInjection.atomicStep)
             return .merged(items: inserted, alreadyMerged: false)
