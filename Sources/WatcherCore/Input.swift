@@ -35,3 +35,17 @@ public struct ControlCommand: Equatable, Sendable {
         self.id = id
     }
 }
+
+extension Input {
+    /// The batch an input is about, if any.
+    public var batchID: BatchID? {
+        switch self {
+        case .outputWritten(let id, _, _), .spawned(let id, _, _), .spawnFailed(let id, _, _),
+             .agentExited(let id, _, _, _, _), .validated(let id, _, _, _, _), .merged(let id, _, _, _, _),
+             .mergeConflict(let id, _, _), .outputChanged(let id, _):
+            return id
+        case .tick, .control:
+            return nil
+        }
+    }
+}

@@ -58,7 +58,8 @@ public struct RunPlan: Equatable, Sendable {
 
     /// Every batch of the run, lowest phase first, then lowest batch: the scheduling order.
     public var batchIDs: [BatchID] {
-        phases.flatMap { p in (1...max(1, batchCount)).prefix(batchCount).map { BatchID(run: run, phase: p.id, index: $0) } }
+        let n = batchCount
+        return phases.flatMap { p in (0..<n).map { BatchID(run: run, phase: p.id, index: $0 + 1) } }
     }
 
     /// The batch this one waits for: the same batch index of the previous phase.

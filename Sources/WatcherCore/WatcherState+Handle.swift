@@ -45,6 +45,7 @@ extension WatcherState {
         case .control(let command):
             control(command, now: now, into: &effects)
         }
+        if let id = input.batchID { refresh(id) }
         afterInput(now: now, into: &effects)
         return effects
     }
@@ -185,7 +186,8 @@ extension WatcherState {
     }
 
     mutating func tick(now: Instant, into effects: inout [Effect]) {
-        for id in batches.keys.sorted() {
+        for id in popDueDeadlines(now: now) {
+            defer { refresh(id) }
             guard let b = batches[id] else { continue }
             if b.state == .retryWait, let at = b.retryAt, at <= now {
                 batches[id]?.retryAt = nil // due: from now on only a free slot is awaited, not a time

@@ -7,6 +7,7 @@ extension WatcherState {
             guard let id = e.batchID else { return }
             if batches[id] == nil { batches[id] = Batch(id: id, attemptsAllowed: plans[id.run]?.phase(id.phase)?.maxAttempts ?? 3) }
             batches[id]?.apply(e)
+            refresh(id)
             if let to = e.to, to == BatchState.pending.rawValue, let run = e.run { completed.remove(run) }
         case EventName.runCompleted:
             if let run = e.run { completed.insert(run) }
@@ -54,6 +55,7 @@ extension WatcherState {
             default:
                 break
             }
+            refresh(id)
         }
         afterInput(now: now, into: &effects)
         return effects

@@ -5,8 +5,13 @@ public struct WatcherState: Equatable, Sendable {
     public internal(set) var batches: [BatchID: Batch] = [:]
     public internal(set) var paused: Set<String> = []
     public internal(set) var completed: Set<String> = []
+    var index = SchedulingIndex()
 
     public init() {}
+
+    public static func == (a: WatcherState, b: WatcherState) -> Bool {
+        a.plans == b.plans && a.batches == b.batches && a.paused == b.paused && a.completed == b.completed
+    }
 
     /// Registers a run; batches not yet known start `pending`. Returns `run.started` the first time.
     public mutating func add(_ plan: RunPlan) -> [Effect] {
@@ -15,6 +20,7 @@ public struct WatcherState: Equatable, Sendable {
         for id in plan.batchIDs where batches[id] == nil {
             batches[id] = Batch(id: id, attemptsAllowed: plan.phase(id.phase)?.maxAttempts ?? 3)
         }
+        for id in plan.batchIDs { refresh(id) }
         guard isNew else { return [] }
         return [.log(Event(event: EventName.runStarted, run: plan.run, details: [
             .init("phases", .strings(plan.phases.map(\.id))),
@@ -28,8 +34,13 @@ public struct WatcherState: Equatable, Sendable {
     public func batch(_ id: BatchID) -> Batch? { batches[id] }
 
     /// The earliest deadline of any batch: the loop sleeps at most until then.
-    public func nextDeadline() -> Instant? {
-        batches.values.lazy.flatMap(\.deadlines).min()
+    public mutating func nextDeadline() -> Instant? {
+        while let top = index.deadlines.min {
+            if batches[top.id]?.deadlines.contains(top.at) == true { return top.at }
+            index.deadlines.popMin() // stale: that deadline was cleared or moved
+            index.queuedDeadlines[top.id]?.removeAll { $0 == top.at }
+        }
+        return nil
     }
 
     /// Batches whose agent may still be running from before a restart.
@@ -49,6 +60,7 @@ extension WatcherState {
                       attempt: attempt ?? b.attempt, from: b.state.rawValue, to: to.rawValue,
                       reason: reason, details: details)
         batches[id]?.apply(e)
+        refresh(id)
         effects.append(.log(e))
     }
 }
