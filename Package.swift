@@ -19,6 +19,9 @@ let package = Package(
             resources: [.copy("Resources/demo")]
         ),
         .executableTarget(name: "agent-watcher", dependencies: ["AgentWatcher", "WatcherCore", "WatcherSystem"]),
+        // The benchmark harness (`swift run -c release watcher-bench`); CI only builds it.
+        .executableTarget(name: "watcher-bench", dependencies: ["AgentWatcher", "WatcherCore", "WatcherSystem"],
+                          path: "Benchmarks/watcher-bench"),
         .testTarget(name: "WatcherCoreTests", dependencies: ["WatcherCore"]),
         .testTarget(name: "WatcherSystemTests", dependencies: ["WatcherSystem"]),
         .testTarget(name: "AgentWatcherTests", dependencies: ["AgentWatcher", "WatcherCore", "WatcherSystem"]),

@@ -7,15 +7,23 @@ let command = args.isEmpty ? "help" : args.removeFirst()
 let code: Int32
 do {
     var parsed = try Arguments(args)
-    switch command {
-    case "run": code = try RunCommand.main(&parsed)
-    case "demo": code = try DemoCommand.main(&parsed)
-    case "status": code = try StatusCommand.main(&parsed)
-    case "tail": code = try TailCommand.main(&parsed)
-    case "simulate-agent": code = try SimulateAgentCommand.main(&parsed)
-    case "help", "--help", "-h": Console.out(Usage.text); code = 0
-    case "--version", "version": Console.out("agent-watcher 0.1.0 (event schema 1)"); code = 0
-    default: throw UsageError("unknown command '\(command)'")
+    let commands: [String: (inout Arguments) throws -> Int32] = [
+        "run": RunCommand.main,
+        "demo": DemoCommand.main,
+        "status": StatusCommand.main,
+        "tail": TailCommand.main,
+        "simulate-agent": SimulateAgentCommand.main,
+    ]
+    if let handler = commands[command] {
+        code = try handler(&parsed)
+    } else if ["help", "--help", "-h"].contains(command) {
+        Console.out(Usage.text)
+        code = 0
+    } else if ["--version", "version"].contains(command) {
+        Console.out("agent-watcher 0.1.0 (event schema 1)")
+        code = 0
+    } else {
+        throw UsageError("unknown command '\(command)'")
     }
 } catch let e as UsageError {
     Console.error("agent-watcher: \(e.message)\nRun 'agent-watcher help' for usage.")

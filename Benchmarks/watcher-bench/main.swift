@@ -1,0 +1,2 @@
+// watcher-bench: see BENCHMARKS.md. (Placeholder until the harness lands.)
+print("watcher-bench: no scenarios yet")
