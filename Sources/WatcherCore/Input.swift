@@ -11,6 +11,9 @@ public enum Input: Equatable, Sendable {
     case validated(BatchID, attempt: Int, report: ValidationReport, checksum: String?, unparseable: Bool)
     case merged(BatchID, attempt: Int, checksum: String, items: Int, alreadyMerged: Bool)
     case mergeConflict(BatchID, attempt: Int, report: ValidationReport)
+    /// An agent said its batch is done (a `batch.done` message): its output, if present, is
+    /// complete now, without waiting for the settle window.
+    case batchDone(BatchID, outputPath: String?)
     /// The file changed between validation and merge: check it again.
     case outputChanged(BatchID, attempt: Int)
     /// Time passed: deadlines at or before `now` fire.
@@ -42,7 +45,7 @@ extension Input {
         switch self {
         case .outputWritten(let id, _, _), .spawned(let id, _, _), .spawnFailed(let id, _, _),
              .agentExited(let id, _, _, _, _), .validated(let id, _, _, _, _), .merged(let id, _, _, _, _),
-             .mergeConflict(let id, _, _), .outputChanged(let id, _):
+             .mergeConflict(let id, _, _), .outputChanged(let id, _), .batchDone(let id, _):
             return id
         case .tick, .control:
             return nil

@@ -40,6 +40,9 @@ extension WatcherState {
             guard let b = batches[id], b.state == .merging, b.attempt == attempt, let path = b.validatingPath else { break }
             transition(id, to: .validating, reason: "output_changed", into: &effects)
             effects.append(.validate(id, attempt: attempt, path: path))
+        case .batchDone(let id, let outputPath):
+            guard let b = batches[id], b.state == .running, let path = outputPath ?? b.settlePath else { break }
+            startValidation(id, path: path, into: &effects)
         case .tick:
             tick(now: now, into: &effects)
         case .control(let command):
