@@ -12,6 +12,8 @@ public struct Batch: Equatable, Sendable {
     public internal(set) var lastReason: String?
     public internal(set) var lastErrorCount: Int?
     public internal(set) var mergedChecksum: String?
+    /// The error fingerprint of every failed attempt, oldest first (see `DrainPlanner`).
+    public internal(set) var fingerprints: [String] = []
 
     // Live only.
     public internal(set) var lastReport: ValidationReport?
@@ -41,6 +43,7 @@ public struct Batch: Equatable, Sendable {
         case .retryWait, .failed, .blocked, .cancelled, .skipped:
             lastReason = e.reason
             lastErrorCount = e.int("errors")
+            if let f = e.string("fingerprint") { fingerprints.append(f) }
         case .merged:
             mergedChecksum = e.string("checksum")
             lastReason = nil

@@ -25,13 +25,28 @@ extension ControlCommand {
             batch = n
         }
         if (phase == nil) != (batch == nil) { return .failure(.init("give both \"phase\" and \"batch\", or neither")) }
-        if verb == .pause || verb == .resume, phase != nil { return .failure(.init("\(name) applies to a whole run")) }
+        if verb == .pause || verb == .resume || verb == .drain, phase != nil {
+            return .failure(.init("\(name) applies to a whole run"))
+        }
+        if (verb == .retry || verb == .skip), phase == nil {
+            return .failure(.init("\(name) needs \"phase\" and \"batch\""))
+        }
+        var max: Int?
+        if let m = v["max"] {
+            guard let n = m.intValue, n >= 1 else { return .failure(.init("\"max\" must be a whole number ≥ 1")) }
+            max = n
+        }
+        var force = false
+        if let f = v["force"] {
+            guard let b = f.boolValue else { return .failure(.init("\"force\" must be true or false")) }
+            force = b
+        }
         var id: String?
         if let i = v["id"] {
             guard let s = i.stringValue, PipelineSpec.isPlainName(s) else { return .failure(.init("\"id\" must be a plain name")) }
             id = s
         }
-        return .success(ControlCommand(verb: verb, run: run, phase: phase, batch: batch, id: id))
+        return .success(ControlCommand(verb: verb, run: run, phase: phase, batch: batch, id: id, max: max, force: force))
     }
 }
 

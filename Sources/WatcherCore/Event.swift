@@ -62,4 +62,7 @@ public enum EventName {
     public static let runCompleted = "run.completed"
     public static let controlApplied = "control.applied"
     public static let controlRejected = "control.rejected"
+    public static let drainStarted = "drain.started"
+    public static let drainRequeued = "drain.requeued"
+    public static let drainCompleted = "drain.completed"
 }

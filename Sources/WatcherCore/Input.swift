@@ -23,19 +23,26 @@ public enum Input: Equatable, Sendable {
 
 /// A state-changing command, from `mailbox/control/` or the CLI.
 public struct ControlCommand: Equatable, Sendable {
-    public enum Verb: String, Sendable, CaseIterable { case pause, resume, retry, skip, cancel }
+    public enum Verb: String, Sendable, CaseIterable { case pause, resume, retry, skip, cancel, drain }
     public var verb: Verb
     public var run: String
     public var phase: String?
     public var batch: Int?
     public var id: String?
+    /// For `drain`: re-queue at most this many batches.
+    public var max: Int?
+    /// For `drain`: re-queue batches held back for failing twice with the same error too.
+    public var force: Bool
 
-    public init(verb: Verb, run: String, phase: String? = nil, batch: Int? = nil, id: String? = nil) {
+    public init(verb: Verb, run: String, phase: String? = nil, batch: Int? = nil, id: String? = nil,
+                max: Int? = nil, force: Bool = false) {
         self.verb = verb
         self.run = run
         self.phase = phase
         self.batch = batch
         self.id = id
+        self.max = max
+        self.force = force
     }
 }
 

@@ -23,10 +23,7 @@ extension WatcherState {
         case .retry:
             for id in targets {
                 guard let b = batches[id], [.failed, .blocked, .cancelled].contains(b.state) else { continue }
-                transition(id, to: .pending, reason: "retry",
-                           details: [.init("attempts_allowed", .int(b.attempt + (plan.phase(id.phase)?.maxAttempts ?? 3)))],
-                           into: &effects)
-                completed.remove(c.run)
+                requeue(id, reason: "retry", into: &effects)
                 changed += 1
             }
         case .skip:
@@ -35,6 +32,16 @@ extension WatcherState {
                 transition(id, to: .skipped, reason: "skip", into: &effects)
                 changed += 1
             }
+        case .drain:
+            let drainPlan = DrainPlanner.plan(self, run: c.run, max: c.max, force: c.force)
+            let e = Event(event: EventName.drainStarted, run: c.run, details: [
+                .init("order", .strings(drainPlan.order.map { DrainPlanner.label($0.id) })),
+                .init("held_back", .strings(drainPlan.heldBack.map { DrainPlanner.label($0.id) })),
+                .init("force", .bool(c.force)),
+            ] + (c.max.map { [.init("max", .int($0))] } ?? []))
+            apply(e)
+            effects.append(.log(e))
+            changed = drainPlan.order.count
         case .cancel:
             for id in targets {
                 guard let b = batches[id], !b.state.isTerminal else { continue }
@@ -64,5 +71,42 @@ extension WatcherState {
         if let id = c.id { details.append(.init("id", .string(id))) }
         return Event(event: applied ? EventName.controlApplied : EventName.controlRejected,
                      run: c.run, phase: c.phase, batch: c.batch, reason: reason, details: details)
+    }
+}
+
+extension WatcherState {
+    /// A failed (or blocked, cancelled) batch goes back to `pending` with a fresh budget of
+    /// attempts; the dependants it had blocked wait for it again.
+    mutating func requeue(_ id: BatchID, reason: String, into effects: inout [Effect]) {
+        guard let b = batches[id], let plan = plans[id.run] else { return }
+        transition(id, to: .pending, reason: reason,
+                   details: [.init("attempts_allowed", .int(b.attempt + (plan.phase(id.phase)?.maxAttempts ?? 3)))],
+                   into: &effects)
+        completed.remove(id.run)
+        var next = plan.dependant(of: id)
+        while let d = next, batches[d]?.state == .blocked {
+            transition(d, to: .pending, reason: "dependency_requeued", into: &effects)
+            next = plan.dependant(of: d)
+        }
+    }
+
+    /// Re-queues the next batches of each drain while the run has free slots, logging progress
+    /// so an interrupted drain continues after a restart.
+    mutating func continueDrains(into effects: inout [Effect]) {
+        for run in drains.keys.sorted() where !paused.contains(run) {
+            guard let plan = plans[run] else { continue }
+            var free = plan.concurrency - activeCount(run: run)
+            while free > 0, let id = drains[run]?.first {
+                drains[run]?.removeFirst()
+                let requeued = batches[id]?.state == .failed
+                if requeued { requeue(id, reason: "drain", into: &effects); free -= 1 }
+                effects.append(.log(Event(event: EventName.drainRequeued, run: run, phase: id.phase, batch: id.index,
+                                          reason: requeued ? nil : "no longer failed")))
+            }
+            if drains[run]?.isEmpty == true {
+                drains[run] = nil
+                effects.append(.log(Event(event: EventName.drainCompleted, run: run)))
+            }
+        }
     }
 }

@@ -161,6 +161,7 @@ extension WatcherState {
         var details: [Event.Detail] = [.init("errors", .int(report.errors.count))]
         if !report.failedItems.isEmpty { details.append(.init("failed_items", .strings(Array(report.failedItems.prefix(50))))) }
         if let first = report.errors.first { details.append(.init("message", .string(String(first.message.prefix(300))))) }
+        details.append(.init("fingerprint", .string(DrainPlanner.fingerprint(report))))
         if b.attempt >= b.attemptsAllowed {
             transition(id, to: .failed, reason: reason, details: details, into: &effects)
             blockDependants(of: id, into: &effects)

@@ -11,6 +11,14 @@ extension WatcherState {
             if let to = e.to, to == BatchState.pending.rawValue, let run = e.run { completed.remove(run) }
         case EventName.runCompleted:
             if let run = e.run { completed.insert(run) }
+        case EventName.drainStarted:
+            guard let run = e.run, let plan = plans[run] else { return }
+            drains[run] = (e.strings("order") ?? []).compactMap { DrainPlanner.parse($0, plan: plan) }
+        case EventName.drainRequeued:
+            guard let run = e.run, let id = e.batchID else { return }
+            drains[run]?.removeAll { $0 == id }
+        case EventName.drainCompleted:
+            if let run = e.run { drains[run] = nil }
         case EventName.controlApplied:
             guard let run = e.run else { return }
             if e.string("command") == "pause" { paused.insert(run) }

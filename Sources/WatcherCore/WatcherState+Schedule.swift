@@ -1,6 +1,7 @@
 extension WatcherState {
     /// After every input: start what may start, then say which runs are complete.
     mutating func afterInput(now: Instant, into effects: inout [Effect]) {
+        continueDrains(into: &effects)
         schedule(now: now, into: &effects)
         completeRuns(into: &effects)
     }

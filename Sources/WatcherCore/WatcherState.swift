@@ -5,12 +5,15 @@ public struct WatcherState: Equatable, Sendable {
     public internal(set) var batches: [BatchID: Batch] = [:]
     public internal(set) var paused: Set<String> = []
     public internal(set) var completed: Set<String> = []
+    /// Batches a drain still has to re-queue, per run, in order.
+    public internal(set) var drains: [String: [BatchID]] = [:]
     var index = SchedulingIndex()
 
     public init() {}
 
     public static func == (a: WatcherState, b: WatcherState) -> Bool {
         a.plans == b.plans && a.batches == b.batches && a.paused == b.paused && a.completed == b.completed
+            && a.drains == b.drains
     }
 
     /// Registers a run; batches not yet known start `pending`. Returns `run.started` the first time.
