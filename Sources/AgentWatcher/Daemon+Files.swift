@@ -37,6 +37,10 @@ extension Daemon {
         case .control(let name):
             guard !Layout.isStagingName(name) else { return }
             try controlMessage(path)
+        case .agentMessage(let recipient, let name, let inNew):
+            try agentMessageArrived(path, recipient: recipient, name: name, inNew: inNew, complete: renamed)
+        case .agentAck(let recipient, let name):
+            try agentMessageAcknowledged(path, recipient: recipient, name: name)
         case .other:
             return
         }
@@ -53,7 +57,11 @@ extension Daemon {
             try rejectFile(path, into: rejected, run: nil, reason: "control message unreadable: \(e)")
         case .contents(let bytes, _):
             let parsed: Result<ControlCommand, ControlMessageError>
-            do { parsed = ControlCommand.parse(try JSONParser.parse(bytes)) } catch {
+            do {
+                let value = try JSONParser.parse(bytes)
+                if value["command"]?.stringValue == "stop" { return try stopMessage(path, value) }
+                parsed = ControlCommand.parse(value)
+            } catch {
                 parsed = .failure(ControlMessageError("not JSON: \(error)"))
             }
             switch parsed {
@@ -64,6 +72,24 @@ extension Daemon {
                 inputs.append(.control(command))
             }
         }
+    }
+}
+
+extension Daemon {
+    /// `{"command":"stop","agents":"kill"|"leave","id":...}`: the daemon itself stops.
+    func stopMessage(_ path: String, _ value: JSONValue) throws {
+        let mode = value["agents"]?.stringValue ?? AgentsOnStop.kill.rawValue
+        let id = value["id"]?.stringValue
+        guard let agents = AgentsOnStop(rawValue: mode) else {
+            return try rejectFile(path, into: layout.control + "/rejected", run: nil,
+                                  reason: "\(basename(path)): \"agents\" must be \"kill\" or \"leave\", got \"\(mode)\"")
+        }
+        _ = try moveUnique(path, toFolder: layout.control + "/cur", name: basename(path))
+        var details: [Event.Detail] = [.init("command", .string("stop")), .init("agents", .string(agents.rawValue))]
+        if let id { details.append(.init("id", .string(id))) }
+        try log.append(Event(event: EventName.controlApplied, details: details))
+        agentsOnStop = agents
+        beginStop(reason: "stop command")
     }
 }
 

@@ -18,11 +18,13 @@ extension Daemon {
         for dir in [layout.mailbox, layout.logs, layout.control + "/tmp", layout.control + "/new", layout.control + "/cur"] {
             try FileSystem.createDirectory(dir)
         }
+        try createMessageFolders()
         do { lock = try FileLock.acquire(layout.lockFile) } catch FileLock.Error.held {
             let holder = try? FileSystem.readFile(layout.lockFile) // only for the message; absence is fine
             throw AlreadyRunning(lockPath: layout.lockFile,
                                  pid: holder.map { String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) })
         }
+        try AtomicFile.replace(layout.pidFile, with: Array("\(getpid())\n".utf8))
         // Signals first, before any thread or child exists, so the mask is inherited by nothing.
         Signals.ignore(SIGPIPE)
         signals = try SignalFD(signals: [SIGCHLD, SIGTERM, SIGINT, SIGHUP])
@@ -60,6 +62,7 @@ extension Daemon {
             if r.event.event == EventName.runStarted, let run = r.event.run { seenRuns.insert(run) }
         }
         completedRuns = state.completed
+        try replayMessages(contents.records)
         log = try EventLogWriter(path: layout.eventLog, nextSeq: (contents.records.last?.seq ?? 0) + 1)
         log.observer = { [weak self] r in self?.observer?(r) }
         for ctx in runs.values.sorted(by: { $0.run < $1.run }) where !seenRuns.contains(ctx.run) {
@@ -97,9 +100,7 @@ extension Daemon {
         try execute(initial + recoveryEffects)
 
         // Watches first, then the scan that DirectoryWatcher does right after each watch.
-        watcher = try DirectoryWatcher(ignoring: { name in
-            Layout.isStagingName(name) || Layout.unwatchedFolderNames.contains(name)
-        })
+        watcher = try DirectoryWatcher(ignoringPath: { [layout] path in layout.isUnwatched(path) })
         try handleFileEvents(try watcher.watchTree(layout.mailbox))
         try drainInputs()
     }

@@ -12,6 +12,9 @@ public final class Daemon {
         /// Stop once every run is complete (the demo); otherwise run until SIGTERM/SIGINT.
         public var exitWhenComplete = false
         public var agentsOnStop: AgentsOnStop = .kill
+        /// Time a recipient has to move a delivered agent message to `cur/`; nil: the
+        /// `AGENT_WATCHER_ACK_TIMEOUT` environment variable, else 300 s.
+        public var ackTimeoutSeconds: Double?
 
         public init(root: String, pipelines: [String]) {
             self.root = root
@@ -36,6 +39,10 @@ public final class Daemon {
     var inputs: [Input] = []
     var stopping: (since: Instant, killAt: Instant)?
     var completedRuns: Set<String> = []
+    /// Agent messages: received, delivered, waiting for acknowledgement (Daemon+Messages.swift).
+    var messages = MessageLedger()
+    /// What happens to running agents when the daemon stops (a `stop` message can change it).
+    var agentsOnStop: AgentsOnStop
     /// Called with every durable record (the demo's printer).
     public var observer: ((EventRecord) -> Void)?
 
@@ -47,6 +54,7 @@ public final class Daemon {
     public init(options: Options) throws {
         self.options = options
         self.layout = Layout(root: options.root)
+        self.agentsOnStop = options.agentsOnStop
         self.wake = try WakePipe()
     }
 
@@ -68,6 +76,7 @@ public final class Daemon {
             throw error
         }
         try log.append(Event(event: EventName.watcherStopped, details: [.init("pid", .int(Int(getpid())))]))
+        if FileSystem.exists(layout.pidFile) { try FileSystem.unlink(layout.pidFile) }
         return options.exitWhenComplete && completedRuns.isSuperset(of: runs.keys) ? .completed : .stopped
     }
 
@@ -86,6 +95,7 @@ public final class Daemon {
             if ready.contains(watcher.fileDescriptor) { try handleFileEvents(try watcher.readEvents()) }
             if ready.contains(wake.readFD) { wake.drain() }
             if stopping == nil, let d = state.nextDeadline(), d <= Daemon.now() { inputs.append(.tick) }
+            if stopping == nil { try fireMessageDeadlines() }
             try drainInputs()
         }
     }
@@ -94,6 +104,7 @@ public final class Daemon {
         let now = Daemon.now()
         var deadlines: [Instant] = []
         if stopping == nil, let d = state.nextDeadline() { deadlines.append(d) }
+        if stopping == nil, let d = messages.nextDeadline() { deadlines.append(d) }
         if let s = stopping { deadlines.append(s.killAt) }
         deadlines += children.values.compactMap { if case .validator(let j) = $0, !j.timedOut { return j.deadline }; return nil }
         guard let next = deadlines.min() else { return -1 }
@@ -125,7 +136,7 @@ public final class Daemon {
         let agents = children.values.filter { if case .agent = $0 { return true }; return false }.count
         do {
             try log.append(Event(event: EventName.watcherStopping, reason: reason, details: [
-                .init("agents", .int(agents)), .init("agents_on_stop", .string(options.agentsOnStop.rawValue)),
+                .init("agents", .int(agents)), .init("agents_on_stop", .string(agentsOnStop.rawValue)),
             ]))
         } catch {
             Console.error("agent-watcher: cannot log watcher.stopping: \(error)")
@@ -133,7 +144,7 @@ public final class Daemon {
         let grace = runs.values.map(\.spec.killGraceSeconds).max() ?? 5
         let now = Daemon.now()
         stopping = (now, now.adding(seconds: grace))
-        if options.agentsOnStop == .kill {
+        if agentsOnStop == .kill {
             killAllAgentGroups(signal: SIGTERM)
         } else {
             children = children.filter { if case .agent = $0.value { return false }; return true }

@@ -48,6 +48,10 @@ public struct Layout: Sendable {
     public enum Place: Equatable {
         case outbox(run: String, name: String)
         case control(name: String)
+        /// `agents/<recipient>/<name>` or `agents/<recipient>/new/<name>`: a message to deliver.
+        case agentMessage(recipient: String, name: String, inNew: Bool)
+        /// `agents/<recipient>/cur/<name>`: the recipient acknowledged a message.
+        case agentAck(recipient: String, name: String)
         case other
     }
 
@@ -57,6 +61,9 @@ public struct Layout: Sendable {
         if parts.count == 3, parts[1] == "outbox" { return .outbox(run: parts[0], name: parts[2]) }
         if parts.count == 3, parts[0] == "control", parts[1] == "new" { return .control(name: parts[2]) }
         if parts.count == 2, parts[0] == "control" { return .control(name: parts[1]) }
+        if parts.count == 3, parts[0] == "agents" { return .agentMessage(recipient: parts[1], name: parts[2], inNew: false) }
+        if parts.count == 4, parts[0] == "agents", parts[2] == "new" { return .agentMessage(recipient: parts[1], name: parts[3], inNew: true) }
+        if parts.count == 4, parts[0] == "agents", parts[2] == "cur" { return .agentAck(recipient: parts[1], name: parts[3]) }
         return .other
     }
 }

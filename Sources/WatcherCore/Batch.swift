@@ -55,10 +55,8 @@ public struct Batch: Equatable, Sendable {
     /// The agent's SIGTERM/SIGKILL deadline and the other deadlines that can wake the loop.
     var deadlines: [Instant] {
         var all: [Instant] = []
-        if state == .running || state == .spawning {
-            if let settleAt { all.append(settleAt) }
-            if let timeoutAt, stopReason == nil { all.append(timeoutAt) }
-        }
+        if state == .running || state == .spawning, let settleAt { all.append(settleAt) }
+        if agentAlive, let timeoutAt, stopReason == nil { all.append(timeoutAt) }
         if agentAlive, let killAt { all.append(killAt) }
         if state == .retryWait, let retryAt { all.append(retryAt) }
         return all

@@ -10,12 +10,14 @@ public enum EventFormatter {
         switch e.event {
         case EventName.transition:
             what = "\(e.from ?? "?") → \(e.to ?? "?")"
+        case let name where name.hasPrefix("message."):
+            what = "\(name) \(e.from ?? "?") → \(e.to ?? "?")"
         default:
             what = e.event
         }
         var extras: [String] = []
         if let reason = e.reason { extras.append(reason) }
-        for d in e.details where !["checksum", "failed_items", "from", "root", "runs"].contains(d.key) {
+        for d in e.details where !["checksum", "failed_items", "from", "root", "runs", "fingerprint"].contains(d.key) {
             switch d.value {
             case .int(let v): extras.append("\(d.key)=\(v)")
             case .string(let v): extras.append(d.key == "message" ? "\"\(v.prefix(120))\"" : "\(d.key)=\(v)")

@@ -23,30 +23,36 @@ public struct StatusReport: Equatable, Sendable {
 
     public var runs: [RunRow]
 
-    public static func build(_ records: [EventRecord]) -> StatusReport {
+    /// The watcher's state as the log says, with plans taken from `run.started` records.
+    public static func replay(_ records: [EventRecord]) -> WatcherState {
         var state = WatcherState()
-        var concurrency: [String: Int] = [:]
-        var started: [BatchID: Double] = [:]
-        var durations: [String: [Double]] = [:]
-        var retries: [String: Int] = [:]
         for r in records {
             let e = r.event
             if e.event == EventName.runStarted, let run = e.run, let phases = e.strings("phases") {
                 let size = e.int("batch_size") ?? 20
-                let items = e.int("items") ?? (e.int("batches") ?? 0) * size
-                _ = state.add(RunPlan(run: run, phases: phases.map { RunPlan.Phase(id: $0) }, itemCount: items,
+                _ = state.add(RunPlan(run: run, phases: phases.map { RunPlan.Phase(id: $0) },
+                                      itemCount: e.int("items") ?? (e.int("batches") ?? 0) * size,
                                       batchSize: size, concurrency: e.int("concurrency") ?? 1))
-                concurrency[run] = e.int("concurrency") ?? 1
             }
             state.apply(e)
-            if e.event == EventName.transition, let id = e.batchID {
-                if e.to == BatchState.spawning.rawValue {
-                    if let t = EventFormatter.seconds(r.ts) { started[id] = t }
-                    if (e.attempt ?? 1) > 1 { retries[id.run, default: 0] += 1 }
-                }
-                if e.to == BatchState.merged.rawValue, let t0 = started[id], let t1 = EventFormatter.seconds(r.ts) {
-                    durations[id.run, default: []].append(t1 - t0)
-                }
+        }
+        return state
+    }
+
+    public static func build(_ records: [EventRecord]) -> StatusReport {
+        let state = replay(records)
+        var started: [BatchID: Double] = [:]
+        var durations: [String: [Double]] = [:]
+        var retries: [String: Int] = [:]
+        for r in records where r.event.event == EventName.transition {
+            let e = r.event
+            guard let id = e.batchID else { continue }
+            if e.to == BatchState.spawning.rawValue {
+                if let t = EventFormatter.seconds(r.ts) { started[id] = t }
+                if (e.attempt ?? 1) > 1 { retries[id.run, default: 0] += 1 }
+            }
+            if e.to == BatchState.merged.rawValue, let t0 = started[id], let t1 = EventFormatter.seconds(r.ts) {
+                durations[id.run, default: []].append(t1 - t0)
             }
         }
         var rows: [RunRow] = []
@@ -63,7 +69,7 @@ public struct StatusReport: Equatable, Sendable {
             }
             let d = durations[run] ?? []
             let mean = d.isEmpty ? nil : d.reduce(0, +) / Double(d.count)
-            let c = max(1, concurrency[run] ?? 1)
+            let c = max(1, plan.concurrency)
             rows.append(RunRow(run: run, phases: phases, completed: state.completed.contains(run),
                                paused: state.paused.contains(run), concurrency: c, meanBatchSeconds: mean,
                                remainingBatches: remaining,

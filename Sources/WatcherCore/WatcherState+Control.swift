@@ -30,6 +30,7 @@ extension WatcherState {
             for id in targets {
                 guard let b = batches[id], !b.state.isActive, b.state != .merged, b.state != .skipped else { continue }
                 transition(id, to: .skipped, reason: "skip", into: &effects)
+                unblockDependants(of: id, reason: "dependency_skipped", into: &effects)
                 changed += 1
             }
         case .drain:
@@ -53,6 +54,9 @@ extension WatcherState {
                 }
                 transition(id, to: .cancelled, reason: "cancel", into: &effects)
                 changed += 1
+            }
+            for id in targets where batches[id]?.state == .cancelled {
+                blockDependants(of: id, reason: "dependency_cancelled", into: &effects)
             }
         }
         if c.phase != nil && changed == 0 && [.retry, .skip, .cancel].contains(c.verb) {

@@ -80,6 +80,7 @@ extension WatcherState {
                        attempt: attempt, into: &effects)
             batches[id]?.validatingPath = path
             effects.append(.validate(id, attempt: attempt, path: path))
+            if b.state == .failed { unblockDependants(of: id, reason: "dependency_requeued", into: &effects) }
         case .validating, .merging:
             break // the merge re-checks the checksum; a rewrite is seen there
         case .merged:
@@ -147,6 +148,7 @@ extension WatcherState {
                 let grace = plans[id.run]?.killGraceSeconds ?? 5
                 batches[id]?.stopReason = "superseded"
                 batches[id]?.killAt = now.adding(seconds: grace)
+                effects.append(.log(signalEvent(id, pid: pid, signal: .terminate, reason: "superseded")))
                 effects.append(.signal(id, pid: pid, signal: .terminate))
             }
             failAttempt(id, reason: checksum == nil ? "output_unreadable" : "validation_failed",
@@ -180,11 +182,20 @@ extension WatcherState {
         }
     }
 
-    mutating func blockDependants(of id: BatchID, into effects: inout [Effect]) {
+    mutating func blockDependants(of id: BatchID, reason: String = "dependency_failed", into effects: inout [Effect]) {
         var next = plans[id.run]?.dependant(of: id)
         while let d = next, let b = batches[d], b.state == .pending || b.state == .retryWait {
-            transition(d, to: .blocked, reason: "dependency_failed",
+            transition(d, to: .blocked, reason: reason,
                        details: [.init("dependency", .string("\(id.phase)/\(id.index)"))], into: &effects)
+            next = plans[id.run]?.dependant(of: d)
+        }
+    }
+
+    /// The batches `id` had blocked wait for it again (it was skipped, or is being tried again).
+    mutating func unblockDependants(of id: BatchID, reason: String, into effects: inout [Effect]) {
+        var next = plans[id.run]?.dependant(of: id)
+        while let d = next, batches[d]?.state == .blocked {
+            transition(d, to: .pending, reason: reason, into: &effects)
             next = plans[id.run]?.dependant(of: d)
         }
     }
@@ -201,7 +212,7 @@ extension WatcherState {
                 startValidation(id, path: path, into: &effects)
                 continue
             }
-            if b.state == .running, b.agentAlive, b.stopReason == nil, let at = b.timeoutAt, at <= now, let pid = b.pid {
+            if b.agentAlive, b.stopReason == nil, let at = b.timeoutAt, at <= now, let pid = b.pid {
                 let grace = plans[id.run]?.killGraceSeconds ?? 5
                 batches[id]?.stopReason = "timeout"
                 batches[id]?.killAt = now.adding(seconds: grace)

@@ -63,6 +63,7 @@ extension WatcherState {
                       attempt: attempt ?? b.attempt, from: b.state.rawValue, to: to.rawValue,
                       reason: reason, details: details)
         batches[id]?.apply(e)
+        if to == .pending { completed.remove(id.run) } // as `apply(_:)` does on replay
         refresh(id)
         effects.append(.log(e))
     }

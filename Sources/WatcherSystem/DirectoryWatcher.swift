@@ -4,8 +4,8 @@
 /// A folder's watch is always added *before* the folder is listed, so a file
 /// that lands between the two is reported at least once (possibly twice:
 /// consumers dedupe). New subfolders are watched and scanned as they appear.
-/// Names for which the `ignoring` predicate is true produce no events and are
-/// not descended into. Symbolic links are never followed below a root.
+/// Names for which the `ignoring` predicate is true (or paths for which the
+/// `ignoringPath` predicate is true) produce no events and are not descended into. Symbolic links are never followed below a root.
 ///
 /// Not synchronised: use it from one thread at a time.
 public final class DirectoryWatcher: @unchecked Sendable {
@@ -19,7 +19,8 @@ public final class DirectoryWatcher: @unchecked Sendable {
     public static let watchMask: InotifyMask = [.closeWrite, .movedTo, .create, .deleteSelf, .moveSelf, .onlyDir]
 
     private let inotify: Inotify
-    private let isIgnored: @Sendable (String) -> Bool
+    /// (folder, name) -> whether to leave the entry alone.
+    private let isIgnored: @Sendable (String, String) -> Bool
     private var roots: [String] = []
     private var watches: [Int32: Watch] = [:]
     private var watchByPath: [String: Int32] = [:]
@@ -28,7 +29,15 @@ public final class DirectoryWatcher: @unchecked Sendable {
     ///   such as the staging names of ``AtomicFile``.
     public init(ignoring: @escaping @Sendable (String) -> Bool = { _ in false }) throws {
         self.inotify = try Inotify()
-        self.isIgnored = ignoring
+        self.isIgnored = { _, name in ignoring(name) }
+    }
+
+    /// - Parameter ignoringPath: true for the full path (a root's path as given, plus the
+    ///   relative path) of a file or folder to leave alone: for when the same name is to be
+    ///   watched in one place and not in another.
+    public init(ignoringPath: @escaping @Sendable (String) -> Bool) throws {
+        self.inotify = try Inotify()
+        self.isIgnored = { folder, name in ignoringPath(Path.join(folder, name)) }
     }
 
     /// The descriptor to poll; call ``readEvents()`` when it is readable.
@@ -93,7 +102,7 @@ public final class DirectoryWatcher: @unchecked Sendable {
                 }
                 continue
             }
-            if isIgnored(event.name) { continue }
+            if isIgnored(watch.path, event.name) { continue }
             let path = Path.join(watch.path, event.name)
             if event.mask.contains(.isDir) {
                 if !event.mask.isDisjoint(with: [.create, .movedTo]) {
@@ -130,7 +139,7 @@ public final class DirectoryWatcher: @unchecked Sendable {
         } catch let error where !isRoot && (Errno.noSuchFile ~= error || Errno.notDirectory ~= error) {
             return
         }
-        for entry in entries where !isIgnored(entry.name) {
+        for entry in entries where !isIgnored(directory, entry.name) {
             let path = Path.join(directory, entry.name)
             switch entry.kind {
             case .regular: events.append(.found(path))

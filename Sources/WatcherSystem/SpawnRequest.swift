@@ -19,6 +19,9 @@ public struct SpawnRequest: Equatable, Sendable {
     public var outputPath: String
     /// Where standard error goes (appended); nil = the same file as standard output.
     public var errorPath: String?
+    /// Start the child in a session of its own (`setsid`) instead of only a process group of
+    /// its own: for a daemon that must outlive its terminal.
+    public var newSession = false
 
     public init(
         argv: [String],

@@ -68,9 +68,12 @@ public enum Spawner {
         var attributes = posix_spawnattr_t()
         try zeroOrErrno("posix_spawnattr_init") { posix_spawnattr_init(&attributes) }
         defer { posix_spawnattr_destroy(&attributes) }
-        let flags = POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF
+        let group = request.newSession ? Spawner.setSessionFlag : POSIX_SPAWN_SETPGROUP
+        let flags = group | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF
         try zeroOrErrno("posix_spawnattr_setflags") { posix_spawnattr_setflags(&attributes, Int16(flags)) }
-        try zeroOrErrno("posix_spawnattr_setpgroup") { posix_spawnattr_setpgroup(&attributes, 0) }
+        if !request.newSession {
+            try zeroOrErrno("posix_spawnattr_setpgroup") { posix_spawnattr_setpgroup(&attributes, 0) }
+        }
         var mask = sigset_t()
         sigemptyset(&mask)
         try zeroOrErrno("posix_spawnattr_setsigmask") { posix_spawnattr_setsigmask(&attributes, &mask) }
@@ -90,6 +93,9 @@ public enum Spawner {
         try errors?.close()
         return pid
     }
+
+    /// glibc's `POSIX_SPAWN_SETSID` (`<spawn.h>`), which the Glibc module does not export.
+    static let setSessionFlag: Int32 = 0x80
 
     /// Moves a descriptor that landed on 0, 1 or 2 (the parent runs with one of
     /// them closed) to 3 or above, so the `dup2` actions cannot clobber each other.

@@ -13,6 +13,17 @@ do {
         "status": StatusCommand.main,
         "tail": TailCommand.main,
         "simulate-agent": SimulateAgentCommand.main,
+        "send": SendCommand.main,
+        "messages": MessagesCommand.main,
+        "stop": StopCommand.main,
+        "list": ListCommand.main,
+        "show": ShowCommand.main,
+        "pause": ControlCommands.handler(.pause),
+        "resume": ControlCommands.handler(.resume),
+        "retry": ControlCommands.handler(.retry),
+        "skip": ControlCommands.handler(.skip),
+        "cancel": ControlCommands.handler(.cancel),
+        "drain": ControlCommands.handler(.drain),
     ]
     if let handler = commands[command] {
         code = try handler(&parsed)

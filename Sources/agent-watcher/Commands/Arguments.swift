@@ -7,7 +7,7 @@ struct UsageError: Error {
 /// `--name value`, `--name=value`, `--flag`, `-f` and positionals; each command takes what it
 /// knows and `finish()` refuses the rest.
 struct Arguments {
-    var options: [String: String] = [:]
+    var options: [String: [String]] = [:]
     var flags: Set<String> = []
     var positionals: [String] = []
 
@@ -19,9 +19,9 @@ struct Arguments {
             if a.hasPrefix("--") {
                 let body = a.dropFirst(2)
                 if let eq = body.firstIndex(of: "=") {
-                    options[String(body[..<eq])] = String(body[body.index(after: eq)...])
+                    options[String(body[..<eq]), default: []].append(String(body[body.index(after: eq)...]))
                 } else if i + 1 < args.count, !args[i + 1].hasPrefix("-"), !Arguments.flagNames.contains(String(body)) {
-                    options[String(body)] = args[i + 1]
+                    options[String(body), default: []].append(args[i + 1])
                     i += 1
                 } else {
                     flags.insert(String(body))
@@ -35,9 +35,15 @@ struct Arguments {
         }
     }
 
-    static let flagNames: Set<String> = ["json", "follow", "quiet", "help"]
+    static let flagNames: Set<String> = ["json", "follow", "quiet", "help", "daemon", "dry-run", "force", "watch"]
 
-    mutating func option(_ name: String) -> String? { options.removeValue(forKey: name) }
+    /// The next value of `--name` (an option may be given more than once).
+    mutating func option(_ name: String) -> String? {
+        guard var values = options[name], !values.isEmpty else { return nil }
+        let first = values.removeFirst()
+        options[name] = values.isEmpty ? nil : values
+        return first
+    }
 
     mutating func flag(_ names: String...) -> Bool {
         var found = false

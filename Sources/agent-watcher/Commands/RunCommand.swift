@@ -1,20 +1,66 @@
 import AgentWatcher
 import Foundation
+import Glibc
+import WatcherCore
+import WatcherSystem
 
+/// `run --pipeline FILE [--root DIR] [--daemon]`: the daemon, in the foreground or detached.
 enum RunCommand {
     static func main(_ args: inout Arguments) throws -> Int32 {
         var pipelines: [String] = []
-        if let p = args.option("pipeline") { pipelines.append(p) }
+        while let p = args.option("pipeline") { pipelines.append(p) }
         pipelines += args.positionals
         args.positionals = []
-        let root = args.option("root") ?? FileManager.default.currentDirectoryPath
+        let cwd = FileManager.default.currentDirectoryPath
+        let rootArg = args.option("root") ?? cwd
+        let detach = args.flag("daemon")
         try args.finish()
         guard !pipelines.isEmpty else { throw UsageError("run needs --pipeline FILE") }
-        let cwd = FileManager.default.currentDirectoryPath
         let absolute = pipelines.map { $0.hasPrefix("/") ? $0 : cwd + "/" + $0 }
-        let daemon = try Daemon(options: Daemon.Options(root: root.hasPrefix("/") ? root : cwd + "/" + root, pipelines: absolute))
+        let root = rootArg.hasPrefix("/") ? rootArg : cwd + "/" + rootArg
+        if detach { return try startDetached(pipelines: absolute, root: root) }
+        let daemon = try Daemon(options: Daemon.Options(root: root, pipelines: absolute))
         Console.error("agent-watcher: watching \(daemon.layout.mailbox); events in \(daemon.layout.eventLog)")
         _ = try daemon.run()
         return 0
+    }
+
+    /// Starts the daemon in a session of its own with stdio to `logs/watcher.log`, returns once
+    /// it has logged `watcher.started` (it is watching), and prints its pid.
+    static func startDetached(pipelines: [String], root: String) throws -> Int32 {
+        let layout = Layout(root: root)
+        if let pid = ControlClient(layout: layout).runningDaemon() {
+            Console.error("agent-watcher: a daemon is already running on \(root) (pid \(pid)); 'agent-watcher stop --root \(root)' stops it")
+            return 1
+        }
+        try FileSystem.createDirectory(layout.logs)
+        let follower = try LogFollower(layout: layout)
+        let logFile = layout.logs + "/watcher.log"
+        var request = SpawnRequest(
+            argv: [try FileSystem.executablePath(), "run"] + pipelines.flatMap { ["--pipeline", $0] } + ["--root", root],
+            workingDirectory: root, stdinPath: nil, outputPath: logFile)
+        request.newSession = true
+        let pid = try Spawner.spawn(request)
+        let exited = try ProcessControl.openPIDFD(pid)
+        let deadline = Clock.monotonicNanoseconds() + 60_000_000_000
+        while Clock.monotonicNanoseconds() < deadline {
+            for (_, r) in try follower.readNew() where r?.event.event == EventName.watcherStarted && r?.event.int("pid") == Int(pid) {
+                Console.out("\(pid)")
+                Console.error("agent-watcher: daemon started (pid \(pid)), watching \(layout.mailbox); output in \(logFile), events in \(layout.eventLog)")
+                return 0
+            }
+            let ms = Int32((deadline - Clock.monotonicNanoseconds()) / 1_000_000) + 1
+            let ready = try Poller.wait([follower.fileDescriptor, exited.rawValue], timeoutMilliseconds: ms)
+            if ready.contains(exited.rawValue) {
+                let status = try ProcessControl.waitBlocking(pid)
+                Console.error("agent-watcher: the daemon exited (\(status)) before it was watching; its output (\(logFile)):")
+                let text = FileSystem.exists(logFile) ? String(decoding: try FileSystem.readFile(logFile), as: UTF8.self) : ""
+                for line in text.split(separator: "\n").suffix(15) { Console.error("  \(line)") }
+                return 1
+            }
+            if ready.contains(follower.fileDescriptor) { try follower.clearNotifications() }
+        }
+        Console.error("agent-watcher: the daemon (pid \(pid)) did not report watcher.started within 60 s; see \(logFile)")
+        return 1
     }
 }

@@ -14,6 +14,12 @@ enum Usage {
           Per run and phase: batches merged / running / retrying / failed / pending, and an ETA.
       agent-watcher tail [-f] [--json] [--run RUN] [--root DIR]
           The event log as readable lines (or raw JSONL); -f follows it.
+      agent-watcher send --to NAME --type TYPE [--body JSON | --body-file F] [--reply-to ID] [--from NAME]
+                         [--run R --phase P --batch K] [--id ID] [--root DIR]
+          Drop a message for agent NAME into mailbox/agents/NAME/ (tmp/ then new/); prints its id.
+          Types: request, response, handoff, feedback, query, context, batch.done (to 'watcher').
+      agent-watcher messages [--to NAME] [--thread ID] [-f] [--root DIR]
+          Agent messages as conversation threads, with their delivery state; -f follows new ones.
       agent-watcher simulate-agent ...
           The demo's simulated agent (used by the demo pipeline).
 

@@ -1,0 +1,133 @@
+import AgentWatcher
+import Foundation
+import WatcherCore
+import WatcherSystem
+
+/// `messages [--to NAME] [--thread ID] [-f] [--root DIR]`: agent messages as conversations,
+/// from the event log's `message.*` records and the message files under `mailbox/agents/`
+/// (bodies, and messages no daemon has read yet). `-f` then prints each new `message.*` record
+/// as it is logged (inotify on the log; no polling).
+enum MessagesCommand {
+    static func main(_ args: inout Arguments) throws -> Int32 {
+        let env = ProcessInfo.processInfo.environment
+        let cwd = FileManager.default.currentDirectoryPath
+        let rootArg = args.option("root") ?? env["AGENT_WATCHER_ROOT"] ?? cwd
+        let to = args.option("to")
+        let threadID = args.option("thread")
+        let follow = args.flag("f", "follow")
+        try args.finish()
+        let layout = Layout(root: rootArg.hasPrefix("/") ? rootArg : cwd + "/" + rootArg)
+
+        let follower = follow ? try LogFollower(layout: layout, fromStart: true) : nil
+        var records: [EventRecord] = []
+        if let follower {
+            records = try follower.readNew().compactMap(\.record)
+        } else if FileSystem.exists(layout.eventLog) {
+            records = try EventLogReader.read(layout.eventLog).records
+        }
+        let messages = MessageThreads.collect(records: records, files: try messageFiles(layout))
+        var threads = MessageThreads.build(messages)
+        if let threadID {
+            if let t = MessageThreads.thread(containing: threadID, in: threads) {
+                threads = [t]
+            } else if follow {
+                threads = [] // it may come
+            } else {
+                Console.error("agent-watcher: no message with id \(threadID) in \(layout.eventLog) or under \(layout.agents)/")
+                return 1
+            }
+        }
+        if let to { threads = threads.filter { $0.entries.contains { $0.message.to == to } } }
+        if threads.isEmpty {
+            Console.out(to.map { "no agent messages to \($0) yet" } ?? "no agent messages yet")
+        }
+        for t in threads { Console.out(render(t)) }
+        guard let follower else { return 0 }
+        return try followLog(follower, layout: layout, known: messages, to: to, thread: threadID)
+    }
+
+    /// Every envelope under `mailbox/agents/<name>/` (the folder, `new/` and `cur/`). Files that
+    /// are not envelopes are named on stderr and left out.
+    static func messageFiles(_ layout: Layout) throws -> [(path: String, message: AgentMessage)] {
+        guard FileSystem.exists(layout.agents) else { return [] }
+        var out: [(path: String, message: AgentMessage)] = []
+        for recipient in try FileSystem.listDirectory(layout.agents).filter({ $0.kind == .directory }).map(\.name).sorted() {
+            for folder in [layout.agentFolder(recipient), layout.agentNew(recipient), layout.agentCur(recipient)] {
+                guard FileSystem.exists(folder) else { continue }
+                for entry in try FileSystem.listDirectory(folder).sorted(by: { $0.name < $1.name })
+                    where entry.kind == .regular && !Layout.isStagingName(entry.name) {
+                    let path = folder + "/" + entry.name
+                    switch SafeFile.readDropped(path, limit: 4 << 20) {
+                    case .contents(let bytes, _):
+                        switch AgentMessage.parse(bytes: bytes) {
+                        case .success(let m): out.append((path, m))
+                        case .failure(let e): Console.error("agent-watcher: \(path): not a message envelope: \(e)")
+                        }
+                    case .refused(let r): Console.error("agent-watcher: \(path): skipped: the file \(r)")
+                    case .failed(let e): Console.error("agent-watcher: \(path): cannot read: \(e)")
+                    case .vanished: continue
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    static func render(_ t: MessageThreads.Thread) -> String {
+        let people = Set(t.entries.flatMap { [$0.message.from, $0.message.to] }).sorted()
+        var lines = ["thread \(t.root) (\(t.entries.count) message\(t.entries.count == 1 ? "" : "s"); \(people.joined(separator: ", ")))"]
+        for e in t.entries {
+            let indent = String(repeating: "  ", count: e.depth + 1) + (e.depth > 0 ? "↳ " : "")
+            lines.append(indent + line(e.message))
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    static func line(_ m: MessageThreads.Message) -> String {
+        var parts = ["\(m.id)", "\(m.from) → \(m.to)", m.type, m.status]
+        if let ts = m.received, ts.count >= 23 { parts.append(String(ts.dropFirst(11).prefix(12))) }
+        if let run = m.run {
+            var at = run
+            if let p = m.phase { at += " \(p)" }
+            if let b = m.batch { at += "/\(b)" }
+            parts.append(at)
+        }
+        if let body = m.body { parts.append(preview(body)) }
+        return parts.joined(separator: "  ")
+    }
+
+    static func preview(_ body: JSONValue) -> String {
+        let text = body.stringValue.map { "\"\($0)\"" } ?? body.description
+        let flat = text.replacingOccurrences(of: "\n", with: " ")
+        return flat.count > 100 ? String(flat.prefix(99)) + "…" : flat
+    }
+
+    /// Prints each new `message.*` record as it is logged, with the thread it belongs to.
+    static func followLog(_ follower: LogFollower?, layout: Layout, known: [MessageThreads.Message],
+                          to: String?, thread: String?) throws -> Int32 {
+        guard let follower else { return 0 }
+        var replyTo = Dictionary(known.map { ($0.id, $0.replyTo) }, uniquingKeysWith: { a, _ in a })
+        func root(of id: String) -> String {
+            var current = id
+            var seen: Set<String> = [id]
+            while let parent = replyTo[current] ?? nil, replyTo[parent] != nil, seen.insert(parent).inserted { current = parent }
+            return current
+        }
+        while true {
+            for (_, r) in try follower.readNew() {
+                guard let r, r.event.event.hasPrefix("message."), let id = r.event.string("id") else { continue }
+                if replyTo[id] == nil { replyTo[id] = r.event.string("reply_to") }
+                let threadRoot = root(of: id)
+                if let to, r.event.to != to { continue }
+                if let thread, threadRoot != root(of: thread) { continue }
+                let time = r.ts.count >= 23 ? String(r.ts.dropFirst(11).prefix(12)) : r.ts
+                var text = "\(time)  \(r.event.event)  \(id)  \(r.event.from ?? "?") → \(r.event.to ?? "?")"
+                if let type = r.event.string("type") { text += "  \(type)" }
+                if let reason = r.event.reason { text += "  (\(reason))" }
+                if threadRoot != id { text += "  [thread \(threadRoot)]" }
+                Console.out(text)
+            }
+            _ = try follower.waitForWrite(timeoutMilliseconds: -1)
+        }
+    }
+}
