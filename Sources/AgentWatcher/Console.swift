@@ -10,7 +10,7 @@ public enum Console {
         write(message + "\n", to: 1)
     }
 
-    static func write(_ s: String, to fd: Int32) {
+    public static func write(_ s: String, to fd: Int32) {
         var bytes = Array(s.utf8)
         var offset = 0
         while offset < bytes.count {
