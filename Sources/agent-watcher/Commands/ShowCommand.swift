@@ -43,13 +43,17 @@ enum ShowCommand {
                 Console.out("  " + EventFormatter.line(r))
             }
             let errors = layout.rejected(id.run) + "/\(id.phase)_batch_\(id.index).attempt-\(attempt).errors.json"
-            if FileSystem.exists(errors),
-               let report = try? JSONDecoder().decode(ValidationReport.self, from: Data(try FileSystem.readFile(errors))) { // shown only
-                Console.out("  errors (\(errors)):")
-                for e in report.errors.prefix(20) {
-                    Console.out("    - \(e.item.map { $0 + " " } ?? "")[\(e.type)] \(e.message)\(e.suggestion.map { " (\($0))" } ?? "")")
+            if FileSystem.exists(errors) {
+                do {
+                    let report = try JSONDecoder().decode(ValidationReport.self, from: Data(try FileSystem.readFile(errors)))
+                    Console.out("  errors (\(errors)):")
+                    for e in report.errors.prefix(20) {
+                        Console.out("    - \(e.item.map { $0 + " " } ?? "")[\(e.type)] \(e.message)\(e.suggestion.map { " (\($0))" } ?? "")")
+                    }
+                    if report.errors.count > 20 { Console.out("    … \(report.errors.count - 20) more") }
+                } catch {
+                    Console.out("  errors: cannot read \(errors): \(error)")
                 }
-                if report.errors.count > 20 { Console.out("    … \(report.errors.count - 20) more") }
             }
             let log = layout.agentLog(id, attempt: attempt)
             Console.out("  agent log: \(log)")
