@@ -112,10 +112,18 @@ public final class Daemon {
     }
 
     /// Feeds queued facts to the core and carries out what it returns, until nothing is left.
+    ///
+    /// Group commit: every input queued so far is handled first, then all their log records
+    /// are written and made durable with one `fdatasync`, then their effects are carried out
+    /// in order (which may queue more inputs for the next round).
     func drainInputs() throws {
         while !inputs.isEmpty, stopping == nil {
-            let input = inputs.removeFirst()
-            try execute(state.handle(input, now: Daemon.now()))
+            let round = inputs
+            inputs.removeAll(keepingCapacity: true)
+            let now = Daemon.now()
+            var effects: [Effect] = []
+            for input in round { effects += state.handle(input, now: now) }
+            try execute(effects)
         }
         try checkValidatorDeadlines()
     }
