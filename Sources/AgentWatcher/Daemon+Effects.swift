@@ -52,6 +52,7 @@ extension Daemon {
             let pid = try Spawner.spawn(request)
             FaultInjection.point("spawned")
             children[pid] = .agent(id, attempt: attempt)
+            trackAgentGroup(pid, id)
             inputs.append(.spawned(id, attempt: attempt, pid: pid))
         } catch {
             inputs.append(.spawnFailed(id, attempt: attempt, message: "\(error)"))

@@ -7,7 +7,7 @@ extension Daemon {
             switch event {
             case .movedIn(let path): try fileArrived(path, renamed: true)
             case .closedWrite(let path): try fileArrived(path, renamed: false)
-            case .found(let path): try fileArrived(path, renamed: false)
+            case .found(let path): try fileArrived(path, renamed: false, found: true)
             case .directoryGone(let path):
                 if path == layout.mailbox { throw MailboxGone(path: path) }
             case .overflow:
@@ -19,7 +19,9 @@ extension Daemon {
         }
     }
 
-    func fileArrived(_ path: String, renamed: Bool) throws {
+    /// `found`: listed by a scan, not announced by a close or rename, so possibly still being
+    /// written: while the batch's own agent runs, its exit or its close decides, not the scan.
+    func fileArrived(_ path: String, renamed: Bool, found: Bool = false) throws {
         // Events can repeat (a scan and a close for the same file) and the file may have been
         // moved on since: only what is still there counts.
         guard FileSystem.exists(path) || isSymlink(path) else { return }
@@ -33,6 +35,7 @@ extension Daemon {
                 return try rejectFile(path, into: layout.rejected(run), run: run,
                                       reason: "\(name) is not a batch output name (<phase>_batch_<k>.json)")
             }
+            if found, let b = state.batch(id), b.agentAlive, b.state == .running || b.state == .spawning { return }
             inputs.append(.outputWritten(id, path: path, renamed: renamed))
         case .control(let name):
             guard !Layout.isStagingName(name) else { return }

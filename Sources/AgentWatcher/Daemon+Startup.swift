@@ -18,7 +18,7 @@ extension Daemon {
         for dir in [layout.mailbox, layout.logs, layout.control + "/tmp", layout.control + "/new", layout.control + "/cur"] {
             try FileSystem.createDirectory(dir)
         }
-        try createMessageFolders()
+        try prepareMessages()
         do { lock = try FileLock.acquire(layout.lockFile) } catch FileLock.Error.held {
             let holder = try? FileSystem.readFile(layout.lockFile) // only for the message; absence is fine
             throw AlreadyRunning(lockPath: layout.lockFile,
@@ -86,6 +86,7 @@ extension Daemon {
             }
             for folder in folders.sorted() { temps += try AtomicFile.removeStaleTemps(in: folder) }
         }
+        state.schedulingHeld = true // until the first scan's files are looked at
         let recoveryEffects = state.recover(now: Daemon.now()) { [layout] id in
             let p = layout.outputPath(id)
             return FileSystem.exists(p) ? p : nil
@@ -97,11 +98,16 @@ extension Daemon {
             if let brokenPath { recovered.append(.init("torn_tail_saved", .string(brokenPath))) }
             try log.append(Event(event: EventName.watcherRecovered, details: recovered))
         }
-        try execute(initial + recoveryEffects)
-
-        // Watches first, then the scan that DirectoryWatcher does right after each watch.
+        // Watches first, then the scan that DirectoryWatcher does right after each watch; what
+        // the scan found is handled after the recovery's effects, but it was listed before any
+        // new agent started, so a new agent's half-written file is never taken for a finished one.
         watcher = try DirectoryWatcher(ignoringPath: { [layout] path in layout.isUnwatched(path) })
-        try handleFileEvents(try watcher.watchTree(layout.mailbox))
+        let found = try watcher.watchTree(layout.mailbox)
+        try execute(initial + recoveryEffects)
+        try handleFileEvents(found)
+        try drainInputs()
+        state.schedulingHeld = false
+        inputs.append(.tick)
         try drainInputs()
     }
 

@@ -36,8 +36,10 @@ public final class Daemon {
     var signals: SignalFD!
     let wake: WakePipe
     var children: [pid_t: Child] = [:]
+    /// Every agent's process group until it is empty: the leader may exit before the rest.
+    var agentGroups: [pid_t: AgentGroup] = [:]
     var inputs: [Input] = []
-    var stopping: (since: Instant, killAt: Instant)?
+    var stopping: (since: Instant, killAt: Instant, killSent: Bool)?
     var completedRuns: Set<String> = []
     /// Agent messages: received, delivered, waiting for acknowledgement (Daemon+Messages.swift).
     var messages = MessageLedger()
@@ -45,6 +47,8 @@ public final class Daemon {
     var agentsOnStop: AgentsOnStop
     /// Called with every durable record (the demo's printer).
     public var observer: ((EventRecord) -> Void)?
+    /// Called once the daemon is watching (after recovery), before it waits for the first event.
+    public var onWatching: (() -> Void)?
 
     enum Child {
         case agent(BatchID, attempt: Int)
@@ -64,6 +68,7 @@ public final class Daemon {
     public func run() throws -> Outcome {
         try start()
         defer { lock?.release() }
+        onWatching?()
         do {
             try loop()
         } catch {
@@ -83,8 +88,16 @@ public final class Daemon {
     func loop() throws {
         while true {
             if let stop = stopping {
-                if children.isEmpty { break }
-                if Daemon.now() >= stop.killAt { killAllAgentGroups(signal: SIGKILL) ; stopping?.killAt = Daemon.now().adding(seconds: 3600) }
+                sweepAgentGroups()
+                if children.isEmpty && agentGroups.isEmpty { break }
+                if Daemon.now() >= stop.killAt {
+                    if stop.killSent {
+                        Console.error("agent-watcher: \(agentGroups.count) agent process group(s) did not end after SIGKILL; stopping anyway")
+                        break
+                    }
+                    killAllAgentGroups(signal: SIGKILL)
+                    stopping = (stop.since, Daemon.now().adding(seconds: 10), true)
+                }
             } else if options.exitWhenComplete, !runs.isEmpty, completedRuns.isSuperset(of: runs.keys) {
                 beginStop(reason: "completed")
                 continue
@@ -96,6 +109,7 @@ public final class Daemon {
             if ready.contains(wake.readFD) { wake.drain() }
             if stopping == nil, let d = state.nextDeadline(), d <= Daemon.now() { inputs.append(.tick) }
             if stopping == nil { try fireMessageDeadlines() }
+            sweepAgentGroups()
             try drainInputs()
         }
     }
@@ -106,6 +120,7 @@ public final class Daemon {
         if stopping == nil, let d = state.nextDeadline() { deadlines.append(d) }
         if stopping == nil, let d = messages.nextDeadline() { deadlines.append(d) }
         if let s = stopping { deadlines.append(s.killAt) }
+        deadlines += agentGroups.values.compactMap(\.killAt)
         deadlines += children.values.compactMap { if case .validator(let j) = $0, !j.timedOut { return j.deadline }; return nil }
         guard let next = deadlines.min() else { return -1 }
         return Int32(min(Int(Int32.max), now.milliseconds(until: next)))
@@ -151,16 +166,17 @@ public final class Daemon {
         }
         let grace = runs.values.map(\.spec.killGraceSeconds).max() ?? 5
         let now = Daemon.now()
-        stopping = (now, now.adding(seconds: grace))
+        stopping = (now, now.adding(seconds: grace), false)
         if agentsOnStop == .kill {
             killAllAgentGroups(signal: SIGTERM)
         } else {
             children = children.filter { if case .agent = $0.value { return false }; return true }
+            agentGroups = [:]
         }
     }
 
     func killAllAgentGroups(signal: Int32) {
-        for pid in children.keys {
+        for pid in Set(children.keys).union(agentGroups.keys) {
             do { _ = try ProcessControl.signalGroup(pid, signal) } catch {
                 Console.error("agent-watcher: cannot signal process group \(pid): \(error)")
             }
@@ -169,10 +185,11 @@ public final class Daemon {
 
     func reapChildren() throws {
         for (pid, status) in try ProcessControl.reapAny() {
-            guard let child = children.removeValue(forKey: pid) else { continue }
+            guard let child = children.removeValue(forKey: pid) else { continue } // an orphan we adopted as subreaper
             if stopping != nil { continue }
             switch child {
             case .agent(let id, _):
+                leaderExited(pid)
                 let out = layout.outputPath(id)
                 inputs.append(.agentExited(id, pid: pid, status: status.description, success: status == .exited(0),
                                            outputPath: FileSystem.exists(out) ? out : nil))

@@ -27,6 +27,9 @@ public enum SpecLoader {
         do {
             spec = try JSONDecoder().decode(PipelineSpec.self, from: Data(bytes))
         } catch let e as DecodingError {
+            if case .dataCorrupted(let ctx) = e, ctx.codingPath.isEmpty, let p = fractionInWholeNumber(tree) {
+                throw SpecError(path: path, problems: [p])
+            }
             throw SpecError(path: path, problems: [describe(e)])
         }
         // Codable loses member order; take each template's text from the parsed tree instead.
@@ -38,6 +41,18 @@ public enum SpecLoader {
         let problems = spec.problems()
         if !problems.isEmpty { throw SpecError(path: path, problems: problems) }
         return spec
+    }
+
+    /// Foundation's decoder reports a fraction where a whole number belongs as "not valid JSON",
+    /// naming no key: find the key in the parsed tree instead.
+    static func fractionInWholeNumber(_ tree: JSONValue) -> String? {
+        var found: [(String, Double)] = ["version", "batchSize", "concurrency", "maxAttempts", "settleMilliseconds", "maxFileBytes"]
+            .compactMap { k in tree[k]?.doubleValue.map { (k, $0) } }
+        for (i, p) in (tree["phases"]?.arrayValue ?? []).enumerated() {
+            if let n = p["maxAttempts"]?.doubleValue { found.append(("phases[\(i)].maxAttempts", n)) }
+        }
+        guard let (key, n) = found.first(where: { Int(exactly: $0.1) == nil }) else { return nil }
+        return "\(key): expected a whole number, got \(n)"
     }
 
     static func keyPath(_ path: [any CodingKey]) -> String {
@@ -54,13 +69,28 @@ public enum SpecLoader {
             let at = keyPath(ctx.codingPath + [key])
             return "\(at): missing; this key is required"
         case .typeMismatch(let type, let ctx):
+            if let allowed = allowedValues(ctx.codingPath) { return "\(keyPath(ctx.codingPath)): expected one of \(allowed)" }
             return "\(keyPath(ctx.codingPath)): expected \(typeName(type))"
         case .valueNotFound(let type, let ctx):
             return "\(keyPath(ctx.codingPath)): expected \(typeName(type)), found null"
         case .dataCorrupted(let ctx):
+            if let allowed = allowedValues(ctx.codingPath) {
+                let got = ctx.debugDescription.components(separatedBy: "invalid String value ").last.map { ", got \"\($0)\"" } ?? ""
+                return "\(keyPath(ctx.codingPath)): expected one of \(allowed)\(got)"
+            }
             return "\(keyPath(ctx.codingPath)): \(ctx.debugDescription)"
         @unknown default:
             return "\(e)"
+        }
+    }
+
+    /// The values a key with a fixed set of values takes, by the key's name.
+    static func allowedValues(_ path: [any CodingKey]) -> String? {
+        switch path.last?.stringValue {
+        case "strategy"?: return MergeStrategy.allCases.map(\.rawValue).joined(separator: ", ")
+        case "prompt"?: return "stdin, file"
+        case "expectIds"?: return "batch, any"
+        default: return nil
         }
     }
 

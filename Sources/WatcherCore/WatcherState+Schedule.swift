@@ -21,6 +21,7 @@ extension WatcherState {
 
     /// Deterministic: runs by name; in a run, lowest phase first, then lowest batch.
     mutating func schedule(now: Instant, into effects: inout [Effect]) {
+        guard !schedulingHeld else { return }
         for run in plans.keys.sorted() where !paused.contains(run) {
             guard let plan = plans[run] else { continue }
             while activeCount(run: run) < plan.concurrency, let key = index.runs[run]?.ready.min {

@@ -5,6 +5,9 @@ public struct WatcherState: Equatable, Sendable {
     public internal(set) var batches: [BatchID: Batch] = [:]
     public internal(set) var paused: Set<String> = []
     public internal(set) var completed: Set<String> = []
+    /// While true, no agent is started (the daemon holds it during start-up, until the files
+    /// found by the first scan have been looked at).
+    public var schedulingHeld = false
     /// Batches a drain still has to re-queue, per run, in order.
     public internal(set) var drains: [String: [BatchID]] = [:]
     var index = SchedulingIndex()

@@ -113,6 +113,10 @@ public final class DirectoryWatcher: @unchecked Sendable {
                 events.append(.closedWrite(path))
             } else if event.mask.contains(.movedTo) {
                 events.append(.movedIn(path))
+            } else if event.mask.contains(.create), isSpecialFile(path) {
+                // A symlink, FIFO, socket or device made in place gets no close event: report it
+                // now, so the consumer can refuse it. A regular file is reported at its close.
+                events.append(.found(path))
             }
         }
         return events
@@ -142,10 +146,19 @@ public final class DirectoryWatcher: @unchecked Sendable {
         for entry in entries where !isIgnored(directory, entry.name) {
             let path = Path.join(directory, entry.name)
             switch entry.kind {
-            case .regular: events.append(.found(path))
             case .directory: try addTree(path, isRoot: false, events: &events, visited: &visited)
-            default: continue
+            default: events.append(.found(path)) // regular files, and special files to be refused
             }
+        }
+    }
+
+    /// Whether `path` is there and is neither a regular file nor a folder (not following links).
+    private func isSpecialFile(_ path: String) -> Bool {
+        do {
+            let kind = try FileSystem.lstat(path).kind
+            return kind != .regular && kind != .directory
+        } catch {
+            return false // gone already: nothing to report
         }
     }
 

@@ -20,7 +20,9 @@ enum RunCommand {
         let root = rootArg.hasPrefix("/") ? rootArg : cwd + "/" + rootArg
         if detach { return try startDetached(pipelines: absolute, root: root) }
         let daemon = try Daemon(options: Daemon.Options(root: root, pipelines: absolute))
-        Console.error("agent-watcher: watching \(daemon.layout.mailbox); events in \(daemon.layout.eventLog)")
+        daemon.onWatching = { [layout = daemon.layout] in
+            Console.error("agent-watcher: watching \(layout.mailbox); events in \(layout.eventLog)")
+        }
         _ = try daemon.run()
         return 0
     }
