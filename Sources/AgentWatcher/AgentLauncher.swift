@@ -50,8 +50,8 @@ public enum Placeholders {
         var out = ""
         var rest = Substring(template)
         while let open = rest.firstIndex(of: "{") {
-            out += rest[..<open]
             guard let close = rest[open...].firstIndex(of: "}") else { break }
+            out += rest[..<open]
             let name = String(rest[rest.index(after: open)..<close])
             if let v = values[name] { out += v } else { out += rest[open...close] }
             rest = rest[rest.index(after: close)...]

@@ -94,16 +94,17 @@ public final class RunContext {
         let path = mainPath(source)
         guard FileSystem.exists(path) else { return [] }
         let bytes = try FileSystem.readFile(path)
-        let wanted = Set(ids(ofBatch: id.index))
+        // An item of this batch: one of its ids, or an id derived from one (`S0001L01` of `S0001`).
+        func wanted(_ itemID: String) -> Bool { batchOf(itemID) == id.index }
         if source.output.strategy == .jsonl {
             return try JSONScanner.lines(in: bytes).compactMap { r in
                 let v = try JSONParser.parse(bytes[r])
-                guard let itemID = v[source.output.idField ?? "id"]?.stringValue, wanted.contains(itemID) else { return nil }
+                guard let itemID = v[source.output.idField ?? "id"]?.stringValue, wanted(itemID) else { return nil }
                 return (itemID, Array(bytes[r]))
             }
         }
         return try RunContext.scanItems(bytes, key: source.output.key, idField: source.output.idField)
-            .filter { wanted.contains($0.id) }
+            .filter { wanted($0.id) }
     }
 
     /// The input items as one JSON array text, for the prompt.

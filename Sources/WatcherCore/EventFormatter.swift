@@ -39,7 +39,8 @@ public enum EventFormatter {
     /// Seconds since the epoch of a `ts` (`2026-11-21T08:00:00.123456Z`), or nil.
     public static func seconds(_ ts: String) -> Double? {
         let u = Array(ts.utf8)
-        guard u.count == 27, u[4] == 0x2D, u[10] == 0x54, u[26] == 0x5A else { return nil }
+        guard u.count == 27, u[4] == 0x2D, u[7] == 0x2D, u[10] == 0x54, u[13] == 0x3A, u[16] == 0x3A,
+              u[19] == 0x2E, u[26] == 0x5A else { return nil }
         func num(_ r: Range<Int>) -> Int? {
             var v = 0
             for i in r { guard u[i] >= 0x30 && u[i] <= 0x39 else { return nil }; v = v * 10 + Int(u[i] - 0x30) }

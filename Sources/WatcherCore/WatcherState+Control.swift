@@ -22,7 +22,8 @@ extension WatcherState {
             paused.remove(c.run)
         case .retry:
             for id in targets {
-                guard let b = batches[id], [.failed, .blocked, .cancelled].contains(b.state) else { continue }
+                guard let b = batches[id], [.failed, .blocked, .cancelled].contains(b.state),
+                      hopelessDependency(of: id) == nil else { continue } // it would wait forever
                 requeue(id, reason: "retry", into: &effects)
                 changed += 1
             }
@@ -44,6 +45,7 @@ extension WatcherState {
             effects.append(.log(e))
             changed = drainPlan.order.count
         case .cancel:
+            var cancelled: [BatchID] = []
             for id in targets {
                 guard let b = batches[id], !b.state.isTerminal else { continue }
                 if b.agentAlive, let pid = b.pid {
@@ -53,21 +55,33 @@ extension WatcherState {
                     effects.append(.signal(id, pid: pid, signal: .terminate))
                 }
                 transition(id, to: .cancelled, reason: "cancel", into: &effects)
+                cancelled.append(id)
                 changed += 1
             }
-            for id in targets where batches[id]?.state == .cancelled {
+            for id in cancelled {
                 blockDependants(of: id, reason: "dependency_cancelled", into: &effects)
             }
         }
         if c.phase != nil && changed == 0 && [.retry, .skip, .cancel].contains(c.verb) {
             let state = batches[targets[0]]?.state.rawValue ?? "?"
-            effects.append(.log(controlEvent(c, applied: false, reason: "batch is \(state)")))
+            var reason = "batch is \(state)"
+            if c.verb == .retry, let dep = hopelessDependency(of: targets[0]), let s = batches[dep]?.state {
+                reason += "; it waits for \(dep.phase)/\(dep.index), which is \(s.rawValue): retry or skip that first"
+            }
+            effects.append(.log(controlEvent(c, applied: false, reason: reason)))
             return
         }
         var e = controlEvent(c, applied: true, reason: nil)
         e.details.append(.init("batches", .int(changed)))
         apply(e)
         effects.append(.log(e))
+    }
+
+    /// The dependency that will never let `id` start (failed, blocked or cancelled), if any.
+    func hopelessDependency(of id: BatchID) -> BatchID? {
+        guard let dep = plans[id.run]?.dependency(of: id), let s = batches[dep]?.state,
+              s.isTerminal, !s.satisfiesDependants else { return nil }
+        return dep
     }
 
     func controlEvent(_ c: ControlCommand, applied: Bool, reason: String?) -> Event {
@@ -87,11 +101,7 @@ extension WatcherState {
                    details: [.init("attempts_allowed", .int(b.attempt + (plan.phase(id.phase)?.maxAttempts ?? 3)))],
                    into: &effects)
         completed.remove(id.run)
-        var next = plan.dependant(of: id)
-        while let d = next, batches[d]?.state == .blocked {
-            transition(d, to: .pending, reason: "dependency_requeued", into: &effects)
-            next = plan.dependant(of: d)
-        }
+        unblockDependants(of: id, reason: "dependency_requeued", into: &effects)
     }
 
     /// Re-queues the next batches of each drain while the run has free slots, logging progress

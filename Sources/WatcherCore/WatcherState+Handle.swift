@@ -172,6 +172,13 @@ extension WatcherState {
             details.append(.init("retry_in_ms", .int(Int(delay * 1000))))
             transition(id, to: .retryWait, reason: reason, details: details, into: &effects)
             batches[id]?.retryAt = now.adding(seconds: delay)
+            // A dropped file can be checked before its dependency is merged; if that dependency
+            // has failed meanwhile, a retry could never start: the batch is blocked instead.
+            if let dep = hopelessDependency(of: id) {
+                transition(id, to: .blocked, reason: "dependency_failed",
+                           details: [.init("dependency", .string("\(dep.phase)/\(dep.index)"))], into: &effects)
+                blockDependants(of: id, into: &effects)
+            }
         }
         batches[id]?.lastReport = report
         batches[id]?.validatingPath = nil

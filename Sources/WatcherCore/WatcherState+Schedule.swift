@@ -38,7 +38,7 @@ extension WatcherState {
 
     mutating func completeRuns(into effects: inout [Effect]) {
         for run in plans.keys.sorted() where !completed.contains(run) {
-            guard let plan = plans[run], plan.batchCount > 0, index.runs[run]?.open.isEmpty ?? false else { continue }
+            guard let plan = plans[run], index.runs[run]?.open.isEmpty ?? true else { continue } // 0 items: complete at once
             var counts: [BatchState: Int] = [:]
             for id in plan.batchIDs { if let b = batches[id] { counts[b.state, default: 0] += 1 } }
             let e = Event(event: EventName.runCompleted, run: run, details: [

@@ -1,0 +1,182 @@
+import Testing
+@testable import WatcherCore
+
+private let sample = EventRecord(seq: 42, ts: "2026-11-21T08:00:00.123456Z", event: Event(
+    event: EventName.transition, run: "spa_for_eng", phase: "3", batch: 7, attempt: 2,
+    from: "validating", to: "retry_wait", reason: "validation_failed", details: [
+        .init("errors", .int(3)),
+        .init("failed_items", .strings(["S0125", "S0131"])),
+        .init("message", .string("say \"hi\"\n\u{01}")),
+        .init("retry_in_ms", .int(2000)),
+        .init("ok", .bool(true)),
+        .init("ratio", .double(0.25)),
+    ]))
+
+/// The line without its `\n`.
+private func body(_ r: EventRecord) -> [UInt8] {
+    var line = r.encoded()
+    #expect(line.last == 0x0A)
+    line.removeLast()
+    return line
+}
+
+@Suite struct EventRecordTests {
+    @Test func encodesKeysInTheFixedOrderWithTheCRCLast() {
+        let text = String(decoding: sample.encoded(), as: UTF8.self)
+        #expect(text == #"{"seq":42,"ts":"2026-11-21T08:00:00.123456Z","run":"spa_for_eng","phase":"3","batch":7,"attempt":2,"event":"batch.transition","from":"validating","to":"retry_wait","reason":"validation_failed","errors":3,"failed_items":["S0125","S0131"],"message":"say \"hi\"\n\u0001","retry_in_ms":2000,"ok":true,"ratio":0.25,"crc":"6c7156c7"}"# + "\n")
+        // Exactly one line: no raw newline inside.
+        #expect(sample.encoded().filter { $0 == 0x0A }.count == 1)
+    }
+
+    @Test func absentFieldsAreLeftOut() {
+        let r = EventRecord(seq: 1, ts: "2026-01-01T00:00:00.000000Z", event: Event(event: EventName.watcherStarted))
+        #expect(String(decoding: r.encoded(), as: UTF8.self)
+            == #"{"seq":1,"ts":"2026-01-01T00:00:00.000000Z","event":"watcher.started","crc":"634f5467"}"# + "\n")
+    }
+
+    @Test(arguments: [
+        sample,
+        EventRecord(seq: 0, ts: "x", event: Event(event: "watcher.started")),
+        EventRecord(seq: UInt64(1) << 53, ts: "2026-11-21T08:00:00.000000Z", event: Event(
+            event: EventName.runCompleted, run: "r", details: [.init("merged", .int(-5)), .init("list", .strings([]))])),
+        EventRecord(seq: 9, ts: "t", event: Event(event: "agent.exited", run: "ünï/cødé", phase: "1", batch: 1, attempt: 1,
+                                                 reason: "tab\there", details: [.init("big", .int(1 << 52))])),
+    ])
+    func decodeGivesBackWhatWasEncoded(_ r: EventRecord) throws {
+        let line = body(r)
+        #expect(EventRecord.checksumMatches(line[...]))
+        #expect(try EventRecord.decode(line[...]) == r)
+    }
+
+    @Test func aDetailNamedLikeAStandardKeyIsNotConfusedWithIt() throws {
+        // Details keep their order and their kinds.
+        let r = EventRecord(seq: 3, ts: "t", event: Event(event: "e", details: [
+            .init("z", .int(1)), .init("a", .string("1")), .init("m", .bool(false)), .init("d", .double(-1.5)),
+        ]))
+        let decoded = try EventRecord.decode(body(r)[...])
+        #expect(decoded.event.details.map(\.key) == ["z", "a", "m", "d"])
+        #expect(decoded.event.details.map(\.value) == [.int(1), .string("1"), .bool(false), .double(-1.5)])
+    }
+
+    @Test func aDoubleWithNoFractionComesBackAsAnInt() throws {
+        // Known limit of the text form: 2.0 and 2 are the same JSON number.
+        let r = EventRecord(seq: 3, ts: "t", event: Event(event: "e", details: [.init("d", .double(2))]))
+        #expect(try EventRecord.decode(body(r)[...]).event.int("d") == 2)
+    }
+
+    @Test func everyFlippedByteIsDetected() {
+        let line = body(sample)
+        for i in line.indices {
+            var bad = line
+            bad[i] ^= 0x01
+            #expect(!EventRecord.checksumMatches(bad[...]), "byte \(i) flipped")
+        }
+    }
+
+    @Test func everyTruncatedLineIsDetected() {
+        let line = body(sample)
+        for n in 0..<line.count {
+            #expect(!EventRecord.checksumMatches(line[..<n]), "first \(n) bytes")
+        }
+        #expect(EventRecord.checksumMatches(line[...]))
+    }
+
+    @Test(arguments: [0, 1, 17, 200, 4096])
+    func zerosAreNotARecord(count: Int) {
+        #expect(!EventRecord.checksumMatches([UInt8](repeating: 0, count: count)[...]))
+        #expect(throws: EventRecord.DecodingError.self) { try EventRecord.decode([UInt8](repeating: 0, count: count)[...]) }
+    }
+
+    @Test func aLineWithAWrongButWellFormedCRCIsDetected() {
+        var line = body(sample)
+        let crcStart = line.count - 10
+        line.replaceSubrange(crcStart..<(crcStart + 8), with: Array("00000000".utf8))
+        #expect(!EventRecord.checksumMatches(line[...]))
+    }
+
+    @Test func checksumWorksOnASliceInsideALargerBuffer() {
+        let buffer = body(sample) + [0x0A] + body(sample) + [0x0A]
+        let n = body(sample).count
+        #expect(EventRecord.checksumMatches(buffer[(n + 1)..<(2 * n + 1)]))
+        #expect(!EventRecord.checksumMatches(buffer[1..<(n + 1)]))
+    }
+
+    @Test(arguments: [
+        ("{}", "no \"seq\""),
+        (#"{"seq":1}"#, "no \"ts\""),
+        (#"{"seq":1,"ts":"t"}"#, "no \"event\""),
+        (#"{"seq":-1,"ts":"t","event":"e"}"#, "no \"seq\""),
+        ("[1]", "not a JSON object"),
+    ])
+    func decodeNamesWhatIsMissing(text: String, message: String) {
+        do {
+            _ = try EventRecord.decode(Array(text.utf8)[...])
+            Issue.record("decoded \(text)")
+        } catch let error as EventRecord.DecodingError {
+            #expect(error.message == message)
+        } catch {
+            Issue.record("unexpected \(error)")
+        }
+    }
+
+    @Test func decodeRejectsNonJSON() {
+        #expect(throws: EventRecord.DecodingError.self) { try EventRecord.decode(Array("{\"seq\":".utf8)[...]) }
+    }
+
+    // MARK: EventFormatter.seconds
+
+    @Test(arguments: [
+        ("1970-01-01T00:00:00.000000Z", 0.0),
+        ("1970-01-01T00:00:01.500000Z", 1.5),
+        ("1969-12-31T23:59:59.000000Z", -1.0),
+        ("2000-02-29T23:59:59.000000Z", 951_868_799.0),
+        ("2000-03-01T00:00:00.000000Z", 951_868_800.0),
+        ("2026-11-21T08:00:00.123456Z", 1_795_248_000.123456),
+        ("2100-03-01T00:00:00.000000Z", 4_107_542_400.0),
+    ])
+    func secondsOfKnownTimestamps(ts: String, expected: Double) throws {
+        let s = try #require(EventFormatter.seconds(ts))
+        #expect(abs(s - expected) < 1e-6)
+    }
+
+    @Test(arguments: ["", "2026-11-21T08:00:00Z", "2026-11-21 08:00:00.123456Z", "2026-11-21T08:00:00.123456+",
+                      "2026-11-21T08:00:0x.123456Z", "2026-11-21T08:00:00.1234567Z"])
+    func secondsRejectsOtherShapes(ts: String) {
+        #expect(EventFormatter.seconds(ts) == nil)
+    }
+
+    @Test func formatterLineForATransition() {
+        let line = EventFormatter.line(sample)
+        #expect(line.hasPrefix("08:00:00.123  spa_for_eng 3/7 #2  validating → retry_wait  (validation_failed; errors=3;"))
+        #expect(line.contains("failed: S0125, S0131"))
+        #expect(line.contains("retry_in_ms=2000"))
+    }
+
+    // MARK: checksums
+
+    @Test func crc32KnownVectors() {
+        #expect(CRC32.checksum(Array("123456789".utf8)) == 0xCBF4_3926)
+        #expect(CRC32.hex(CRC32.checksum(Array("123456789".utf8))) == "cbf43926")
+        #expect(CRC32.checksum([UInt8]()) == 0)
+        #expect(CRC32.hex(0x1F) == "0000001f")
+    }
+
+    @Test(arguments: [
+        ("", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+        ("abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
+        ("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+         "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"),
+        (String(repeating: "x", count: 55), "d5e285683cd4efc02d021a5c62014694958901005d6f71e89e0989fac77e4072"),
+        (String(repeating: "x", count: 56), "04c26261370ee7541549d16dee320c723e3fd14671e66a099afe0a377c16888e"),
+        (String(repeating: "x", count: 64), "7ce100971f64e7001e8fe5a51973ecdfe1ced42befe7ee8d5fd6219506b5393c"),
+    ])
+    func sha256KnownVectors(text: String, hex: String) {
+        #expect(SHA256.hex(Array(text.utf8)) == hex)
+        #expect(SHA256.digest(Array(text.utf8)).count == 32)
+    }
+
+    @Test func sha256OfAMillionAs() {
+        #expect(SHA256.hex([UInt8](repeating: 0x61, count: 1_000_000))
+            == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+    }
+}
