@@ -8,7 +8,7 @@ extension Daemon {
     /// their process groups, and waits until they are gone. This finds an agent even when the
     /// daemon died between `posix_spawn` and logging its pid, and a pid reused by an unrelated
     /// program is never touched. Returns `pid/pgid` of what was killed.
-    func stopAgentsOfPreviousLife() -> [String] {
+    func stopAgentsOfPreviousLife(sparing spared: Set<pid_t> = []) -> [String] {
         let pids: [pid_t]
         do { pids = try ProcessControl.processes(withEnvironment: "AGENT_WATCHER_ROOT", equalTo: layout.root) } catch {
             Console.error("agent-watcher: cannot look for agents of a previous run in /proc: \(error)")
@@ -20,6 +20,7 @@ extension Daemon {
         var waiters: [FileDescriptor] = []
         for pid in pids {
             let group = ProcessControl.processGroup(of: pid)
+            if let group, spared.contains(group) { continue } // an adopted agent's group
             do {
                 if let group, group != ownGroup { _ = try ProcessControl.signalGroup(group, SIGKILL) }
                 _ = try ProcessControl.signal(pid, SIGKILL)
@@ -51,4 +52,48 @@ extension Daemon {
         }
         return killed
     }
+}
+
+extension Daemon {
+    /// For runs whose spec says `"agentsOnRestart": "adopt"`: agents of the previous life that
+    /// still run their batch's current attempt (checked by the environment they were started
+    /// with, so a reused pid is never taken for one) are kept and watched through a pidfd.
+    /// Returns the adopted batches with their agents' pids (= process groups).
+    func adoptAgentsOfPreviousLife() -> [BatchID: pid_t] {
+        var adopted: [BatchID: pid_t] = [:]
+        for (id, pid) in state.agentsInFlight() {
+            guard let ctx = runs[id.run], ctx.spec.agentsOnRestart == .adopt,
+                  let b = state.batch(id), b.state == .running,
+                  let env = ProcessControl.environment(of: pid),
+                  env["AGENT_WATCHER_ROOT"] == layout.root, env["AGENT_WATCHER_RUN"] == id.run,
+                  env["AGENT_WATCHER_PHASE"] == id.phase, env["AGENT_WATCHER_BATCH"] == String(id.index),
+                  env["AGENT_WATCHER_ATTEMPT"] == String(b.attempt) else { continue }
+            do {
+                let fd = try ProcessControl.openPIDFD(pid)
+                adoptedAgents[fd.rawValue] = AdoptedAgent(id: id, pid: pid, exited: fd)
+                agentGroups[pid] = AgentGroup(id: id)
+                adopted[id] = pid
+            } catch {
+                Console.error("agent-watcher: cannot adopt agent \(pid) of \(id), it will be stopped: \(error)")
+            }
+        }
+        return adopted
+    }
+
+    /// An adopted agent's pidfd became readable: it has exited (its status is not ours to know).
+    func adoptedAgentExited(_ fd: Int32) {
+        guard let agent = adoptedAgents.removeValue(forKey: fd) else { return }
+        leaderExited(agent.pid)
+        guard stopping == nil else { return }
+        let out = layout.outputPath(agent.id)
+        inputs.append(.agentExited(agent.id, pid: agent.pid, status: "exited (adopted: status unknown)", success: true,
+                                   outputPath: FileSystem.exists(out) ? out : nil))
+    }
+}
+
+/// An agent started by the daemon's previous life and kept running across the restart.
+struct AdoptedAgent {
+    var id: BatchID
+    var pid: pid_t
+    var exited: FileDescriptor
 }

@@ -76,7 +76,8 @@ extension Daemon {
         ]))
 
         // Recovery: agents of a previous life are stopped before anything else happens.
-        let killed = stopAgentsOfPreviousLife()
+        let adopted = adoptAgentsOfPreviousLife()
+        let killed = stopAgentsOfPreviousLife(sparing: Set(adopted.values))
         var temps: [String] = []
         for ctx in runs.values {
             var folders = Set([layout.accepted(ctx.run), layout.rejected(ctx.run), layout.agentLogs(ctx.run)])
@@ -87,7 +88,7 @@ extension Daemon {
             for folder in folders.sorted() { temps += try AtomicFile.removeStaleTemps(in: folder) }
         }
         state.schedulingHeld = true // until the first scan's files are looked at
-        let recoveryEffects = state.recover(now: Daemon.now()) { [layout] id in
+        let recoveryEffects = state.recover(now: Daemon.now(), adopted: Set(adopted.keys)) { [layout] id in
             let p = layout.outputPath(id)
             return FileSystem.exists(p) ? p : nil
         }

@@ -38,6 +38,8 @@ public final class Daemon {
     var children: [pid_t: Child] = [:]
     /// Every agent's process group until it is empty: the leader may exit before the rest.
     var agentGroups: [pid_t: AgentGroup] = [:]
+    /// Agents kept from the daemon's previous life, by their pidfd.
+    var adoptedAgents: [Int32: AdoptedAgent] = [:]
     var inputs: [Input] = []
     var stopping: (since: Instant, killAt: Instant, killSent: Bool)?
     var completedRuns: Set<String> = []
@@ -89,7 +91,7 @@ public final class Daemon {
         while true {
             if let stop = stopping {
                 sweepAgentGroups()
-                if children.isEmpty && agentGroups.isEmpty { break }
+                if children.isEmpty && agentGroups.isEmpty && adoptedAgents.isEmpty { break }
                 if Daemon.now() >= stop.killAt {
                     if stop.killSent {
                         Console.error("agent-watcher: \(agentGroups.count) agent process group(s) did not end after SIGKILL; stopping anyway")
@@ -102,8 +104,9 @@ public final class Daemon {
                 beginStop(reason: "completed")
                 continue
             }
-            let ready = try Poller.wait([watcher.fileDescriptor, signals.fileDescriptor, wake.readFD],
+            let ready = try Poller.wait([watcher.fileDescriptor, signals.fileDescriptor, wake.readFD] + adoptedAgents.keys,
                                         timeoutMilliseconds: pollTimeout())
+            for fd in ready where adoptedAgents[fd] != nil { adoptedAgentExited(fd) }
             if ready.contains(signals.fileDescriptor) { try handleSignals() }
             if ready.contains(watcher.fileDescriptor) { try handleFileEvents(try watcher.readEvents()) }
             if ready.contains(wake.readFD) { wake.drain() }
@@ -172,6 +175,7 @@ public final class Daemon {
         } else {
             children = children.filter { if case .agent = $0.value { return false }; return true }
             agentGroups = [:]
+            adoptedAgents = [:]
         }
     }
 

@@ -50,6 +50,7 @@ public enum EventName {
     public static let transition = "batch.transition"
     public static let agentSignalled = "agent.signalled"
     public static let agentExited = "agent.exited"
+    public static let agentAdopted = "agent.adopted"
     public static let watcherStarted = "watcher.started"
     public static let watcherRecovered = "watcher.recovered"
     public static let watcherStopping = "watcher.stopping"

@@ -14,7 +14,12 @@ public struct PipelineSpec: Codable, Equatable, Sendable {
     public var maxFileBytes: Int
     public var backoff: Backoff
     public var agent: AgentSpec?
+    /// What a restarted daemon does with agents its previous life left running: `kill` their
+    /// process groups and count the attempt as failed (`watcher_restart`), or `adopt` them.
+    public var agentsOnRestart: AgentsOnRestart
     public var phases: [PhaseSpec]
+
+    public enum AgentsOnRestart: String, Codable, Equatable, Sendable { case kill, adopt }
 
     public struct ItemSource: Codable, Equatable, Sendable {
         /// JSON file holding the run's items, in order.
@@ -124,12 +129,13 @@ public struct PipelineSpec: Codable, Equatable, Sendable {
         self.maxFileBytes = 64 << 20
         self.backoff = Backoff()
         self.agent = nil
+        self.agentsOnRestart = .kill
         self.phases = phases
     }
 
     enum CodingKeys: String, CodingKey {
         case version, run, items, batchSize, concurrency, maxAttempts, timeoutSeconds
-        case killGraceSeconds, settleMilliseconds, maxFileBytes, backoff, agent, phases
+        case killGraceSeconds, settleMilliseconds, maxFileBytes, backoff, agent, agentsOnRestart, phases
     }
 
     public init(from decoder: any Decoder) throws {
@@ -147,6 +153,7 @@ public struct PipelineSpec: Codable, Equatable, Sendable {
         maxFileBytes = try c.decodeIfPresent(Int.self, forKey: .maxFileBytes) ?? d.maxFileBytes
         backoff = try c.decodeIfPresent(Backoff.self, forKey: .backoff) ?? d.backoff
         agent = try c.decodeIfPresent(AgentSpec.self, forKey: .agent)
+        agentsOnRestart = try c.decodeIfPresent(AgentsOnRestart.self, forKey: .agentsOnRestart) ?? .kill
         phases = try c.decode([PhaseSpec].self, forKey: .phases)
     }
 }

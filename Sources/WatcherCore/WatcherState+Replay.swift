@@ -32,10 +32,21 @@ extension WatcherState {
     /// Agents from the previous life must already have been stopped by the shell (their
     /// process groups killed and reaped); their attempts count as failed with `watcher_restart`.
     /// A batch that was validating or merging is checked again (the merge is idempotent).
-    public mutating func recover(now: Instant, outputPath: (BatchID) -> String?) -> [Effect] {
+    /// Agents in `adopted` were found alive and are kept: their batches stay `running`, with a
+    /// fresh timeout, until their exit is seen.
+    public mutating func recover(now: Instant, adopted: Set<BatchID> = [], outputPath: (BatchID) -> String?) -> [Effect] {
         var effects: [Effect] = []
         for id in batches.keys.sorted() {
             guard let b = batches[id] else { continue }
+            if adopted.contains(id), b.state == .running, let pid = b.pid {
+                let limit = timeout(of: id)
+                batches[id]?.agentAlive = true
+                batches[id]?.timeoutAt = now.adding(seconds: limit)
+                effects.append(.log(Event(event: EventName.agentAdopted, run: id.run, phase: id.phase, batch: id.index,
+                                          attempt: b.attempt, details: [.init("pid", .int(Int(pid)))])))
+                refresh(id)
+                continue
+            }
             switch b.state {
             case .spawning, .running:
                 if let path = outputPath(id) {
