@@ -35,13 +35,15 @@ extension Daemon {
 
     /// Folds the logged `message.*` records (replay) and starts the pending acknowledgement deadlines.
     func replayMessages(_ records: [EventRecord]) throws {
-        messages = MessageLedger(ackTimeoutSeconds: try resolveAckTimeout())
         for r in records where r.event.event.hasPrefix("message.") { messages.apply(r) }
         let (s, us) = Clock.realtime()
         messages.resume(now: Daemon.now(), wallClockSeconds: Double(s) + Double(us) / 1e6)
     }
 
-    func createMessageFolders() throws {
+    /// Reads the message settings (a bad ack timeout stops the start here, before the lock is
+    /// taken) and creates `mailbox/agents/` with the watcher's own maildir.
+    func prepareMessages() throws {
+        messages = MessageLedger(ackTimeoutSeconds: try resolveAckTimeout())
         for dir in [layout.agents, layout.agentTmp(AgentMessage.watcherName), layout.agentNew(AgentMessage.watcherName),
                     layout.agentCur(AgentMessage.watcherName)] {
             try FileSystem.createDirectory(dir)

@@ -20,7 +20,7 @@ extension Daemon {
     func leaderExited(_ pgid: pid_t) {
         guard var group = agentGroups[pgid] else { return }
         group.leaderAlive = false
-        guard ProcessControl.isGroupAlive(pgid) else {
+        guard ProcessControl.hasLiveMembers(pgid) else {
             agentGroups[pgid] = nil
             return
         }
@@ -33,7 +33,7 @@ extension Daemon {
     func sweepAgentGroups() {
         let now = Daemon.now()
         for (pgid, group) in agentGroups where !group.leaderAlive {
-            if !ProcessControl.isGroupAlive(pgid) {
+            if !ProcessControl.hasLiveMembers(pgid) {
                 agentGroups[pgid] = nil
             } else if let at = group.killAt, at <= now {
                 signal(group: pgid, SIGKILL)

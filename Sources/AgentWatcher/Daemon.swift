@@ -90,8 +90,12 @@ public final class Daemon {
     func loop() throws {
         while true {
             if let stop = stopping {
+                try reapChildren() // zombies that are ours (we are their subreaper) are reaped before we go
                 sweepAgentGroups()
-                if children.isEmpty && agentGroups.isEmpty && adoptedAgents.isEmpty { break }
+                if children.isEmpty && agentGroups.isEmpty && adoptedAgents.isEmpty {
+                    try reapChildren() // members that died during the sweep: zombies it did not count
+                    break
+                }
                 if Daemon.now() >= stop.killAt {
                     if stop.killSent {
                         Console.error("agent-watcher: \(agentGroups.count) agent process group(s) did not end after SIGKILL; stopping anyway")
@@ -190,10 +194,10 @@ public final class Daemon {
     func reapChildren() throws {
         for (pid, status) in try ProcessControl.reapAny() {
             guard let child = children.removeValue(forKey: pid) else { continue } // an orphan we adopted as subreaper
+            if case .agent = child { leaderExited(pid) }
             if stopping != nil { continue }
             switch child {
             case .agent(let id, _):
-                leaderExited(pid)
                 let out = layout.outputPath(id)
                 inputs.append(.agentExited(id, pid: pid, status: status.description, success: status == .exited(0),
                                            outputPath: FileSystem.exists(out) ? out : nil))

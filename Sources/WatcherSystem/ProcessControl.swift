@@ -177,3 +177,20 @@ extension ProcessControl {
         }.sorted()
     }
 }
+
+extension ProcessControl {
+    /// Whether process group `pgid` has a member that has not exited. Unlike ``isGroupAlive(_:)``
+    /// a zombie does not count: its parent (maybe an init that reaps slowly) will reap it, but
+    /// it runs nothing. Cheap when the group is empty; reads `/proc` otherwise.
+    public static func hasLiveMembers(_ pgid: pid_t) -> Bool {
+        guard isGroupAlive(pgid) else { return false }
+        do {
+            return try processes(inGroup: pgid).contains { pid in
+                guard let fields = statFields(of: pid), let state = fields.first else { return false }
+                return state != "Z" && state != "X"
+            }
+        } catch {
+            return true // cannot tell: assume it lives, the caller escalates to SIGKILL in time
+        }
+    }
+}

@@ -16,7 +16,7 @@ enum MessagesCommand {
         let threadID = args.option("thread")
         let follow = args.flag("f", "follow")
         try args.finish()
-        let layout = Layout(root: rootArg.hasPrefix("/") ? rootArg : cwd + "/" + rootArg)
+        let layout = Layout(root: rootArg == "." ? cwd : rootArg.hasPrefix("/") ? rootArg : cwd + "/" + rootArg)
 
         let follower = follow ? try LogFollower(layout: layout, fromStart: true) : nil
         var records: [EventRecord] = []

@@ -67,7 +67,7 @@ enum SendCommand {
         case .failure(let e): throw UsageError("cannot send this message: \(e)")
         case .success(let m): message = m
         }
-        let layout = Layout(root: rootArg.hasPrefix("/") ? rootArg : cwd + "/" + rootArg)
+        let layout = Layout(root: rootArg == "." ? cwd : rootArg.hasPrefix("/") ? rootArg : cwd + "/" + rootArg)
         let path = try drop(message, layout: layout)
         Console.out(message.id)
         if ControlClient(layout: layout).runningDaemon() == nil {
