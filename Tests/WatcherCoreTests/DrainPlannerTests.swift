@@ -1,0 +1,90 @@
+import Testing
+@testable import WatcherCore
+
+/// Puts `id` into `failed` after `reasons.count` attempts, each failing with its reason and
+/// fingerprint (a fingerprint of nil leaves it out, like an old log).
+private func fail(_ w: inout WatcherState, _ id: BatchID, _ reasons: [(String?, String?)]) {
+    for (n, (reason, print)) in reasons.enumerated() {
+        let last = n == reasons.count - 1
+        w.apply(Event(event: EventName.transition, run: id.run, phase: id.phase, batch: id.index, attempt: n + 1,
+                      from: "validating", to: last ? "failed" : "retry_wait", reason: reason,
+                      details: print.map { [.init("fingerprint", .string($0))] } ?? []))
+    }
+}
+
+@Suite struct DrainPlannerTests {
+    /// No reason, then crash/missing output, then validation, then timeout; in a class lower
+    /// phase first, then fewer attempts used.
+    @Test func ordersFailedBatchesByClassThenPhaseThenAttempts() {
+        var w = WatcherState()
+        _ = w.add(smPlan(phases: ["a", "b"], batches: 4, concurrency: 1))
+        fail(&w, sm("b", 1), [("timeout", "t1")])
+        fail(&w, sm("a", 1), [("validation_failed", "v1"), ("validation_failed", "v2")])
+        fail(&w, sm("a", 2), [("validation_failed", "v3")])
+        fail(&w, sm("b", 2), [("agent_crashed", "c1")])
+        fail(&w, sm("a", 3), [(nil, nil)])
+        fail(&w, sm("b", 3), [("no_output", "n1"), ("agent_crashed", "c2"), ("no_output", "n2")])
+        let plan = DrainPlanner.plan(w, run: "r")
+        #expect(plan.order.map { smName($0.id) } == ["a/3", "b/2", "b/3", "a/2", "a/1", "b/1"])
+        #expect(plan.order.map(\.failureClass) == [.unknown, .crash, .crash, .validation, .validation, .timeout])
+        #expect(plan.heldBack.isEmpty)
+        #expect(DrainPlanner.plan(w, run: "r", max: 2).order.map { smName($0.id) } == ["a/3", "b/2"])
+    }
+
+    @Test func aBatchThatFailedTwiceAlikeIsHeldBackUnlessForced() {
+        var w = WatcherState()
+        _ = w.add(smPlan(phases: ["a"], batches: 2, concurrency: 1))
+        fail(&w, sm("a", 1), [("validation_failed", "same"), ("validation_failed", "same")])
+        fail(&w, sm("a", 2), [("validation_failed", "one"), ("validation_failed", "other")])
+        let plan = DrainPlanner.plan(w, run: "r")
+        #expect(plan.order.map { smName($0.id) } == ["a/2"])
+        #expect(plan.heldBack.map { smName($0.id) } == ["a/1"])
+        #expect(plan.heldBack.first?.why.contains("--force") == true)
+        #expect(DrainPlanner.plan(w, run: "r", force: true).order.map { smName($0.id) } == ["a/1", "a/2"])
+    }
+
+    @Test func fingerprintsIgnoreNumbersAndQuotedText() {
+        func report(_ message: String) -> ValidationReport {
+            .from(errors: [ValidationError(type: "uncovered_word", item: "S1", message: message)])
+        }
+        #expect(DrainPlanner.fingerprint(report("word \"abc\" at 12")) == DrainPlanner.fingerprint(report("word \"xyz\" at 345")))
+        #expect(DrainPlanner.fingerprint(report("word \"abc\" at 12")) != DrainPlanner.fingerprint(report("basket empty")))
+    }
+
+    /// A drain re-queues one batch per free slot, logs each step, and a state rebuilt from the
+    /// log mid-drain carries on with the rest.
+    @Test func aDrainContinuesFromTheLogAfterARestart() {
+        var live = WatcherState()
+        let plan = smPlan(phases: ["a"], batches: 3, concurrency: 1, maxAttempts: 1)
+        _ = live.add(plan)
+        var log: [Event] = []
+        func run(_ input: Input, at t: Double) -> [Effect] {
+            let effects = live.handle(input, now: smAt(t))
+            log += effects.compactMap { if case .log(let e) = $0 { return e }; return nil }
+            return effects
+        }
+        // Every batch fails once.
+        for k in 1...3 {
+            _ = run(.tick, at: Double(k))
+            _ = run(.spawnFailed(sm("a", k), attempt: 1, message: "no such program"), at: Double(k) + 0.1)
+        }
+        #expect((1...3).allSatisfy { live.batch(sm("a", $0))?.state == .failed })
+        let drained = run(ctl(.drain), at: 10)
+        #expect(spawns(drained) == ["a/1#2"], "one free slot: one batch re-queued and started")
+        #expect(live.drains["r"] == [sm("a", 2), sm("a", 3)])
+
+        // A restart now: replaying the log gives the same drain queue.
+        var replayed = WatcherState()
+        _ = replayed.add(plan)
+        for e in log { replayed.apply(e) }
+        #expect(replayed.drains["r"] == [sm("a", 2), sm("a", 3)])
+        #expect(replayed.batch(sm("a", 1))?.state == .spawning)
+
+        // The slot frees: the next one of the drain starts, in the drain's order.
+        let next = run(.spawnFailed(sm("a", 1), attempt: 2, message: "no such program"), at: 11)
+        #expect(spawns(next) == ["a/2#2"])
+        _ = run(.spawnFailed(sm("a", 2), attempt: 2, message: "no such program"), at: 12)
+        #expect(live.drains["r"] == nil, "the drain is complete once its last batch is re-queued")
+        #expect(log.contains { $0.event == EventName.drainCompleted })
+    }
+}
