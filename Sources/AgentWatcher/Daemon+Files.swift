@@ -36,6 +36,7 @@ extension Daemon {
                                       reason: "\(name) is not a batch output name (<phase>_batch_<k>.json)")
             }
             if found, let b = state.batch(id), b.agentAlive, b.state == .running || b.state == .spawning { return }
+            if try archiveIfAlreadyJudged(id, path: path) { return }
             inputs.append(.outputWritten(id, path: path, renamed: renamed))
         case .control(let name):
             guard !Layout.isStagingName(name) else { return }
@@ -50,6 +51,7 @@ extension Daemon {
     }
 
     func controlMessage(_ path: String) throws {
+        guard !controlFilesToFile.contains(path) else { return } // seen twice in one round (a scan and an event)
         let rejected = layout.control + "/rejected"
         switch SafeFile.readDropped(path, limit: 1 << 20) {
         case .vanished:
@@ -58,11 +60,11 @@ extension Daemon {
             try rejectFile(path, into: rejected, run: nil, reason: "control message refused: \(r)")
         case .failed(let e):
             try rejectFile(path, into: rejected, run: nil, reason: "control message unreadable: \(e)")
-        case .contents(let bytes, _):
+        case .contents(let bytes, let status):
             let parsed: Result<ControlCommand, ControlMessageError>
             do {
                 let value = try JSONParser.parse(bytes)
-                if value["command"]?.stringValue == "stop" { return try stopMessage(path, value) }
+                if value["command"]?.stringValue == "stop" { return try stopMessage(path, value, status) }
                 parsed = ControlCommand.parse(value)
             } catch {
                 parsed = .failure(ControlMessageError("not JSON: \(error)"))
@@ -70,27 +72,57 @@ extension Daemon {
             switch parsed {
             case .failure(let e):
                 try rejectFile(path, into: rejected, run: nil, reason: "\(basename(path)): \(e)")
-            case .success(let command):
-                _ = try moveUnique(path, toFolder: layout.control + "/cur", name: basename(path))
+            case .success(var command):
+                command.source = "\(basename(path)):\(status.inode):\(status.mtime.seconds).\(status.mtime.nanoseconds)"
+                if let source = command.source, answeredControlFiles.contains(source) {
+                    // Answered before a crash that came before its move to cur/: not again.
+                    _ = try moveUnique(path, toFolder: layout.control + "/cur", name: basename(path))
+                    return
+                }
+                // Moved to cur/ only once its answer is durable in the log (see drainInputs),
+                // so a crash in between leaves it in new/ to be applied by the next start.
                 inputs.append(.control(command))
+                controlFilesToFile.append(path)
             }
         }
     }
 }
 
 extension Daemon {
+    /// A file whose failed attempt was logged but which a crash kept from being moved to
+    /// `rejected/` is the same file (same checksum) found again: it goes where it was meant to go,
+    /// instead of being judged a second time as a new attempt.
+    func archiveIfAlreadyJudged(_ id: BatchID, path: String) throws -> Bool {
+        guard let b = state.batch(id), b.state == .retryWait || b.state == .failed,
+              let judged = b.failedChecksum, let limit = runs[id.run]?.spec.maxFileBytes,
+              case .contents(let bytes, _) = SafeFile.readDropped(path, limit: limit), SHA256.hex(bytes) == judged
+        else { return false } // anything else is judged as usual (and refused there if it must be)
+        let report = b.lastReport ?? ValidationReport.from(errors: [ValidationError(
+            type: b.lastReason ?? "validation_failed", item: nil,
+            message: "this file failed attempt \(b.attempt) before the watcher restarted; the event log has its errors",
+            suggestion: nil)])
+        try archive(id, attempt: b.attempt, path: path, destination: .rejected(report))
+        return true
+    }
+
     /// `{"command":"stop","agents":"kill"|"leave","id":...}`: the daemon itself stops.
-    func stopMessage(_ path: String, _ value: JSONValue) throws {
+    func stopMessage(_ path: String, _ value: JSONValue, _ status: FileStatus) throws {
+        let source = "\(basename(path)):\(status.inode):\(status.mtime.seconds).\(status.mtime.nanoseconds)"
+        if answeredControlFiles.contains(source) { // answered before a crash: do not stop again
+            _ = try moveUnique(path, toFolder: layout.control + "/cur", name: basename(path))
+            return
+        }
         let mode = value["agents"]?.stringValue ?? AgentsOnStop.kill.rawValue
         let id = value["id"]?.stringValue
         guard let agents = AgentsOnStop(rawValue: mode) else {
             return try rejectFile(path, into: layout.control + "/rejected", run: nil,
                                   reason: "\(basename(path)): \"agents\" must be \"kill\" or \"leave\", got \"\(mode)\"")
         }
-        _ = try moveUnique(path, toFolder: layout.control + "/cur", name: basename(path))
-        var details: [Event.Detail] = [.init("command", .string("stop")), .init("agents", .string(agents.rawValue))]
+        var details: [Event.Detail] = [.init("command", .string("stop")), .init("agents", .string(agents.rawValue)),
+                                       .init("source", .string(source))]
         if let id { details.append(.init("id", .string(id))) }
         try log.append(Event(event: EventName.controlApplied, details: details))
+        _ = try moveUnique(path, toFolder: layout.control + "/cur", name: basename(path))
         agentsOnStop = agents
         beginStop(reason: "stop command")
     }

@@ -59,6 +59,8 @@ extension Daemon {
         for ctx in runs.values.sorted(by: { $0.run < $1.run }) { _ = state.add(ctx.plan) }
         for r in contents.records {
             state.apply(r.event)
+            if r.event.event == EventName.controlApplied || r.event.event == EventName.controlRejected,
+               let source = r.event.string("source") { answeredControlFiles.insert(source) }
             if r.event.event == EventName.runStarted, let run = r.event.run { seenRuns.insert(run) }
         }
         completedRuns = state.completed
@@ -78,15 +80,18 @@ extension Daemon {
         // Recovery: agents of a previous life are stopped before anything else happens.
         let adopted = adoptAgentsOfPreviousLife()
         let killed = stopAgentsOfPreviousLife(sparing: Set(adopted.values))
+        // Temp files of an atomic replace cut short: the pid file and a saved torn tail (logs/),
+        // notes beside refused control messages, and each run's archives, prompts and main files.
         var temps: [String] = []
+        var folders: Set<String> = [layout.logs, layout.control + "/rejected"]
         for ctx in runs.values {
-            var folders = Set([layout.accepted(ctx.run), layout.rejected(ctx.run), layout.agentLogs(ctx.run)])
+            folders.formUnion([layout.accepted(ctx.run), layout.rejected(ctx.run), layout.agentLogs(ctx.run)])
             for phase in ctx.spec.phases {
                 let main = ctx.mainPath(phase)
                 if let slash = main.lastIndex(of: "/") { folders.insert(String(main[..<slash])) }
             }
-            for folder in folders.sorted() { temps += try AtomicFile.removeStaleTemps(in: folder) }
         }
+        for folder in folders.sorted() where FileSystem.exists(folder) { temps += try AtomicFile.removeStaleTemps(in: folder) }
         state.schedulingHeld = true // until the first scan's files are looked at
         let recoveryEffects = state.recover(now: Daemon.now(), adopted: Set(adopted.keys)) { [layout] id in
             let p = layout.outputPath(id)
@@ -105,7 +110,14 @@ extension Daemon {
         watcher = try DirectoryWatcher(ignoringPath: { [layout] path in layout.isUnwatched(path) })
         let found = try watcher.watchTree(layout.mailbox)
         try execute(initial + recoveryEffects)
-        try handleFileEvents(found)
+        // An output the recovery is validating again is not also a newly found file: if it
+        // fails, its batch is in retry_wait before the file is archived, and the scan's sighting
+        // would have it judged a second time as a dropped file (a wasted attempt).
+        let claimed = Set(recoveryEffects.compactMap { effect -> String? in
+            if case .validate(_, _, let path) = effect { return path }
+            return nil
+        })
+        try handleFileEvents(found.filter { if case .found(let path) = $0 { return !claimed.contains(path) }; return true })
         try drainInputs()
         state.schedulingHeld = false
         inputs.append(.tick)

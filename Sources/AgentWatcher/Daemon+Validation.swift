@@ -46,7 +46,8 @@ extension Daemon {
                 try FileSystem.unlink(stale)
             }
             let pid = try Spawner.spawn(SpawnRequest(
-                argv: v.argv.map { Placeholders.fill($0, values) }, environment: ProcessInfo.processInfo.environment,
+                argv: v.argv.map { Placeholders.fill($0, values) },
+                environment: ProcessInfo.processInfo.environment.merging(["AGENT_WATCHER_ROOT": layout.root]) { $1 },
                 workingDirectory: ctx.baseDir, stdinPath: nil, outputPath: job.stdoutPath,
                 errorPath: String(job.stdoutPath.dropLast(4)) + ".err"))
             children[pid] = .validator(job)

@@ -38,6 +38,12 @@ public final class Daemon {
     var children: [pid_t: Child] = [:]
     /// Every agent's process group until it is empty: the leader may exit before the rest.
     var agentGroups: [pid_t: AgentGroup] = [:]
+    /// Control messages handled in the current round, to move to `control/cur/` once the
+    /// round's log records are durable.
+    var controlFilesToFile: [String] = []
+    /// Control message files (`name:inode:mtime`) the log says were answered: one left in
+    /// `new/` by a crash is not applied twice.
+    var answeredControlFiles: Set<String> = []
     /// Agents kept from the daemon's previous life, by their pidfd.
     var adoptedAgents: [Int32: AdoptedAgent] = [:]
     var inputs: [Input] = []
@@ -146,6 +152,14 @@ public final class Daemon {
             var effects: [Effect] = []
             for input in round { effects += state.handle(input, now: now) }
             try execute(effects)
+            for e in effects {
+                if case .log(let r) = e, r.event == EventName.controlApplied || r.event == EventName.controlRejected,
+                   let source = r.string("source") { answeredControlFiles.insert(source) }
+            }
+            for path in controlFilesToFile where FileSystem.exists(path) {
+                _ = try moveUnique(path, toFolder: layout.control + "/cur", name: basename(path))
+            }
+            controlFilesToFile.removeAll()
         }
         try checkValidatorDeadlines()
     }

@@ -12,6 +12,9 @@ public struct Batch: Equatable, Sendable {
     public internal(set) var lastReason: String?
     public internal(set) var lastErrorCount: Int?
     public internal(set) var mergedChecksum: String?
+    /// The checksum of the file the last failed attempt was judged on (so the same file, found
+    /// again after a crash before it was moved aside, is not judged twice).
+    public internal(set) var failedChecksum: String?
     /// The error fingerprint of every failed attempt, oldest first (see `DrainPlanner`).
     public internal(set) var fingerprints: [String] = []
 
@@ -44,6 +47,7 @@ public struct Batch: Equatable, Sendable {
             lastReason = e.reason
             lastErrorCount = e.int("errors")
             if let f = e.string("fingerprint") { fingerprints.append(f) }
+            failedChecksum = e.string("checksum")
         case .merged:
             mergedChecksum = e.string("checksum")
             lastReason = nil

@@ -17,7 +17,7 @@ public enum EventFormatter {
         }
         var extras: [String] = []
         if let reason = e.reason { extras.append(reason) }
-        for d in e.details where !["checksum", "failed_items", "from", "root", "runs", "fingerprint"].contains(d.key) {
+        for d in e.details where !["checksum", "failed_items", "from", "root", "runs", "fingerprint", "source"].contains(d.key) {
             switch d.value {
             case .int(let v): extras.append("\(d.key)=\(v)")
             case .string(let v): extras.append(d.key == "message" ? "\"\(v.prefix(120))\"" : "\(d.key)=\(v)")

@@ -33,6 +33,9 @@ public struct ControlCommand: Equatable, Sendable {
     public var max: Int?
     /// For `drain`: re-queue batches held back for failing twice with the same error too.
     public var force: Bool
+    /// The message file it came from, as `name:inode:mtime` (logged, so a file left in `new/`
+    /// by a crash after it was handled is recognised and not applied twice).
+    public var source: String?
 
     public init(verb: Verb, run: String, phase: String? = nil, batch: Int? = nil, id: String? = nil,
                 max: Int? = nil, force: Bool = false) {

@@ -87,6 +87,7 @@ extension WatcherState {
     func controlEvent(_ c: ControlCommand, applied: Bool, reason: String?) -> Event {
         var details: [Event.Detail] = [.init("command", .string(c.verb.rawValue))]
         if let id = c.id { details.append(.init("id", .string(id))) }
+        if let source = c.source { details.append(.init("source", .string(source))) }
         return Event(event: applied ? EventName.controlApplied : EventName.controlRejected,
                      run: c.run, phase: c.phase, batch: c.batch, reason: reason, details: details)
     }

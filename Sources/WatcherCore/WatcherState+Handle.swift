@@ -152,18 +152,19 @@ extension WatcherState {
                 effects.append(.signal(id, pid: pid, signal: .terminate))
             }
             failAttempt(id, reason: checksum == nil ? "output_unreadable" : "validation_failed",
-                        report: report, path: path, now: now, into: &effects)
+                        report: report, path: path, checksum: checksum, now: now, into: &effects)
         }
     }
 
     /// The current attempt failed: retry after a backoff, or give up.
     mutating func failAttempt(_ id: BatchID, reason: String, report: ValidationReport, path: String?,
-                              now: Instant, into effects: inout [Effect]) {
+                              checksum: String? = nil, now: Instant, into effects: inout [Effect]) {
         guard let b = batches[id], let plan = plans[id.run] else { return }
         var details: [Event.Detail] = [.init("errors", .int(report.errors.count))]
         if !report.failedItems.isEmpty { details.append(.init("failed_items", .strings(Array(report.failedItems.prefix(50))))) }
         if let first = report.errors.first { details.append(.init("message", .string(String(first.message.prefix(300))))) }
         details.append(.init("fingerprint", .string(DrainPlanner.fingerprint(report))))
+        if let checksum { details.append(.init("checksum", .string(checksum))) }
         if b.attempt >= b.attemptsAllowed {
             transition(id, to: .failed, reason: reason, details: details, into: &effects)
             blockDependants(of: id, into: &effects)
