@@ -22,7 +22,7 @@ extension Daemon {
             case .log:
                 continue
             case .spawn(let id, let attempt, let feedback):
-                spawnAgent(id, attempt: attempt, feedback: feedback)
+                try spawnAgent(id, attempt: attempt, feedback: feedback)
             case .validate(let id, let attempt, let path):
                 try startValidation(id, attempt: attempt, path: path)
             case .merge(let id, let attempt, let path, let checksum):
@@ -44,7 +44,7 @@ extension Daemon {
         }
     }
 
-    func spawnAgent(_ id: BatchID, attempt: Int, feedback: ValidationReport?) {
+    func spawnAgent(_ id: BatchID, attempt: Int, feedback: ValidationReport?) throws {
         guard let ctx = runs[id.run] else { return }
         do {
             let request = try AgentLauncher(layout: layout, context: ctx)
@@ -54,9 +54,16 @@ extension Daemon {
             children[pid] = .agent(id, attempt: attempt)
             trackAgentGroup(pid, id)
             inputs.append(.spawned(id, attempt: attempt, pid: pid))
+        } catch let e as SystemError where Daemon.isOwnDiskFailure(e) {
+            throw e // the watcher's own disk (prompt file, agent log) failed, not the agent: stop, do not burn attempts
         } catch {
             inputs.append(.spawnFailed(id, attempt: attempt, message: "\(error)"))
         }
+    }
+
+    /// A failure of the disk the watcher writes to: it must stop, not count it against a batch.
+    static func isOwnDiskFailure(_ e: SystemError) -> Bool {
+        e.errno == .noSpace || e.errno == .io || e.errno == Errno(rawValue: EROFS) || e.errno == Errno(rawValue: EDQUOT)
     }
 
     /// The errors of an earlier attempt, from `rejected/` (after a restart the live report is gone).
