@@ -429,7 +429,7 @@ struct TestRandom {
         let v = w.handle(.validated(sm("a", 3), attempt: 1, report: smUnparseable, checksum: "x", unparseable: true),
                          now: smAt(2002))
         #expect(smDescribe(v) == [
-            "a/3 validating>retry_wait #1 validation_failed errors=1 retry_in_ms=1000",
+            "a/3 validating>retry_wait #1 validation_failed errors=1 checksum=x retry_in_ms=1000",
             "archive a/3 #1 a_batch_3.json rejected errors=1",
         ])
         // And the re-validated merging batch merges (idempotently) as before.

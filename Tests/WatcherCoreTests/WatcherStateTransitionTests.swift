@@ -256,7 +256,7 @@ let transitionCases: [TransitionCase] = [
 
     TransitionCase(name: "invalid output -> retry_wait with backoff, file rejected", steps: toValidatingExited + [
         step(validated(a1, 1, smInvalid), at: 1002, [
-            "a/1 validating>retry_wait #1 validation_failed errors=2 retry_in_ms=1000",
+            "a/1 validating>retry_wait #1 validation_failed errors=2 checksum=c1 retry_in_ms=1000",
             "archive a/1 #1 a_batch_1.json rejected errors=2",
             "a/2 pending>spawning #1", "spawn a/2 #1",
         ], deadline: 1003),
@@ -290,7 +290,7 @@ let transitionCases: [TransitionCase] = [
         step(validated(a1, 1, smInvalid), at: 1002, [
             "agent.signalled a/1 #1 superseded pid=101 signal=SIGTERM",
             "signal a/1 pid=101 SIGTERM",
-            "a/1 validating>retry_wait #1 validation_failed errors=2 retry_in_ms=1000",
+            "a/1 validating>retry_wait #1 validation_failed errors=2 checksum=c1 retry_in_ms=1000",
             "archive a/1 #1 a_batch_1.json rejected errors=2",
         ], deadline: 1003),
         step(.tick, at: 1003, [], deadline: 1007),
@@ -311,7 +311,7 @@ let transitionCases: [TransitionCase] = [
             "a/1 running>validating #1", "validate a/1 #1 a_batch_1.json",
         ]),
         step(validated(a1, 1, smUnparseable, checksum: "c2", unparseable: true), at: 1004, [
-            "a/1 validating>retry_wait #1 validation_failed errors=1 retry_in_ms=1000",
+            "a/1 validating>retry_wait #1 validation_failed errors=1 checksum=c2 retry_in_ms=1000",
             "archive a/1 #1 a_batch_1.json rejected errors=1",
             "a/2 pending>spawning #1", "spawn a/2 #1",
         ]),
@@ -392,7 +392,7 @@ let transitionCases: [TransitionCase] = [
     TransitionCase(name: "last attempt invalid -> failed, dependants blocked across 3 phases, file rejected",
                    plan: smPlan(phases: ["a", "b", "c"], maxAttempts: 1), steps: toValidatingExited + [
         step(validated(a1, 1, smInvalid), at: 1002, [
-            "a/1 validating>failed #1 validation_failed errors=2",
+            "a/1 validating>failed #1 validation_failed errors=2 checksum=c1",
             "b/1 pending>blocked #0 dependency_failed dependency=a/1",
             "c/1 pending>blocked #0 dependency_failed dependency=a/1",
             "archive a/1 #1 a_batch_1.json rejected errors=2",
@@ -413,7 +413,7 @@ let transitionCases: [TransitionCase] = [
             "b/1 blocked>pending #0 dependency_requeued",
         ]),
         step(validated(a1, 2, smInvalid), at: 1002, [
-            "a/1 validating>failed #2 validation_failed errors=2",
+            "a/1 validating>failed #2 validation_failed errors=2 checksum=c1",
             "b/1 pending>blocked #0 dependency_failed dependency=a/1",
             "archive a/1 #2 a_batch_1.json rejected errors=2",
         ]),
