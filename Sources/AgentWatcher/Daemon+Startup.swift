@@ -14,7 +14,31 @@ public struct AlreadyRunning: Error, CustomStringConvertible {
 }
 
 extension Daemon {
+    /// Takes the root, loads the runs, replays the log, settles what the previous life left,
+    /// then starts watching. Nothing is spawned before the first scan's files are looked at.
     func start() throws {
+        try acquireRoot()
+        try loadRuns()
+        let (contents, brokenPath, initial) = try replayLog()
+        let (adopted, killed, temps) = try settlePreviousLife()
+        state.schedulingHeld = true // until the first scan's files are looked at
+        let recoveryEffects = state.recover(now: Daemon.now(), adopted: Set(adopted.keys)) { [layout] id in
+            let p = layout.outputPath(id)
+            return FileSystem.exists(p) ? p : nil
+        }
+        if !contents.records.isEmpty || brokenPath != nil {
+            var recovered: [Event.Detail] = [
+                .init("records", .int(contents.records.count)), .init("killed_agents", .strings(killed)),
+                .init("stale_temps", .strings(temps)),
+            ]
+            if let brokenPath { recovered.append(.init("torn_tail_saved", .string(brokenPath))) }
+            try log.append(Event(event: EventName.watcherRecovered, details: recovered))
+        }
+        try startWatching(initial + recoveryEffects)
+    }
+
+    /// The folders, the lock (a second daemon stops here), the pid file, signals, subreaping.
+    func acquireRoot() throws {
         for dir in [layout.mailbox, layout.logs, layout.control + "/tmp", layout.control + "/new", layout.control + "/cur"] {
             try FileSystem.createDirectory(dir)
         }
@@ -30,7 +54,9 @@ extension Daemon {
         signals = try SignalFD(signals: [SIGCHLD, SIGTERM, SIGINT, SIGHUP])
         // Orphaned grandchildren of agents become our children, so they are reaped, never zombies.
         try ProcessControl.becomeChildSubreaper()
+    }
 
+    func loadRuns() throws {
         for path in options.pipelines {
             let spec = try SpecLoader.load(path)
             if runs[spec.run] != nil { throw SpecError(path: path, problems: ["run: \"\(spec.run)\" is already defined by another pipeline"]) }
@@ -41,21 +67,18 @@ extension Daemon {
         }
         for ctx in runs.values {
             for dir in [layout.outbox(ctx.run) + "/tmp", layout.accepted(ctx.run), layout.rejected(ctx.run),
-                        layout.agentLogs(ctx.run), layout.validatorLogs(ctx.run)] {
+                        layout.agentLogs(ctx.run), layout.validatorLogs(ctx.run)] + ctx.mainFolders {
                 try FileSystem.createDirectory(dir)
             }
-            for phase in ctx.spec.phases {
-                let main = ctx.mainPath(phase)
-                if let slash = main.lastIndex(of: "/") { try FileSystem.createDirectory(String(main[..<slash])) }
-            }
         }
+    }
 
-        // Replay.
+    /// Folds the log into the state (cutting a torn tail off first), opens it for appending and
+    /// logs `watcher.started`. Returns `run.started` for runs the log has not seen yet.
+    func replayLog() throws -> (EventLogReader.Contents, brokenPath: String?, initial: [Effect]) {
         let contents = try EventLogReader.read(layout.eventLog)
-        var brokenPath: String?
-        if !contents.tornTail.isEmpty { brokenPath = try cutTornTail(contents) }
+        let brokenPath = contents.tornTail.isEmpty ? nil : try cutTornTail(contents)
         var seenRuns: Set<String> = []
-        var initial: [Effect] = []
         for ctx in runs.values.sorted(by: { $0.run < $1.run }) { _ = state.add(ctx.plan) }
         for r in contents.records {
             state.apply(r.event)
@@ -67,6 +90,7 @@ extension Daemon {
         try replayMessages(contents.records)
         log = try EventLogWriter(path: layout.eventLog, nextSeq: (contents.records.last?.seq ?? 0) + 1)
         log.observer = { [weak self] r in self?.observer?(r) }
+        var initial: [Effect] = []
         for ctx in runs.values.sorted(by: { $0.run < $1.run }) where !seenRuns.contains(ctx.run) {
             var fresh = WatcherState()
             initial += fresh.add(ctx.plan)
@@ -76,44 +100,35 @@ extension Daemon {
             .init("root", .string(layout.root)), .init("runs", .strings(runs.keys.sorted())),
             .init("replayed", .int(contents.records.count)),
         ]))
+        return (contents, brokenPath, initial)
+    }
 
-        // Recovery: agents of a previous life are stopped before anything else happens.
+    /// Agents of a previous life are adopted or stopped before anything else happens, and temp
+    /// files of an atomic replace cut short are removed: the pid file and a saved torn tail
+    /// (logs/), notes beside refused control messages, each run's archives, prompts, main files.
+    func settlePreviousLife() throws -> (adopted: [BatchID: pid_t], killed: [String], temps: [String]) {
         let adopted = adoptAgentsOfPreviousLife()
         let killed = stopAgentsOfPreviousLife(sparing: Set(adopted.values))
-        // Temp files of an atomic replace cut short: the pid file and a saved torn tail (logs/),
-        // notes beside refused control messages, and each run's archives, prompts and main files.
-        var temps: [String] = []
         var folders: Set<String> = [layout.logs, layout.control + "/rejected"]
         for ctx in runs.values {
-            folders.formUnion([layout.accepted(ctx.run), layout.rejected(ctx.run), layout.agentLogs(ctx.run)])
-            for phase in ctx.spec.phases {
-                let main = ctx.mainPath(phase)
-                if let slash = main.lastIndex(of: "/") { folders.insert(String(main[..<slash])) }
-            }
+            folders.formUnion([layout.accepted(ctx.run), layout.rejected(ctx.run), layout.agentLogs(ctx.run)] + ctx.mainFolders)
         }
+        var temps: [String] = []
         for folder in folders.sorted() where FileSystem.exists(folder) { temps += try AtomicFile.removeStaleTemps(in: folder) }
-        state.schedulingHeld = true // until the first scan's files are looked at
-        let recoveryEffects = state.recover(now: Daemon.now(), adopted: Set(adopted.keys)) { [layout] id in
-            let p = layout.outputPath(id)
-            return FileSystem.exists(p) ? p : nil
-        }
-        var recovered: [Event.Detail] = []
-        if !contents.records.isEmpty || brokenPath != nil {
-            recovered = [.init("records", .int(contents.records.count)), .init("killed_agents", .strings(killed)),
-                         .init("stale_temps", .strings(temps))]
-            if let brokenPath { recovered.append(.init("torn_tail_saved", .string(brokenPath))) }
-            try log.append(Event(event: EventName.watcherRecovered, details: recovered))
-        }
-        // Watches first, then the scan that DirectoryWatcher does right after each watch; what
-        // the scan found is handled after the recovery's effects, but it was listed before any
-        // new agent started, so a new agent's half-written file is never taken for a finished one.
+        return (adopted, killed, temps)
+    }
+
+    /// Watches first, then the scan DirectoryWatcher does right after each watch; what the scan
+    /// found is handled after the recovery's effects, but it was listed before any new agent
+    /// started, so a new agent's half-written file is never taken for a finished one.
+    func startWatching(_ effects: [Effect]) throws {
         watcher = try DirectoryWatcher(ignoringPath: { [layout] path in layout.isUnwatched(path) })
         let found = try watcher.watchTree(layout.mailbox)
-        try execute(initial + recoveryEffects)
+        try execute(effects)
         // An output the recovery is validating again is not also a newly found file: if it
         // fails, its batch is in retry_wait before the file is archived, and the scan's sighting
         // would have it judged a second time as a dropped file (a wasted attempt).
-        let claimed = Set(recoveryEffects.compactMap { effect -> String? in
+        let claimed = Set(effects.compactMap { effect -> String? in
             if case .validate(_, _, let path) = effect { return path }
             return nil
         })

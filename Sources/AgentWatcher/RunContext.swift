@@ -52,6 +52,14 @@ public final class RunContext {
 
     public func mainPath(_ phase: PipelineSpec.PhaseSpec) -> String { resolve(phase.output.file) }
 
+    /// The folders holding the phases' main files.
+    public var mainFolders: [String] {
+        spec.phases.compactMap { phase in
+            let main = mainPath(phase)
+            return main.lastIndex(of: "/").map { String(main[..<$0]) }
+        }
+    }
+
     /// The ids of the run's items that batch `index` covers.
     public func ids(ofBatch index: Int) -> [String] { Array(itemIDs[plan.itemRange(ofBatch: index)]) }
 
