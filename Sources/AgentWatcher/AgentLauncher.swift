@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import WatcherCore
 import WatcherSystem
 
@@ -21,7 +22,11 @@ struct AgentLauncher {
         let prompt = renderer.render(batch: id, attempt: attempt, itemIDs: context.ids(ofBatch: id.index),
                                      inputItems: try context.inputJSON(for: id), feedback: feedback)
         let promptFile = layout.promptFile(id, attempt: attempt)
-        try AtomicFile.replace(promptFile, with: Array(prompt.utf8))
+        // Not an atomic replace: the prompt is rendered again for every attempt, and the agent
+        // is spawned only after it is whole; its fsyncs would sit on the path to every spawn.
+        let fd = try FileDescriptor.open(promptFile, O_WRONLY | O_CREAT | O_TRUNC)
+        try fd.writeAll(Array(prompt.utf8))
+        try fd.close()
         let values: [String: String] = [
             "prompt_file": promptFile, "output": output, "run": id.run, "phase": id.phase,
             "batch": String(id.index), "start": String(range.lowerBound + 1), "end": String(range.upperBound),

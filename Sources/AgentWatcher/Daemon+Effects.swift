@@ -17,7 +17,11 @@ extension Daemon {
             default: break
             }
         }
-        for effect in effects {
+        // Archiving (moving merged and rejected files out of the outbox) is bookkeeping: it comes
+        // after the spawns, so the next agent does not wait for its fsyncs. A crash in between is
+        // repaired at the next start, which archives what it finds.
+        let ordered = effects.filter { !$0.isArchive } + effects.filter(\.isArchive)
+        for effect in ordered {
             switch effect {
             case .log:
                 continue
@@ -183,4 +187,8 @@ extension Daemon {
 
 func basename(_ path: String) -> String {
     path.lastIndex(of: "/").map { String(path[path.index(after: $0)...]) } ?? path
+}
+
+extension Effect {
+    var isArchive: Bool { if case .archive = self { return true }; return false }
 }

@@ -57,18 +57,30 @@ extension WatcherState {
 
     private mutating func refreshOne(_ id: BatchID) {
         guard let b = batches[id], let plan = plans[id.run] else { return }
-        var run = index.runs[id.run] ?? SchedulingIndex.Run()
-        if b.state.isActive || b.agentAlive { run.active.insert(id) } else { run.active.remove(id) }
-        if !b.state.isTerminal || b.agentAlive { run.open.insert(id) } else { run.open.remove(id) }
-        if !run.queued.contains(id), isReadyIgnoringSlots(id), let key = schedulingKey(id, plan) {
-            run.queued.insert(id)
-            run.ready.push(key)
+        // Mutated in place through the dictionary (never copied out and back: a copy of a
+        // run's sets would cost O(batches) per input).
+        let active = b.state.isActive || b.agentAlive
+        let open = !b.state.isTerminal || b.agentAlive
+        let ready = isReadyIgnoringSlots(id)
+        let key = schedulingKey(id, plan)
+        withRun(id.run) { run in
+            if active { run.active.insert(id) } else { run.active.remove(id) }
+            if open { run.open.insert(id) } else { run.open.remove(id) }
+            if ready, let key, run.queued.insert(id).inserted { run.ready.push(key) }
         }
-        index.runs[id.run] = run
         let due = b.deadlines
-        let queued = index.queuedDeadlines[id] ?? []
-        for at in due where !queued.contains(at) { index.deadlines.push(.init(at: at, id: id)) }
-        if due.isEmpty { index.queuedDeadlines[id] = nil } else { index.queuedDeadlines[id] = Array(Set(queued + due)) }
+        if due.isEmpty {
+            index.queuedDeadlines[id] = nil
+            return
+        }
+        for at in due where !(index.queuedDeadlines[id]?.contains(at) ?? false) {
+            index.deadlines.push(.init(at: at, id: id))
+            index.queuedDeadlines[id, default: []].append(at)
+        }
+    }
+
+    private mutating func withRun(_ run: String, _ body: (inout SchedulingIndex.Run) -> Void) {
+        body(&index.runs[run, default: SchedulingIndex.Run()])
     }
 
     /// Takes every deadline at or before `now` off the heap: the batches to look at in a tick.
