@@ -21,7 +21,9 @@ extension Daemon {
         // after the spawns, so the next agent does not wait for its fsyncs. A crash in between is
         // repaired at the next start, which archives what it finds.
         let ordered = effects.filter { !$0.isArchive } + effects.filter(\.isArchive)
+        var merges: [Merger.Job] = []
         for effect in ordered {
+            if effect.isArchive, !merges.isEmpty { try merge(merges); merges = [] }
             switch effect {
             case .log:
                 continue
@@ -30,7 +32,7 @@ extension Daemon {
             case .validate(let id, let attempt, let path):
                 try startValidation(id, attempt: attempt, path: path)
             case .merge(let id, let attempt, let path, let checksum):
-                try merge(id, attempt: attempt, path: path, checksum: checksum)
+                merges.append(Merger.Job(id: id, attempt: attempt, path: path, checksum: checksum))
             case .signal(let id, let pid, let signal):
                 do { _ = try ProcessControl.signalGroup(pid, signal == .kill ? SIGKILL : SIGTERM) } catch {
                     try log.append(Event(event: "agent.signal_failed", run: id.run, phase: id.phase, batch: id.index,
@@ -46,6 +48,7 @@ extension Daemon {
                 completedRuns.insert(run)
             }
         }
+        if !merges.isEmpty { try merge(merges) }
     }
 
     func spawnAgent(_ id: BatchID, attempt: Int, feedback: ValidationReport?) throws {
@@ -87,16 +90,22 @@ extension Daemon {
         "\(id.phase)_batch_\(id.index).attempt-\(attempt).json"
     }
 
-    func merge(_ id: BatchID, attempt: Int, path: String, checksum: String) throws {
-        guard let ctx = runs[id.run], let phase = ctx.phase(id.phase) else { return }
-        let result = try Merger(context: ctx).merge(id, phase: phase, path: path, checksum: checksum, limit: ctx.spec.maxFileBytes)
-        switch result {
-        case .merged(let items, let already):
-            inputs.append(.merged(id, attempt: attempt, checksum: checksum, items: items, alreadyMerged: already))
-        case .changed:
-            inputs.append(.outputChanged(id, attempt: attempt))
-        case .conflict(let report):
-            inputs.append(.mergeConflict(id, attempt: attempt, report: report))
+    /// Merges a round's validated batches, one read and one atomic replace per main file.
+    func merge(_ jobs: [Merger.Job]) throws {
+        let groups = Dictionary(grouping: jobs) { "\($0.id.run)\u{0}\($0.id.phase)" }
+        for key in groups.keys.sorted() {
+            guard let group = groups[key], let first = group.first, let ctx = runs[first.id.run],
+                  let phase = ctx.phase(first.id.phase) else { continue }
+            for (job, result) in try Merger(context: ctx).merge(group, phase: phase, limit: ctx.spec.maxFileBytes) {
+                switch result {
+                case .merged(let items, let already):
+                    inputs.append(.merged(job.id, attempt: job.attempt, checksum: job.checksum, items: items, alreadyMerged: already))
+                case .changed:
+                    inputs.append(.outputChanged(job.id, attempt: job.attempt))
+                case .conflict(let report):
+                    inputs.append(.mergeConflict(job.id, attempt: job.attempt, report: report))
+                }
+            }
         }
     }
 

@@ -13,38 +13,64 @@ struct Merger {
         case conflict(ValidationReport)
     }
 
-    func merge(_ id: BatchID, phase: PipelineSpec.PhaseSpec, path: String, checksum: String, limit: Int) throws -> Result {
-        guard case .contents(let bytes, _) = SafeFile.readDropped(path, limit: limit), SHA256.hex(bytes) == checksum else {
-            return .changed
+    /// One validated batch file to merge.
+    struct Job {
+        var id: BatchID
+        var attempt: Int
+        var path: String
+        var checksum: String
+    }
+
+    /// Merges every job (all of one phase) into the phase's main file with one read of it and
+    /// one atomic replace: a group commit for merges. All of them land, or none does.
+    func merge(_ jobs: [Job], phase: PipelineSpec.PhaseSpec, limit: Int) throws -> [(Job, Result)] {
+        let mainPath = context.mainPath(phase)
+        var main = FileSystem.exists(mainPath) ? try FileSystem.readFile(mainPath) : []
+        var changed = false
+        var results: [(Job, Result)] = []
+        for job in jobs.sorted(by: { $0.id.index < $1.id.index }) {
+            let (result, newMain) = try mergeOne(job, phase: phase, main: main, mainPath: mainPath, limit: limit)
+            if let newMain {
+                main = newMain
+                changed = true
+            }
+            results.append((job, result))
+        }
+        if changed { try AtomicFile.replace(mainPath, with: main, faultHook: FaultInjection.atomicStep) }
+        return results
+    }
+
+    /// The result for one batch, and the main file's new bytes when it changes them.
+    func mergeOne(_ job: Job, phase: PipelineSpec.PhaseSpec, main: [UInt8], mainPath: String,
+                  limit: Int) throws -> (Result, [UInt8]?) {
+        guard case .contents(let bytes, _) = SafeFile.readDropped(job.path, limit: limit), SHA256.hex(bytes) == job.checksum else {
+            return (.changed, nil)
         }
         let checked = BatchChecks.check(bytes: bytes, strategy: phase.output.strategy, itemsKey: phase.output.key,
                                         idField: phase.output.idField, expectedIds: nil)
-        guard checked.report.valid else { return .changed }
-        let mainPath = context.mainPath(phase)
-        let main = FileSystem.exists(mainPath) ? try FileSystem.readFile(mainPath) : []
+        guard checked.report.valid else { return (.changed, nil) }
         let request = MergeRequest(strategy: phase.output.strategy, itemsKey: phase.output.key,
                                    idField: phase.output.idField, main: main,
-                                   template: phase.output.template?.text, batchIndex: id.index,
+                                   template: phase.output.template?.text, batchIndex: job.id.index,
                                    batchItems: checked.items, batchOf: { context.batchOf($0) })
         let outcome: MergeOutcome
         do { outcome = try MergePlanner.plan(request) } catch {
             // Not the batch's fault, and no retry fixes it: say which file is broken and how.
-            return .conflict(ValidationReport.from(errors: [ValidationError(
+            return (.conflict(ValidationReport.from(errors: [ValidationError(
                 type: "main_file_invalid", item: nil, message: "\(mainPath): \(error)",
-                suggestion: "repair or move aside \(mainPath), then retry the batch")]))
+                suggestion: "repair or move aside \(mainPath), then retry the batch")])), nil)
         }
         switch outcome {
         case .write(let newBytes, let inserted):
-            try AtomicFile.replace(mainPath, with: newBytes, faultHook: FaultInjection.atomicStep)
-            return .merged(items: inserted, alreadyMerged: false)
+            return (.merged(items: inserted, alreadyMerged: false), newBytes)
         case .alreadyMerged:
-            return .merged(items: 0, alreadyMerged: true)
+            return (.merged(items: 0, alreadyMerged: true), nil)
         case .conflict(let conflicts):
-            return .conflict(ValidationReport.from(errors: conflicts.map {
+            return (.conflict(ValidationReport.from(errors: conflicts.map {
                 ValidationError(type: ValidationErrorType.conflict, item: $0.id,
                                 message: "\($0.id) is already in \(mainPath) with other content: \($0.reason)",
                                 suggestion: "keep the merged content of \($0.id), or leave the item out")
-            }))
+            })), nil)
         }
     }
 }
