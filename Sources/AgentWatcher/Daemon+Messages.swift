@@ -34,8 +34,8 @@ extension Daemon {
     }
 
     /// Folds the logged `message.*` records (replay) and starts the pending acknowledgement deadlines.
-    func replayMessages(_ records: [EventRecord]) throws {
-        for r in records where r.event.event.hasPrefix("message.") { messages.apply(r) }
+    /// After replay (which folds `message.*` records into the ledger): deadlines restart.
+    func resumeMessages() {
         let (s, us) = Clock.realtime()
         messages.resume(now: Daemon.now(), wallClockSeconds: Double(s) + Double(us) / 1e6)
     }

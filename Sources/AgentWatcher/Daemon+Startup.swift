@@ -26,9 +26,9 @@ extension Daemon {
             let p = layout.outputPath(id)
             return FileSystem.exists(p) ? p : nil
         }
-        if !contents.records.isEmpty || brokenPath != nil {
+        if contents.count > 0 || brokenPath != nil {
             var recovered: [Event.Detail] = [
-                .init("records", .int(contents.records.count)), .init("killed_agents", .strings(killed)),
+                .init("records", .int(contents.count)), .init("killed_agents", .strings(killed)),
                 .init("stale_temps", .strings(temps)),
             ]
             if let brokenPath { recovered.append(.init("torn_tail_saved", .string(brokenPath))) }
@@ -75,20 +75,27 @@ extension Daemon {
 
     /// Folds the log into the state (cutting a torn tail off first), opens it for appending and
     /// logs `watcher.started`. Returns `run.started` for runs the log has not seen yet.
-    func replayLog() throws -> (EventLogReader.Contents, brokenPath: String?, initial: [Effect]) {
-        let contents = try EventLogReader.read(layout.eventLog)
-        let brokenPath = contents.tornTail.isEmpty ? nil : try cutTornTail(contents)
+    func replayLog() throws -> (EventLogReader.Summary, brokenPath: String?, initial: [Effect]) {
         var seenRuns: Set<String> = []
         for ctx in runs.values.sorted(by: { $0.run < $1.run }) { _ = state.add(ctx.plan) }
-        for r in contents.records {
+        // Folded as it is read: a long log is never held as an array of records.
+        let contents = try EventLogReader.fold(layout.eventLog) { r in
             state.apply(r.event)
-            if r.event.event == EventName.controlApplied || r.event.event == EventName.controlRejected,
-               let source = r.event.string("source") { answeredControlFiles.insert(source) }
-            if r.event.event == EventName.runStarted, let run = r.event.run { seenRuns.insert(run) }
+            switch r.event.event {
+            case EventName.controlApplied, EventName.controlRejected:
+                if let source = r.event.string("source") { answeredControlFiles.insert(source) }
+            case EventName.runStarted:
+                if let run = r.event.run { seenRuns.insert(run) }
+            case let name where name.hasPrefix("message."):
+                messages.apply(r)
+            default:
+                break
+            }
         }
+        let brokenPath = contents.tornTail.isEmpty ? nil : try cutTornTail(contents)
         completedRuns = state.completed
-        try replayMessages(contents.records)
-        log = try EventLogWriter(path: layout.eventLog, nextSeq: (contents.records.last?.seq ?? 0) + 1)
+        resumeMessages()
+        log = try EventLogWriter(path: layout.eventLog, nextSeq: (contents.lastSeq ?? 0) + 1)
         log.observer = { [weak self] r in self?.observer?(r) }
         var initial: [Effect] = []
         for ctx in runs.values.sorted(by: { $0.run < $1.run }) where !seenRuns.contains(ctx.run) {
@@ -98,7 +105,7 @@ extension Daemon {
         try log.append(Event(event: EventName.watcherStarted, details: [
             .init("pid", .int(Int(getpid()))), .init("schema", .int(EventRecord.schemaVersion)),
             .init("root", .string(layout.root)), .init("runs", .strings(runs.keys.sorted())),
-            .init("replayed", .int(contents.records.count)),
+            .init("replayed", .int(contents.count)),
         ]))
         return (contents, brokenPath, initial)
     }
@@ -140,7 +147,7 @@ extension Daemon {
     }
 
     /// Cuts a damaged tail off the log and keeps it beside the log.
-    func cutTornTail(_ contents: EventLogReader.Contents) throws -> String {
+    func cutTornTail(_ contents: EventLogReader.Summary) throws -> String {
         let (s, us) = Clock.realtime()
         let stamp = Clock.iso8601(seconds: s, microseconds: us).replacingOccurrences(of: ":", with: "")
         let saved = layout.eventLog + ".broken-" + stamp

@@ -34,9 +34,33 @@ public struct EventLogReader {
 
     public static func parse(_ bytes: [UInt8], path: String) throws -> Contents {
         var records: [EventRecord] = []
+        let summary = try fold(bytes, path: path) { records.append($0) }
+        return Contents(records: records, goodLength: summary.goodLength, tornTail: summary.tornTail)
+    }
+
+    /// What `fold` saw, without the records themselves.
+    public struct Summary {
+        public var count = 0
+        public var lastSeq: UInt64?
+        public var goodLength = 0
+        public var tornTail: [UInt8] = []
+    }
+
+    /// Hands each good record to `each` as it is read (a long log is never held as an array
+    /// of records). A damaged line followed by good ones throws `CorruptLine` at the first
+    /// good one after it; a damaged tail is returned in the summary.
+    public static func fold(_ path: String, _ each: (EventRecord) throws -> Void) throws -> Summary {
+        let bytes: [UInt8]
+        do { bytes = try FileSystem.readFile(path) } catch let e as SystemError where e.errno == .noSuchFile {
+            return Summary()
+        }
+        return try fold(bytes, path: path, each)
+    }
+
+    public static func fold(_ bytes: [UInt8], path: String, _ each: (EventRecord) throws -> Void) throws -> Summary {
+        var summary = Summary()
         var start = 0
         var lineNumber = 0
-        var goodLength = 0
         var firstBad: (line: Int, offset: Int, problem: String)?
         while start < bytes.count {
             lineNumber += 1
@@ -54,8 +78,10 @@ public struct EventLogReader {
                     if let bad = firstBad {
                         throw CorruptLine(path: path, line: bad.line, problem: bad.problem)
                     }
-                    records.append(r)
-                    goodLength = nl + 1
+                    try each(r)
+                    summary.count += 1
+                    summary.lastSeq = r.seq
+                    summary.goodLength = nl + 1
                 } catch let e as EventRecord.DecodingError {
                     problem = e.message
                 }
@@ -63,6 +89,7 @@ public struct EventLogReader {
             if let problem, firstBad == nil { firstBad = (lineNumber, start, problem) }
             start = nl + 1
         }
-        return Contents(records: records, goodLength: goodLength, tornTail: Array(bytes[goodLength...]))
+        summary.tornTail = Array(bytes[summary.goodLength...])
+        return summary
     }
 }
