@@ -152,9 +152,17 @@ public enum MergePlanner {
             idField: request.idField, addingMissingKey: true)
         main = layout.bytes
 
+        // Where the batch's ids already are (first occurrence). Only the batch's ids are put in
+        // the table: looking each existing id up in a small table is much cheaper than building a
+        // table of every id of a large main file on every merge.
         var positionOfId: [String: Int] = [:]
-        for (position, item) in layout.items.enumerated() {
-            if let id = item.id, positionOfId[id] == nil { positionOfId[id] = position }
+        var wanted: Set<String> = []
+        wanted.reserveCapacity(request.batchItems.count)
+        for item in request.batchItems { wanted.insert(item.id) }
+        if !wanted.isEmpty {
+            for (position, item) in layout.items.enumerated() {
+                if let id = item.id, wanted.contains(id), positionOfId[id] == nil { positionOfId[id] = position }
+            }
         }
 
         var conflicts: [MergeConflict] = []
