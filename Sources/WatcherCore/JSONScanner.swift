@@ -225,6 +225,24 @@ struct _JSONScanner {
     }
 
     @inline(__always)
+    /// An object key and the ':' after it; leaves `index` at the value. Returns the key's
+    /// range, quotes included.
+    mutating func scanKey() throws(JSONScanError) -> Range<Int> {
+        guard index < end, buffer[index] == JSONByte.quote else {
+            throw unexpected("expected '\"' to begin an object key")
+        }
+        let keyStart = index
+        try skipString()
+        let keyRange = keyStart..<index
+        skipWhitespace()
+        guard index < end, buffer[index] == JSONByte.colon else {
+            throw unexpected("expected ':' after object key")
+        }
+        index += 1
+        skipWhitespace()
+        return keyRange
+    }
+
     mutating func skipWhitespace() {
         while index < end, JSONByte.isWhitespace(buffer[index]) { index += 1 }
     }
@@ -273,18 +291,7 @@ struct _JSONScanner {
             index += 1
         } else {
             while true {
-                guard index < end, buffer[index] == JSONByte.quote else {
-                    throw unexpected("expected '\"' to begin an object key")
-                }
-                let keyStart = index
-                try skipString()
-                let keyRange = keyStart..<index
-                skipWhitespace()
-                guard index < end, buffer[index] == JSONByte.colon else {
-                    throw unexpected("expected ':' after object key")
-                }
-                index += 1
-                skipWhitespace()
+                let keyRange = try scanKey()
                 if keyMatches(keyRange, keyBytes) {
                     if valueStart == nil {
                         valueStart = index
@@ -294,7 +301,7 @@ struct _JSONScanner {
                             try skipValue()
                         }
                     } else {
-                        if duplicateAt == nil { duplicateAt = keyStart }
+                        if duplicateAt == nil { duplicateAt = keyRange.lowerBound }
                         try skipValue()
                     }
                 } else {
@@ -348,18 +355,7 @@ struct _JSONScanner {
         }
         while true {
             if isObject {
-                guard index < end, buffer[index] == JSONByte.quote else {
-                    throw unexpected("expected '\"' to begin an object key")
-                }
-                let keyStart = index
-                try skipString()
-                let keyRange = keyStart..<index
-                skipWhitespace()
-                guard index < end, buffer[index] == JSONByte.colon else {
-                    throw unexpected("expected ':' after object key")
-                }
-                index += 1
-                skipWhitespace()
+                let keyRange = try scanKey()
                 let valueStart = index
                 try skipValue()
                 let key = JSONScanner.decodeString(ArraySlice(UnsafeBufferPointer(rebasing: buffer[keyRange])))
@@ -398,16 +394,7 @@ struct _JSONScanner {
         if index < end, buffer[index] == JSONByte.closeBrace { return nil }
         let keyBytes = Array(key.utf8)
         while true {
-            guard index < end, buffer[index] == JSONByte.quote else {
-                throw unexpected("expected '\"' to begin an object key")
-            }
-            let keyStart = index
-            try skipString()
-            let keyRange = keyStart..<index
-            skipWhitespace()
-            guard index < end, buffer[index] == JSONByte.colon else { throw unexpected("expected ':' after object key") }
-            index += 1
-            skipWhitespace()
+            let keyRange = try scanKey()
             let valueStart = index
             try skipValue()
             if keyMatches(keyRange, keyBytes) { return valueStart..<index }
