@@ -8,7 +8,7 @@ enum ReportHeader {
         l.append("")
         l.append("Written by `Benchmarks/run.sh` (`watcher-bench \(bench.quick ? "--quick " : "")--report BENCHMARKS.md`): "
             + "agent-watcher and the tools people would use instead, measured in the same run on the same machine "
-            + "(issue 5). Re-run it with `Benchmarks/run.sh` (full, about 25 minutes) or `Benchmarks/run.sh --quick` "
+            + "(issue 5). Re-run it with `Benchmarks/run.sh` (full, 15-20 minutes on 2 cores) or `Benchmarks/run.sh --quick` "
             + "(about 2 minutes); peers that cannot be installed are skipped with the reason.")
         l.append("")
         l.append("| | |")
@@ -82,8 +82,6 @@ enum ReportHeader {
         "6. Settle window precision (scenario 1): `Poller.wait` takes whole milliseconds rounded up; a ppoll() with a "
             + "nanosecond timespec from the deadline removes 0-1 ms from every timer; the rest of the settle tail is the "
             + "loop busy with other batches' syncs (fixes 1-3).",
-        "7. Behaviour to check (scenario 1): a file written in place by hand for a pending batch is validated at its first "
-            + "close, without the settle window the README promises (`WatcherState+Handle.swift`, `outputWritten`).",
         "",
         "## Profiling the daemon",
         "",

@@ -182,10 +182,10 @@ struct DetectScenario {
                 """)
         }
         s.notes.append("""
-            The in-place rows of agent-watcher above are hand drops for a pending batch: that path validates on \
-            IN_CLOSE_WRITE at once, with no settle window (WatcherState+Handle.swift, outputWritten, case \
-            .pending/.retryWait/.failed ignores `renamed`), although the README says a hand-dropped file is \
-            accepted after the settle window. The settle window applies to a running agent's in-place write (table above).
+            The in-place rows of agent-watcher above are hand drops for a pending batch: as the README says, a file \
+            dropped by hand for a batch that is not running is complete at its close or rename, with no settle \
+            window, so those rows measure the same path as the renamed ones. The settle window applies to a running \
+            agent's in-place writes (table above).
             """)
     }
 
