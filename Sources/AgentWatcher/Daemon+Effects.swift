@@ -56,15 +56,19 @@ extension Daemon {
         do {
             let request = try AgentLauncher(layout: layout, context: ctx)
                 .request(for: id, attempt: attempt, feedback: feedback ?? previousErrors(id, attempt: attempt - 1))
+            let logPath = layout.agentLog(id, attempt: attempt)
+            let logStart = FileSystem.exists(logPath) ? try FileSystem.stat(logPath).size : 0
             let pid = try Spawner.spawn(request)
             FaultInjection.point("spawned")
-            children[pid] = .agent(id, attempt: attempt)
+            children[pid] = .agent(id, attempt: attempt, logStart: logStart)
             trackAgentGroup(pid, id)
             inputs.append(.spawned(id, attempt: attempt, pid: pid))
         } catch let e as SystemError where Daemon.isOwnDiskFailure(e) {
             throw e // the watcher's own disk (prompt file, agent log) failed, not the agent: stop, do not burn attempts
         } catch {
-            inputs.append(.spawnFailed(id, attempt: attempt, message: "\(error)"))
+            // A program (or working folder) that does not exist is the operator's to fix: the run pauses.
+            let missing = (error as? SystemError).map { $0.errno == .noSuchFile || $0.errno == .notDirectory } ?? false
+            inputs.append(.spawnFailed(id, attempt: attempt, message: "\(error)", missing: missing))
         }
     }
 

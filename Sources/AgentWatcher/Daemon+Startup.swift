@@ -21,8 +21,8 @@ extension Daemon {
         try loadRuns()
         let (contents, brokenPath, initial) = try replayLog()
         let (adopted, killed, temps) = try settlePreviousLife()
-        state.schedulingHeld = true // until the first scan's files are looked at
-        let recoveryEffects = state.recover(now: Daemon.now(), adopted: Set(adopted.keys)) { [layout] id in
+        let recoveryEffects = state.recover(now: Daemon.now(), adopted: Set(adopted.keys),
+                                            cleanStop: previousLifeStoppedCleanly) { [layout] id in
             let p = layout.outputPath(id)
             return FileSystem.exists(p) ? p : nil
         }
@@ -76,38 +76,95 @@ extension Daemon {
     /// Folds the log into the state (cutting a torn tail off first), opens it for appending and
     /// logs `watcher.started`. Returns `run.started` for runs the log has not seen yet.
     func replayLog() throws -> (EventLogReader.Summary, brokenPath: String?, initial: [Effect]) {
-        var seenRuns: Set<String> = []
-        for ctx in runs.values.sorted(by: { $0.run < $1.run }) { _ = state.add(ctx.plan) }
-        // Folded as it is read: a long log is never held as an array of records.
+        state.schedulingHeld = true // until the first scan's files are looked at
+        // Folded as it is read: a long log is never held as an array of records. A run's plan
+        // comes from its `run.started` (and `run.extended`) records, not from the spec.
         let contents = try EventLogReader.fold(layout.eventLog) { r in
-            state.apply(r.event)
-            switch r.event.event {
+            let e = r.event
+            switch e.event {
             case EventName.controlApplied, EventName.controlRejected:
-                if let source = r.event.string("source") { answeredControlFiles.insert(source) }
+                if let source = e.string("source") { answeredControlFiles.insert(source) }
             case EventName.runStarted:
-                if let run = r.event.run { seenRuns.insert(run) }
+                if let run = e.run, let facts = PlanFacts(runStarted: e) {
+                    loggedPlans[run] = facts
+                    replayPlan(run)
+                }
+            case EventName.runExtended, EventName.specChanged:
+                if let run = e.run { loggedPlans[run]?.fold(e) }
+                if e.event == EventName.runExtended, let run = e.run { replayPlan(run) }
+            case EventName.watcherStarted:
+                previousLifeStoppedCleanly = false
+            case EventName.watcherStopped:
+                previousLifeStoppedCleanly = true
             case let name where name.hasPrefix("message."):
                 messages.apply(r)
             default:
                 break
             }
+            state.apply(e)
+        }
+        // The spec is compared with what the log fixed before anything is written or run.
+        var initial: [Effect] = []
+        for ctx in runs.values.sorted(by: { $0.run < $1.run }) {
+            initial += try adoptSpec(ctx, now: Daemon.now())
         }
         let brokenPath = contents.tornTail.isEmpty ? nil : try cutTornTail(contents)
         completedRuns = state.completed
         resumeMessages()
         log = try EventLogWriter(path: layout.eventLog, nextSeq: (contents.lastSeq ?? 0) + 1)
         log.observer = { [weak self] r in self?.observer?(r) }
-        var initial: [Effect] = []
-        for ctx in runs.values.sorted(by: { $0.run < $1.run }) where !seenRuns.contains(ctx.run) {
-            var fresh = WatcherState()
-            initial += fresh.add(ctx.plan)
-        }
         try log.append(Event(event: EventName.watcherStarted, details: [
             .init("pid", .int(Int(getpid()))), .init("schema", .int(EventRecord.schemaVersion)),
             .init("root", .string(layout.root)), .init("runs", .strings(runs.keys.sorted())),
             .init("replayed", .int(contents.count)),
         ]))
         return (contents, brokenPath, initial)
+    }
+
+    /// During replay: the run's plan as the log fixed it so far (the spec's phases and limits,
+    /// the logged batch size and segments), so its transitions fold onto the batches they were.
+    func replayPlan(_ run: String) {
+        guard let ctx = runs[run], let facts = loggedPlans[run] else { return }
+        var plan = ctx.plan
+        plan.batchSize = facts.batchSize
+        plan.segments = facts.segments
+        plan.phases = facts.phases.map { shape in
+            ctx.plan.phase(shape.id) ?? RunPlan.Phase(id: shape.id)
+        }
+        _ = state.add(plan)
+    }
+
+    /// The spec of `ctx` against the plan the log fixed for its run: a new run is started
+    /// (`run.started`), an allowed change applied and logged (`spec.changed`, `run.extended`),
+    /// a refused one throws naming each key with the logged and the new value. Used at start
+    /// and on SIGHUP.
+    func adoptSpec(_ ctx: RunContext, now: Instant) throws -> [Effect] {
+        guard let logged = loggedPlans[ctx.run] else {
+            let facts = ctx.facts
+            loggedPlans[ctx.run] = facts
+            return state.add(ctx.plan, facts: facts.details)
+        }
+        let check = PlanCheck.compare(logged: logged, batchSize: ctx.spec.batchSize, itemIDs: ctx.itemIDs,
+                                      phases: ctx.spec.phaseShapes, settings: ctx.spec.settings)
+        guard check.isAllowed else {
+            throw SpecError(path: ctx.specPath, problems: check.refusalMessage(run: ctx.run))
+        }
+        ctx.adopt(logged, check: check)
+        let facts = ctx.facts
+        loggedPlans[ctx.run] = facts
+        var effects: [Effect] = []
+        if check.extendsPlan {
+            effects += state.extend(ctx.plan, facts: facts.details, now: now)
+        } else {
+            _ = state.add(ctx.plan)
+        }
+        if !check.changes.isEmpty {
+            effects.append(.log(Event(event: EventName.specChanged, run: ctx.run, details: [
+                .init("changes", .strings(check.changes.map(\.description))),
+                .init("settings", .strings(facts.settings.keys.sorted().map { "\($0)=\(facts.settings[$0] ?? "")" })),
+            ])))
+        }
+        return effects
     }
 
     /// Agents of a previous life are adopted or stopped before anything else happens, and temp
@@ -161,22 +218,20 @@ extension Daemon {
     }
 
     func reloadSpecs() {
-        for (run, ctx) in runs {
+        for (run, ctx) in runs.sorted(by: { $0.key < $1.key }) {
             do {
                 let spec = try SpecLoader.load(ctx.specPath)
                 guard spec.run == run else {
                     throw SpecError(path: ctx.specPath, problems: ["run: renaming a run needs a restart (was \"\(run)\")"])
                 }
                 let fresh = try RunContext(spec: spec, specPath: ctx.specPath)
-                guard fresh.plan.batchCount == ctx.plan.batchCount, fresh.plan.phases.map(\.id) == ctx.plan.phases.map(\.id) else {
-                    throw SpecError(path: ctx.specPath, problems: ["phases, items or batchSize changed: that needs a restart"])
-                }
+                let effects = try adoptSpec(fresh, now: Daemon.now())
                 runs[run] = fresh
-                _ = state.add(fresh.plan)
-                try log.append(Event(event: "spec.reloaded", run: run))
+                try execute(effects)
+                try log.append(Event(event: EventName.specReloaded, run: run))
             } catch {
                 Console.error("agent-watcher: SIGHUP: kept the old spec of \(run): \(error)")
-                do { try log.append(Event(event: "spec.rejected", run: run, reason: "\(error)")) } catch {
+                do { try log.append(Event(event: EventName.specRejected, run: run, reason: "\(error)")) } catch {
                     Console.error("agent-watcher: cannot log spec.rejected: \(error)")
                 }
             }

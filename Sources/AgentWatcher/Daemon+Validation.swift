@@ -52,23 +52,30 @@ extension Daemon {
                 errorPath: String(job.stdoutPath.dropLast(4)) + ".err"))
             children[pid] = .validator(job)
         } catch {
-            let report = ValidationReport.from(errors: [ValidationError(
-                type: ValidationErrorType.external, item: nil,
-                message: "validator \(v.argv.first ?? "?") could not start: \(error)", suggestion: nil)])
-            inputs.append(.validated(job.id, attempt: job.attempt, report: report, checksum: job.checksum, unparseable: false))
+            inputs.append(.validatorFailed(job.id, attempt: job.attempt,
+                                           message: "validator \(v.argv.first ?? "?") of phase \(job.id.phase) could not start: \(error)"))
         }
     }
 
     func validatorFinished(_ job: ValidationJob, status: ExitStatus) throws {
         let out = FileSystem.exists(job.stdoutPath) ? try FileSystem.readFile(job.stdoutPath) : []
-        var report: ValidationReport
+        let name = runs[job.id.run]?.phase(job.id.phase)?.validators?[job.index].argv.first ?? "?"
+        let report: ValidationReport
         switch status {
+        case .exited(let code) where code != 0 && (code >= 126 || out.allSatisfy { $0 == 0x20 || $0 == 0x0A || $0 == 0x09 || $0 == 0x0D }):
+            // 126/127: it could not run; any failure with nothing on stdout: it crashed rather
+            // than judged (a verdict is written to stdout). Not the agent's fault.
+            let err = String(job.stdoutPath.dropLast(4)) + ".err"
+            inputs.append(.validatorFailed(job.id, attempt: job.attempt,
+                                           message: "validator \(name) of phase \(job.id.phase) failed (\(status)) without a verdict on stdout; see \(err)"))
+            return
         case .exited(let code):
             report = ExternalValidatorReport.parse(exitStatus: code, stdout: out)
         case .signaled:
-            report = ValidationReport.from(errors: [ValidationError(
-                type: ValidationErrorType.external, item: nil,
-                message: job.timedOut ? "validator timed out and was killed" : "validator \(status)", suggestion: nil)])
+            inputs.append(.validatorFailed(job.id, attempt: job.attempt, message: job.timedOut
+                ? "validator \(name) of phase \(job.id.phase) timed out and was killed"
+                : "validator \(name) of phase \(job.id.phase) \(status)"))
+            return
         }
         FaultInjection.point("validate")
         let count = runs[job.id.run]?.phase(job.id.phase)?.validators?.count ?? 0

@@ -49,6 +49,10 @@ public final class Daemon {
     var inputs: [Input] = []
     var stopping: (since: Instant, killAt: Instant, killSent: Bool)?
     var completedRuns: Set<String> = []
+    /// What the log fixed of each run's plan (and its settings as last logged).
+    var loggedPlans: [String: PlanFacts] = [:]
+    /// The log's last life ended with `watcher.stopped`: agents it left were left on purpose.
+    var previousLifeStoppedCleanly = false
     /// Agent messages: received, delivered, waiting for acknowledgement (Daemon+Messages.swift).
     var messages = MessageLedger()
     /// What happens to running agents when the daemon stops (a `stop` message can change it).
@@ -59,7 +63,9 @@ public final class Daemon {
     public var onWatching: (() -> Void)?
 
     enum Child {
-        case agent(BatchID, attempt: Int)
+        /// `logStart`: the size of the agent's log when it started (an attempt re-spawned after
+        /// a transient failure appends to the same log): its tail from there is what it said.
+        case agent(BatchID, attempt: Int, logStart: Int64)
         case validator(ValidationJob)
     }
 
@@ -100,11 +106,13 @@ public final class Daemon {
                 sweepAgentGroups()
                 if children.isEmpty && agentGroups.isEmpty && adoptedAgents.isEmpty {
                     try reapChildren() // members that died during the sweep: zombies it did not count
+                    try settleStoppedAgents()
                     break
                 }
                 if Daemon.now() >= stop.killAt {
                     if stop.killSent {
                         Console.error("agent-watcher: \(agentGroups.count) agent process group(s) did not end after SIGKILL; stopping anyway")
+                        try settleStoppedAgents()
                         break
                     }
                     killAllAgentGroups(signal: SIGKILL)
@@ -205,16 +213,37 @@ public final class Daemon {
         }
     }
 
+    /// What the agent wrote to its log since it started (the last 64 KiB), to tell a failure of
+    /// its CLI's service (rate limit, overload) from the batch's.
+    func agentLogTail(_ id: BatchID, attempt: Int, from offset: Int64) -> String {
+        let path = layout.agentLog(id, attempt: attempt)
+        do { return String(decoding: try FileSystem.readTail(path, from: offset, limit: 64 << 10), as: UTF8.self) } catch {
+            Console.error("agent-watcher: \(path): cannot read the agent's log: \(error)")
+            return ""
+        }
+    }
+
+    /// After a clean stop that ended the agents: their batches go back to `pending` without
+    /// using an attempt (those whose output arrived are checked at the next start).
+    func settleStoppedAgents() throws {
+        guard agentsOnStop == .kill else { return }
+        let effects = state.stopAgents { [layout] id in FileSystem.exists(layout.outputPath(id)) ? id.outputFileName : nil }
+        try log.append(effects.compactMap { if case .log(let e) = $0 { return e }; return nil })
+    }
+
     func reapChildren() throws {
         for (pid, status) in try ProcessControl.reapAny() {
             guard let child = children.removeValue(forKey: pid) else { continue } // an orphan we adopted as subreaper
             if case .agent = child { leaderExited(pid) }
             if stopping != nil { continue }
             switch child {
-            case .agent(let id, _):
+            case .agent(let id, let attempt, let logStart):
                 let out = layout.outputPath(id)
+                var code: Int?
+                if case .exited(let c) = status { code = Int(c) }
                 inputs.append(.agentExited(id, pid: pid, status: status.description, success: status == .exited(0),
-                                           outputPath: FileSystem.exists(out) ? out : nil))
+                                           outputPath: FileSystem.exists(out) ? out : nil, exitCode: code,
+                                           logTail: status == .exited(0) && FileSystem.exists(out) ? "" : agentLogTail(id, attempt: attempt, from: logStart)))
             case .validator(let job):
                 try validatorFinished(job, status: status)
             }

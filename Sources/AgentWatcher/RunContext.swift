@@ -7,7 +7,8 @@ public final class RunContext {
     public let spec: PipelineSpec
     public let specPath: String
     public let baseDir: String
-    public let plan: RunPlan
+    /// The plan in force: the spec's, cut as the log fixed it (see `PlanFacts`).
+    public internal(set) var plan: RunPlan
     public let itemIDs: [String]
     let itemRaw: [[UInt8]]
     let positionOf: [String: Int]
@@ -42,6 +43,19 @@ public final class RunContext {
 
     public var run: String { spec.run }
 
+    /// What fixes this run's batches, as `run.started` / `run.extended` log it.
+    public var facts: PlanFacts {
+        PlanFacts(batchSize: plan.batchSize, segments: plan.segments, itemIDs: itemIDs,
+                  phases: spec.phaseShapes, settings: spec.settings)
+    }
+
+    /// Takes the plan the log fixed (`logged`), grown by what `check` found appended.
+    func adopt(_ logged: PlanFacts, check: PlanCheck) {
+        var p = plan
+        p.segments = logged.segments + (check.appendedItems > 0 ? [check.appendedItems] : [])
+        plan = p
+    }
+
     static func resolve(_ path: String, in base: String) -> String {
         path.hasPrefix("/") ? path : base + "/" + path
     }
@@ -66,11 +80,11 @@ public final class RunContext {
     /// Which batch an item id belongs to: its own position, or the position of the item whose
     /// id it starts with (a derived id such as LEGO `S0001L01` of seed `S0001`).
     public func batchOf(_ id: String) -> Int? {
-        if let p = positionOf[id] { return p / plan.batchSize + 1 }
+        if let p = positionOf[id] { return plan.batch(ofItemAt: p) }
         var prefix = Substring(id)
         while !prefix.isEmpty {
             prefix = prefix.dropLast()
-            if let p = positionOf[String(prefix)] { return p / plan.batchSize + 1 }
+            if let p = positionOf[String(prefix)] { return plan.batch(ofItemAt: p) }
         }
         return nil
     }

@@ -10,6 +10,11 @@ public struct Batch: Equatable, Sendable {
     public internal(set) var attemptsAllowed: Int
     public internal(set) var pid: Int32?
     public internal(set) var lastReason: String?
+    /// Whose fault the last failure was (nil: none, or a record without a reason).
+    public internal(set) var lastClass: FailureClass?
+    /// An output kept in the outbox while the run waits for the operator (its validator could
+    /// not run): it is checked again, not re-made, when the run goes on.
+    public internal(set) var heldPath: String?
     public internal(set) var lastErrorCount: Int?
     public internal(set) var mergedChecksum: String?
     /// The checksum of the file the last failed attempt was judged on (so the same file, found
@@ -39,21 +44,25 @@ public struct Batch: Equatable, Sendable {
     mutating func apply(_ e: Event) {
         guard e.event == EventName.transition, let raw = e.to, let to = BatchState(rawValue: raw) else { return }
         state = to
-        if let a = e.attempt { attempt = a }
+        if let a = e.attempt { attempt = e.bool("attempt_used") == false ? max(0, a - 1) : a }
         if let p = e.int("pid") { pid = Int32(p) }
         if let allowed = e.int("attempts_allowed") { attemptsAllowed = allowed }
         switch to {
         case .retryWait, .failed, .blocked, .cancelled, .skipped:
             lastReason = e.reason
+            lastClass = e.failureClass
             lastErrorCount = e.int("errors")
             if let f = e.string("fingerprint") { fingerprints.append(f) }
             failedChecksum = e.string("checksum")
+            heldPath = lastClass == .validatorFailed ? e.string("path") : nil
         case .merged:
             mergedChecksum = e.string("checksum")
             lastReason = nil
+            lastClass = nil
         default: break
         }
-        if to == .pending { lastReason = nil }
+        if to == .pending { lastReason = nil; lastClass = nil; heldPath = nil }
+        if to == .validating { heldPath = nil }
     }
 
     /// The agent's SIGTERM/SIGKILL deadline and the other deadlines that can wake the loop.

@@ -5,7 +5,7 @@
 public enum DrainPlanner {
     public struct Entry: Equatable, Sendable {
         public var id: BatchID
-        public var failureClass: FailureClass
+        public var priority: Priority
         public var attempts: Int
         public var reason: String?
     }
@@ -20,16 +20,18 @@ public enum DrainPlanner {
         public var heldBack: [HeldBack]
     }
 
-    public enum FailureClass: Int, Comparable, Sendable, CustomStringConvertible {
+    /// Drain order by whose fault the last failure was: unknown first, then the agent's
+    /// crashes and missing outputs, then invalid outputs, then timeouts.
+    public enum Priority: Int, Comparable, Sendable, CustomStringConvertible {
         case unknown = 0, crash, validation, timeout
-        public static func < (a: FailureClass, b: FailureClass) -> Bool { a.rawValue < b.rawValue }
+        public static func < (a: Priority, b: Priority) -> Bool { a.rawValue < b.rawValue }
 
-        public init(reason: String?) {
-            switch reason {
+        public init(_ failureClass: FailureClass?) {
+            switch failureClass {
             case nil: self = .unknown
-            case "timeout"?: self = .timeout
-            case "validation_failed"?, "merge_conflict"?: self = .validation
-            default: self = .crash // agent_crashed, no_output, spawn_failed, output_unreadable, watcher_restart, ...
+            case .timeout?: self = .timeout
+            case .invalidOutput?: self = .validation
+            default: self = .crash // agent_crashed, no_output, spawn_failed, and classes of newer logs
             }
         }
 
@@ -54,11 +56,11 @@ public enum DrainPlanner {
                 held.append(HeldBack(id: id, why: "its last two attempts failed with the same error (\(b.lastReason ?? "no reason")); use --force to re-queue it anyway"))
                 continue
             }
-            entries.append(Entry(id: id, failureClass: FailureClass(reason: b.lastReason), attempts: b.attempt, reason: b.lastReason))
+            entries.append(Entry(id: id, priority: Priority(b.lastClass), attempts: b.attempt, reason: b.lastReason))
         }
         entries.sort {
             let pa = plan.phaseIndex($0.id.phase) ?? 0, pb = plan.phaseIndex($1.id.phase) ?? 0
-            return ($0.failureClass.rawValue, pa, $0.attempts, $0.id.index) < ($1.failureClass.rawValue, pb, $1.attempts, $1.id.index)
+            return ($0.priority.rawValue, pa, $0.attempts, $0.id.index) < ($1.priority.rawValue, pb, $1.attempts, $1.id.index)
         }
         if let max, entries.count > max { entries = Array(entries.prefix(max)) }
         return Plan(order: entries, heldBack: held)

@@ -43,6 +43,14 @@ public struct Event: Equatable, Sendable {
     public func int(_ key: String) -> Int? { if case .int(let v)? = self[key] { return v }; return nil }
     public func string(_ key: String) -> String? { if case .string(let v)? = self[key] { return v }; return nil }
     public func strings(_ key: String) -> [String]? { if case .strings(let v)? = self[key] { return v }; return nil }
+    public func bool(_ key: String) -> Bool? { if case .bool(let v)? = self[key] { return v }; return nil }
+    /// The failure class of a failing transition (`class`), or the one its reason implies in older logs.
+    public var failureClass: FailureClass? {
+        guard event == EventName.transition, let to, to == BatchState.retryWait.rawValue || to == BatchState.failed.rawValue
+            || (to == BatchState.pending.rawValue && reason == TransitionReason.stopped.rawValue) else { return nil }
+        if let c = string("class") { return FailureClass(rawValue: c) }
+        return reason.map { FailureClass(reason: TransitionReason(rawValue: $0)) }
+    }
 }
 
 /// Event names. The schema is versioned (see `EventRecord.schemaVersion`) and documented in the README.
@@ -66,4 +74,15 @@ public enum EventName {
     public static let drainStarted = "drain.started"
     public static let drainRequeued = "drain.requeued"
     public static let drainCompleted = "drain.completed"
+    /// The watcher paused a run by itself (`reason`: a `PauseReason`), or the operator resumed it.
+    public static let runPaused = "run.paused"
+    /// A transient failure of the agent CLI's service: no agent of the run starts for `delay_ms`.
+    public static let runBackoff = "run.backoff"
+    /// Items appended to the items file (or phases appended): new batches, same old ones.
+    public static let runExtended = "run.extended"
+    /// Settings of a run's spec changed (keys with old and new values), at start or on SIGHUP.
+    public static let specChanged = "spec.changed"
+    public static let specReloaded = "spec.reloaded"
+    public static let specRejected = "spec.rejected"
+    public static let watcherFailed = "watcher.failed"
 }

@@ -4,9 +4,16 @@ public enum Input: Equatable, Sendable {
     /// in place (complete after the settle window, or when the agent exits).
     case outputWritten(BatchID, path: String, renamed: Bool)
     case spawned(BatchID, attempt: Int, pid: Int32)
-    case spawnFailed(BatchID, attempt: Int, message: String)
-    /// The agent of the batch's current attempt exited; `outputPath` is its output if one exists.
-    case agentExited(BatchID, pid: Int32, status: String, success: Bool, outputPath: String?)
+    /// The agent could not be started; `missing`: its program (or its working folder) does not
+    /// exist, which is the operator's to fix.
+    case spawnFailed(BatchID, attempt: Int, message: String, missing: Bool = false)
+    /// The agent of the batch's current attempt exited; `outputPath` is its output if one exists;
+    /// `exitCode` (nil when killed by a signal) and the tail of its log decide whether a failure
+    /// was its service's (`transient`).
+    case agentExited(BatchID, pid: Int32, status: String, success: Bool, outputPath: String?,
+                     exitCode: Int? = nil, logTail: String = "")
+    /// A validator of the batch's output could not run, crashed or timed out: not the agent's fault.
+    case validatorFailed(BatchID, attempt: Int, message: String)
     /// The output was read and checked. `checksum` is nil when it could not be read.
     case validated(BatchID, attempt: Int, report: ValidationReport, checksum: String?, unparseable: Bool)
     case merged(BatchID, attempt: Int, checksum: String, items: Int, alreadyMerged: Bool)
@@ -53,8 +60,9 @@ extension Input {
     /// The batch an input is about, if any.
     public var batchID: BatchID? {
         switch self {
-        case .outputWritten(let id, _, _), .spawned(let id, _, _), .spawnFailed(let id, _, _),
-             .agentExited(let id, _, _, _, _), .validated(let id, _, _, _, _), .merged(let id, _, _, _, _),
+        case .outputWritten(let id, _, _), .spawned(let id, _, _), .spawnFailed(let id, _, _, _),
+             .agentExited(let id, _, _, _, _, _, _), .validated(let id, _, _, _, _), .merged(let id, _, _, _, _),
+             .validatorFailed(let id, _, _),
              .mergeConflict(let id, _, _), .outputChanged(let id, _), .batchDone(let id, _):
             return id
         case .tick, .control:

@@ -3,54 +3,80 @@
 public struct RunPlan: Equatable, Sendable {
     public var run: String
     public var phases: [Phase]
-    public var itemCount: Int
+    /// The run's items in order; batches are cut from each segment separately, so items
+    /// appended to a started run (a new segment, `run.extended`) never change a logged batch.
+    public var segments: [Int]
     public var batchSize: Int
     public var concurrency: Int
     public var settleMilliseconds: Int
     public var killGraceSeconds: Double
     public var backoff: PipelineSpec.Backoff
+    /// The run-wide wait after a transient failure: doubles per consecutive one.
+    public var transientBackoff: PipelineSpec.Backoff
+    /// Consecutive agent crashes or spawn failures that pause the run; 0: never.
+    public var breakerThreshold: Int
 
     public struct Phase: Equatable, Sendable {
         public var id: String
         public var maxAttempts: Int
         public var timeoutSeconds: Double
-        public init(id: String, maxAttempts: Int = 3, timeoutSeconds: Double = 600) {
+        /// What marks an agent's failure as the service's, not the batch's.
+        public var transient: TransientRule
+        public init(id: String, maxAttempts: Int = 3, timeoutSeconds: Double = 600, transient: TransientRule = .defaults) {
             self.id = id
             self.maxAttempts = maxAttempts
             self.timeoutSeconds = timeoutSeconds
+            self.transient = transient
         }
     }
 
     public init(run: String, phases: [Phase], itemCount: Int, batchSize: Int = 20, concurrency: Int = 2,
                 settleMilliseconds: Int = 200, killGraceSeconds: Double = 5,
-                backoff: PipelineSpec.Backoff = .init()) {
+                backoff: PipelineSpec.Backoff = .init(),
+                transientBackoff: PipelineSpec.Backoff = .init(initialSeconds: 5, multiplier: 2, maxSeconds: 300),
+                breakerThreshold: Int = 3) {
         self.run = run
         self.phases = phases
-        self.itemCount = itemCount
+        self.segments = [itemCount]
         self.batchSize = max(1, batchSize)
         self.concurrency = max(1, concurrency)
         self.settleMilliseconds = settleMilliseconds
         self.killGraceSeconds = killGraceSeconds
         self.backoff = backoff
+        self.transientBackoff = transientBackoff
+        self.breakerThreshold = breakerThreshold
     }
 
-    public init(spec: PipelineSpec, itemCount: Int) {
-        self.init(run: spec.run,
-                  phases: spec.phases.map {
-                      Phase(id: $0.id, maxAttempts: $0.maxAttempts ?? spec.maxAttempts,
-                            timeoutSeconds: $0.timeoutSeconds ?? spec.timeoutSeconds)
-                  },
-                  itemCount: itemCount, batchSize: spec.batchSize, concurrency: spec.concurrency,
-                  settleMilliseconds: spec.settleMilliseconds, killGraceSeconds: spec.killGraceSeconds,
-                  backoff: spec.backoff)
-    }
+    public var itemCount: Int { segments.reduce(0, +) }
 
-    public var batchCount: Int { (itemCount + batchSize - 1) / batchSize }
+    public var batchCount: Int { segments.reduce(0) { $0 + Self.batches(in: $1, size: batchSize) } }
+
+    static func batches(in items: Int, size: Int) -> Int { (items + size - 1) / size }
 
     /// Item positions (0-based, half-open) of batch `index` (1-based).
     public func itemRange(ofBatch index: Int) -> Range<Int> {
-        let start = (index - 1) * batchSize
-        return start..<min(itemCount, start + batchSize)
+        var first = 0, batch = 1
+        for count in segments {
+            let n = Self.batches(in: count, size: batchSize)
+            if index < batch + n {
+                let start = first + (index - batch) * batchSize
+                return start..<min(first + count, start + batchSize)
+            }
+            first += count
+            batch += n
+        }
+        return itemCount..<itemCount
+    }
+
+    /// The batch (1-based) holding the item at `position` (0-based).
+    public func batch(ofItemAt position: Int) -> Int? {
+        var first = 0, batch = 1
+        for count in segments {
+            if position < first + count { return batch + (position - first) / batchSize }
+            first += count
+            batch += Self.batches(in: count, size: batchSize)
+        }
+        return nil
     }
 
     public func phaseIndex(_ id: String) -> Int? { phases.firstIndex { $0.id == id } }

@@ -94,3 +94,13 @@ extension WatcherState {
         return ids.sorted()
     }
 }
+
+extension WatcherState {
+    /// Builds a run's part of the index anew: its scheduling keys depend on the batch count,
+    /// so a plan that grew makes every queued key of the old one stale.
+    mutating func rebuildIndex(run: String) {
+        index.runs[run] = nil
+        guard let plan = plans[run] else { return }
+        for id in plan.batchIDs { refresh(id) }
+    }
+}

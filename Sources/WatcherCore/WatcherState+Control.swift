@@ -17,12 +17,12 @@ extension WatcherState {
         var changed = 0
         switch c.verb {
         case .pause:
-            paused.insert(c.run)
+            break // applied with its record (see `apply`)
         case .resume:
-            paused.remove(c.run)
+            break // applied with its record (see `apply`): the pause, its reason and the breaker's count go
         case .retry:
             for id in targets {
-                guard let b = batches[id], [.failed, .blocked, .cancelled].contains(b.state),
+                guard let b = batches[id], [.failed, .blocked, .cancelled, .skipped].contains(b.state),
                       hopelessDependency(of: id) == nil else { continue } // it would wait forever
                 requeue(id, reason: "retry", into: &effects)
                 changed += 1
@@ -30,8 +30,8 @@ extension WatcherState {
         case .skip:
             for id in targets {
                 guard let b = batches[id], !b.state.isActive, b.state != .merged, b.state != .skipped else { continue }
-                transition(id, to: .skipped, reason: "skip", into: &effects)
-                unblockDependants(of: id, reason: "dependency_skipped", into: &effects)
+                transition(id, to: .skipped, reason: TransitionReason.skip.rawValue, into: &effects)
+                skipDependants(of: id, into: &effects)
                 changed += 1
             }
         case .drain:
@@ -49,17 +49,17 @@ extension WatcherState {
             for id in targets {
                 guard let b = batches[id], !b.state.isTerminal else { continue }
                 if b.agentAlive, let pid = b.pid {
-                    batches[id]?.stopReason = "cancelled"
+                    batches[id]?.stopReason = "cancelled" // the agent's exit then ends nothing: the batch is cancelled
                     batches[id]?.killAt = now.adding(seconds: plan.killGraceSeconds)
                     effects.append(.log(signalEvent(id, pid: pid, signal: .terminate, reason: "cancelled")))
                     effects.append(.signal(id, pid: pid, signal: .terminate))
                 }
-                transition(id, to: .cancelled, reason: "cancel", into: &effects)
+                transition(id, to: .cancelled, reason: TransitionReason.cancel.rawValue, into: &effects)
                 cancelled.append(id)
                 changed += 1
             }
             for id in cancelled {
-                blockDependants(of: id, reason: "dependency_cancelled", into: &effects)
+                blockDependants(of: id, reason: .dependencyCancelled, into: &effects)
             }
         }
         if c.phase != nil && changed == 0 && [.retry, .skip, .cancel].contains(c.verb) {
@@ -102,7 +102,7 @@ extension WatcherState {
                    details: [.init("attempts_allowed", .int(b.attempt + (plan.phase(id.phase)?.maxAttempts ?? 3)))],
                    into: &effects)
         completed.remove(id.run)
-        unblockDependants(of: id, reason: "dependency_requeued", into: &effects)
+        unblockDependants(of: id, reason: .dependencyRequeued, into: &effects)
     }
 
     /// Re-queues the next batches of each drain while the run has free slots, logging progress

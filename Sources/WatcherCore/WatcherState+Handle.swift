@@ -13,14 +13,26 @@ extension WatcherState {
             batches[id]?.agentAlive = true
             let limit = timeout(of: id)
             batches[id]?.timeoutAt = now.adding(seconds: limit)
-        case .spawnFailed(let id, let attempt, let message):
+        case .spawnFailed(let id, let attempt, let message, let missing):
             guard let b = batches[id], b.state == .spawning, b.attempt == attempt else { break }
             let report = ValidationReport.from(errors: [ValidationError(
                 type: "spawn_failed", item: nil, message: message,
                 suggestion: "check the agent command (argv[0] must exist and be executable)")], stats: [:])
-            failAttempt(id, reason: "spawn_failed", report: report, path: nil, now: now, into: &effects)
-        case .agentExited(let id, let pid, let status, let success, let outputPath):
-            agentExited(id, pid: pid, status: status, success: success, outputPath: outputPath, now: now, into: &effects)
+            failAttempt(id, class: .spawnFailed, reason: .spawnFailed, report: report, path: nil, now: now, into: &effects)
+            if missing { pauseRun(id.run, .setupError, message: "the agent could not be started: \(message)", into: &effects) }
+        case .agentExited(let id, let pid, let status, let success, let outputPath, let exitCode, let logTail):
+            agentExited(id, pid: pid, status: status, success: success, outputPath: outputPath,
+                        exitCode: exitCode, logTail: logTail, now: now, into: &effects)
+        case .validatorFailed(let id, let attempt, let message):
+            guard let b = batches[id], b.state == .validating, b.attempt == attempt else { break }
+            let path = b.validatingPath
+            let report = ValidationReport.from(errors: [ValidationError(
+                type: "validator_failed", item: nil, message: message,
+                suggestion: "fix the validator; `resume` checks the same output again")], stats: [:])
+            failAttempt(id, class: .validatorFailed, reason: .validatorFailed, report: report, path: nil,
+                        extra: path.map { [.init("path", .string($0))] } ?? [], now: now, into: &effects)
+            batches[id]?.lastReport = nil
+            pauseRun(id.run, .validatorFailed, message: message, into: &effects)
         case .validated(let id, let attempt, let report, let checksum, let unparseable):
             validated(id, attempt: attempt, report: report, checksum: checksum, unparseable: unparseable,
                       now: now, into: &effects)
@@ -35,10 +47,11 @@ extension WatcherState {
             if let path { effects.append(.archive(id, attempt: attempt, path: path, destination: .accepted(checksum: checksum))) }
         case .mergeConflict(let id, let attempt, let report):
             guard let b = batches[id], b.state == .merging, b.attempt == attempt else { break }
-            failAttempt(id, reason: "merge_conflict", report: report, path: b.validatingPath, now: now, into: &effects)
+            failAttempt(id, class: .invalidOutput, reason: .mergeConflict, report: report, path: b.validatingPath,
+                        now: now, into: &effects)
         case .outputChanged(let id, let attempt):
             guard let b = batches[id], b.state == .merging, b.attempt == attempt, let path = b.validatingPath else { break }
-            transition(id, to: .validating, reason: "output_changed", into: &effects)
+            transition(id, to: .validating, reason: TransitionReason.outputChanged.rawValue, into: &effects)
             effects.append(.validate(id, attempt: attempt, path: path))
         case .batchDone(let id, let outputPath):
             guard let b = batches[id], b.state == .running, let path = outputPath ?? b.settlePath else { break }
@@ -71,6 +84,8 @@ extension WatcherState {
                 batches[id]?.settleAt = now.adding(milliseconds: settle)
                 batches[id]?.settlePath = path
             }
+        case .retryWait where b.heldPath == path:
+            break // kept for the validator the operator is fixing; checked again on `resume`
         case .pending, .retryWait, .failed:
             // A file dropped by hand, or a late output: it is checked as an attempt of its own.
             let attempt = b.attempt + 1
@@ -100,7 +115,7 @@ extension WatcherState {
     }
 
     mutating func agentExited(_ id: BatchID, pid: Int32, status: String, success: Bool, outputPath: String?,
-                              now: Instant, into effects: inout [Effect]) {
+                              exitCode: Int?, logTail: String, now: Instant, into effects: inout [Effect]) {
         guard let b = batches[id], b.pid == pid, b.agentAlive else { return }
         batches[id]?.agentAlive = false
         batches[id]?.killAt = nil
@@ -112,23 +127,34 @@ extension WatcherState {
         batches[id]?.stopReason = nil
         guard b.state == .running else { return }
         if let stopReason {
+            let isTimeout = stopReason == TransitionReason.timeout.rawValue
             let report = ValidationReport.from(errors: [ValidationError(
                 type: stopReason, item: nil,
-                message: stopReason == "timeout"
+                message: isTimeout
                     ? "the agent did not finish within \(Int(timeout(of: id))) s and was stopped (\(status))"
                     : "the agent was stopped (\(stopReason), \(status))",
-                suggestion: stopReason == "timeout" ? "write the output file sooner; work on fewer items at a time" : nil)],
+                suggestion: isTimeout ? "write the output file sooner; work on fewer items at a time" : nil)],
                 stats: [:])
-            failAttempt(id, reason: stopReason, report: report, path: b.settlePath, now: now, into: &effects)
+            failAttempt(id, class: isTimeout ? .timeout : .stopped, reason: TransitionReason(rawValue: stopReason),
+                        report: report, path: b.settlePath, now: now, into: &effects)
         } else if let path = outputPath ?? b.settlePath {
             startValidation(id, path: path, into: &effects)
+        } else if let pattern = plans[id.run]?.phase(id.phase)?.transient.match(exitCode: success ? nil : exitCode, logTail: logTail) {
+            let report = ValidationReport.from(errors: [ValidationError(
+                type: "transient", item: nil,
+                message: "the agent's service failed (\(status); matched \(pattern)); the run waits and tries again",
+                suggestion: nil)], stats: [:])
+            failAttempt(id, class: .transient, reason: .transient, report: report, path: nil,
+                        extra: [.init("matched", .string(pattern))], now: now, into: &effects)
+            batches[id]?.lastReport = nil
+            backOff(id.run, pattern: pattern, now: now, into: &effects)
         } else {
-            let reason = success ? "no_output" : "agent_crashed"
             let report = ValidationReport.from(errors: [ValidationError(
                 type: "no_output", item: nil,
                 message: "the agent exited (\(status)) without writing \(id.outputFileName)",
                 suggestion: "write the whole batch to the output path given in the prompt")], stats: [:])
-            failAttempt(id, reason: reason, report: report, path: nil, now: now, into: &effects)
+            failAttempt(id, class: success ? .noOutput : .agentCrashed, reason: success ? .noOutput : .agentCrashed,
+                        report: report, path: nil, now: now, into: &effects)
         }
     }
 
@@ -141,7 +167,7 @@ extension WatcherState {
             effects.append(.merge(id, attempt: attempt, path: path, checksum: checksum))
         } else if unparseable && b.agentAlive {
             // Not a failure yet: the agent may still be writing. Wait for the next write or its exit.
-            transition(id, to: .running, reason: "output_incomplete", into: &effects)
+            transition(id, to: .running, reason: TransitionReason.outputIncomplete.rawValue, into: &effects)
             batches[id]?.validatingPath = nil
         } else {
             if b.agentAlive, let pid = b.pid {
@@ -151,59 +177,106 @@ extension WatcherState {
                 effects.append(.log(signalEvent(id, pid: pid, signal: .terminate, reason: "superseded")))
                 effects.append(.signal(id, pid: pid, signal: .terminate))
             }
-            failAttempt(id, reason: checksum == nil ? "output_unreadable" : "validation_failed",
+            failAttempt(id, class: .invalidOutput, reason: checksum == nil ? .outputUnreadable : .validationFailed,
                         report: report, path: path, checksum: checksum, now: now, into: &effects)
         }
     }
 
-    /// The current attempt failed: retry after a backoff, or give up.
-    mutating func failAttempt(_ id: BatchID, reason: String, report: ValidationReport, path: String?,
-                              checksum: String? = nil, now: Instant, into effects: inout [Effect]) {
+    /// The current attempt failed: retry after a backoff, or give up. A failure whose class
+    /// uses no attempt (`FailureClass.usesAttempt`) hands the attempt back (`attempt_used`
+    /// false) and never ends the batch; only the agent's own failures put errors in the next prompt.
+    mutating func failAttempt(_ id: BatchID, class failure: FailureClass, reason: TransitionReason, report: ValidationReport,
+                              path: String?, checksum: String? = nil, extra: [Event.Detail] = [],
+                              now: Instant, into effects: inout [Effect]) {
         guard let b = batches[id], let plan = plans[id.run] else { return }
-        var details: [Event.Detail] = [.init("errors", .int(report.errors.count))]
+        var details: [Event.Detail] = [.init("class", .string(failure.rawValue)), .init("errors", .int(report.errors.count))]
+        if !failure.usesAttempt { details.append(.init("attempt_used", .bool(false))) }
         if !report.failedItems.isEmpty { details.append(.init("failed_items", .strings(Array(report.failedItems.prefix(50))))) }
         if let first = report.errors.first { details.append(.init("message", .string(String(first.message.prefix(300))))) }
-        details.append(.init("fingerprint", .string(DrainPlanner.fingerprint(report))))
+        if failure.usesAttempt { details.append(.init("fingerprint", .string(DrainPlanner.fingerprint(report)))) }
         if let checksum { details.append(.init("checksum", .string(checksum))) }
-        if b.attempt >= b.attemptsAllowed {
-            transition(id, to: .failed, reason: reason, details: details, into: &effects)
+        details += extra
+        if failure.usesAttempt && b.attempt >= b.attemptsAllowed {
+            transition(id, to: .failed, reason: reason.rawValue, details: details, into: &effects)
             blockDependants(of: id, into: &effects)
         } else {
-            let delay = plan.backoff.delay(afterAttempt: b.attempt)
-            details.append(.init("retry_in_ms", .int(Int(delay * 1000))))
-            transition(id, to: .retryWait, reason: reason, details: details, into: &effects)
-            batches[id]?.retryAt = now.adding(seconds: delay)
+            // A transient failure waits for the run's backoff, not a batch delay of its own.
+            let delay = failure == .transient ? 0 : plan.backoff.delay(afterAttempt: max(1, b.attempt))
+            if delay > 0 { details.append(.init("retry_in_ms", .int(Int(delay * 1000)))) }
+            transition(id, to: .retryWait, reason: reason.rawValue, details: details, into: &effects)
+            batches[id]?.retryAt = delay > 0 ? now.adding(seconds: delay) : nil
             // A dropped file can be checked before its dependency is merged; if that dependency
             // has failed meanwhile, a retry could never start: the batch is blocked instead.
             if let dep = hopelessDependency(of: id) {
-                transition(id, to: .blocked, reason: "dependency_failed",
+                transition(id, to: .blocked, reason: TransitionReason.dependencyFailed.rawValue,
                            details: [.init("dependency", .string("\(dep.phase)/\(dep.index)"))], into: &effects)
                 blockDependants(of: id, into: &effects)
             }
         }
-        batches[id]?.lastReport = report
+        if failure.usesAttempt { batches[id]?.lastReport = report }
         batches[id]?.validatingPath = nil
         batches[id]?.settleAt = nil
         batches[id]?.settlePath = nil
         if let path, !path.isEmpty {
             effects.append(.archive(id, attempt: b.attempt, path: path, destination: .rejected(report)))
         }
+        if failure.tripsBreaker, plan.breakerThreshold > 0, (consecutiveCrashes[id.run] ?? 0) >= plan.breakerThreshold {
+            let n = consecutiveCrashes[id.run] ?? 0
+            pauseRun(id.run, .circuitOpen,
+                     message: "\(n) agents in a row failed to run (last: \(report.errors.first?.message ?? reason.rawValue)); fix the agent command, then `resume`",
+                     into: &effects)
+        }
     }
 
-    mutating func blockDependants(of id: BatchID, reason: String = "dependency_failed", into effects: inout [Effect]) {
+    /// The watcher pauses a run by itself (circuit open, a validator or the agent's program
+    /// missing): once, with the reason and what to fix. `resume` lets it go on.
+    mutating func pauseRun(_ run: String, _ reason: PauseReason, message: String, into effects: inout [Effect]) {
+        guard !paused.contains(run) else { return }
+        let e = Event(event: EventName.runPaused, run: run, reason: reason.rawValue,
+                      details: [.init("message", .string(String(message.prefix(500))))])
+        apply(e)
+        effects.append(.log(e))
+    }
+
+    /// A transient failure: no agent of the run starts for a while, doubling per consecutive one.
+    mutating func backOff(_ run: String, pattern: String, now: Instant, into effects: inout [Effect]) {
+        guard let plan = plans[run] else { return }
+        let n = (consecutiveTransient[run] ?? 0) + 1
+        let delay = plan.transientBackoff.delay(afterAttempt: n)
+        let e = Event(event: EventName.runBackoff, run: run, reason: TransitionReason.transient.rawValue, details: [
+            .init("delay_ms", .int(Int(delay * 1000))), .init("consecutive", .int(n)), .init("matched", .string(pattern)),
+        ])
+        apply(e)
+        effects.append(.log(e))
+        backoffUntil[run] = now.adding(seconds: delay)
+    }
+
+    mutating func blockDependants(of id: BatchID, reason: TransitionReason = .dependencyFailed, into effects: inout [Effect]) {
         var next = plans[id.run]?.dependant(of: id)
         while let d = next, let b = batches[d], b.state == .pending || b.state == .retryWait {
-            transition(d, to: .blocked, reason: reason,
+            transition(d, to: .blocked, reason: reason.rawValue,
                        details: [.init("dependency", .string("\(id.phase)/\(id.index)"))], into: &effects)
             next = plans[id.run]?.dependant(of: d)
         }
     }
 
-    /// The batches `id` had blocked wait for it again (it was skipped, or is being tried again).
-    mutating func unblockDependants(of id: BatchID, reason: String, into effects: inout [Effect]) {
+    /// The dependants of a skipped batch are skipped too, transitively: they would only run
+    /// with no input. `retry` of the skipped batch brings them back.
+    mutating func skipDependants(of id: BatchID, into effects: inout [Effect]) {
         var next = plans[id.run]?.dependant(of: id)
-        while let d = next, batches[d]?.state == .blocked {
-            transition(d, to: .pending, reason: reason, into: &effects)
+        while let d = next, let b = batches[d], [.pending, .retryWait, .blocked].contains(b.state), !b.agentAlive {
+            transition(d, to: .skipped, reason: TransitionReason.dependencySkipped.rawValue,
+                       details: [.init("dependency", .string("\(id.phase)/\(id.index)"))], into: &effects)
+            next = plans[id.run]?.dependant(of: d)
+        }
+    }
+
+    /// The batches `id` had blocked (or skipped with it) wait for it again.
+    mutating func unblockDependants(of id: BatchID, reason: TransitionReason, into effects: inout [Effect]) {
+        var next = plans[id.run]?.dependant(of: id)
+        while let d = next, let b = batches[d],
+              b.state == .blocked || (b.state == .skipped && b.lastReason == TransitionReason.dependencySkipped.rawValue) {
+            transition(d, to: .pending, reason: reason.rawValue, into: &effects)
             next = plans[id.run]?.dependant(of: d)
         }
     }
@@ -222,7 +295,7 @@ extension WatcherState {
             }
             if b.agentAlive, b.stopReason == nil, let at = b.timeoutAt, at <= now, let pid = b.pid {
                 let grace = plans[id.run]?.killGraceSeconds ?? 5
-                batches[id]?.stopReason = "timeout"
+                batches[id]?.stopReason = TransitionReason.timeout.rawValue
                 batches[id]?.killAt = now.adding(seconds: grace)
                 effects.append(.log(signalEvent(id, pid: pid, signal: .terminate, reason: "timeout")))
                 effects.append(.signal(id, pid: pid, signal: .terminate))

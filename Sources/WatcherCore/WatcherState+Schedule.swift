@@ -24,12 +24,23 @@ extension WatcherState {
         guard !schedulingHeld else { return }
         for run in plans.keys.sorted() where !paused.contains(run) {
             guard let plan = plans[run] else { continue }
+            if let until = backoffUntil[run] {
+                if until > now { continue } // the agent CLI's service asked us to wait
+                backoffUntil[run] = nil
+            }
             while activeCount(run: run) < plan.concurrency, let key = index.runs[run]?.ready.min {
                 index.runs[run]?.ready.popMin()
                 let id = batchID(forKey: key, plan)
                 index.runs[run]?.queued.remove(id)
                 guard isReadyIgnoringSlots(id), let b = batches[id] else { continue }
                 let attempt = b.attempt + 1
+                if let held = b.heldPath {
+                    // Its output is still there: check it again (the operator fixed the validator).
+                    transition(id, to: .validating, reason: TransitionReason.revalidate.rawValue, attempt: attempt, into: &effects)
+                    batches[id]?.validatingPath = held
+                    effects.append(.validate(id, attempt: attempt, path: held))
+                    continue
+                }
                 transition(id, to: .spawning, attempt: attempt, into: &effects)
                 effects.append(.spawn(id, attempt: attempt, feedback: b.lastReport))
             }

@@ -10,23 +10,38 @@ public struct WatcherState: Equatable, Sendable {
     public var schedulingHeld = false
     /// Batches a drain still has to re-queue, per run, in order.
     public internal(set) var drains: [String: [BatchID]] = [:]
+    /// Why each paused run is paused (`PauseReason` raw values), with the message logged.
+    public internal(set) var pauseReasons: [String: (reason: String, message: String?)] = [:]
+    /// Consecutive agent crashes and spawn failures per run (the circuit breaker's count).
+    public internal(set) var consecutiveCrashes: [String: Int] = [:]
+    /// Consecutive transient failures per run (the run backoff's exponent).
+    public internal(set) var consecutiveTransient: [String: Int] = [:]
+    /// Live only: no agent of the run starts before this (a transient failure's backoff).
+    public internal(set) var backoffUntil: [String: Instant] = [:]
     var index = SchedulingIndex()
 
     public init() {}
 
     public static func == (a: WatcherState, b: WatcherState) -> Bool {
         a.plans == b.plans && a.batches == b.batches && a.paused == b.paused && a.completed == b.completed
-            && a.drains == b.drains
+            && a.drains == b.drains && a.consecutiveCrashes == b.consecutiveCrashes
+            && a.consecutiveTransient == b.consecutiveTransient
     }
 
-    /// Registers a run; batches not yet known start `pending`. Returns `run.started` the first time.
-    public mutating func add(_ plan: RunPlan) -> [Effect] {
+    /// Registers a run, or changes its plan to `plan` (settings, appended items or phases);
+    /// batches not yet known start `pending`. Returns `run.started` (with `facts`, what fixes
+    /// the batches: see `PlanFacts`) the first time.
+    public mutating func add(_ plan: RunPlan, facts: [Event.Detail] = []) -> [Effect] {
         let isNew = plans[plan.run] == nil && !batches.keys.contains { $0.run == plan.run }
+        let reshaped = plans[plan.run].map { $0.batchCount != plan.batchCount || $0.phases.map(\.id) != plan.phases.map(\.id) } ?? false
         plans[plan.run] = plan
+        var added = false
         for id in plan.batchIDs where batches[id] == nil {
             batches[id] = Batch(id: id, attemptsAllowed: plan.phase(id.phase)?.maxAttempts ?? 3)
+            added = true
         }
-        for id in plan.batchIDs { refresh(id) }
+        if added { completed.remove(plan.run) }
+        if reshaped { rebuildIndex(run: plan.run) } else { for id in plan.batchIDs { refresh(id) } }
         guard isNew else { return [] }
         return [.log(Event(event: EventName.runStarted, run: plan.run, details: [
             .init("phases", .strings(plan.phases.map(\.id))),
@@ -34,19 +49,37 @@ public struct WatcherState: Equatable, Sendable {
             .init("items", .int(plan.itemCount)),
             .init("batch_size", .int(plan.batchSize)),
             .init("concurrency", .int(plan.concurrency)),
-        ]))]
+        ] + facts))]
     }
 
+    /// A started run grows: items appended (a new segment) or phases appended. Logs
+    /// `run.extended`; the new batches start `pending`, the old ones are what they were.
+    public mutating func extend(_ plan: RunPlan, facts: [Event.Detail], now: Instant) -> [Effect] {
+        guard let old = plans[plan.run] else { return add(plan, facts: facts) }
+        let e = Event(event: EventName.runExtended, run: plan.run, details: [
+            .init("phases", .strings(plan.phases.map(\.id))),
+            .init("batches", .int(plan.batchCount)),
+            .init("items", .int(plan.itemCount)),
+            .init("added_items", .int(plan.itemCount - old.itemCount)),
+            .init("added_batches", .int(plan.batchIDs.count - old.batchIDs.count)),
+            .init("segments", .strings(plan.segments.map(String.init))),
+        ] + facts)
+        var effects: [Effect] = [.log(e)]
+        _ = add(plan)
+        afterInput(now: now, into: &effects)
+        return effects
+    }
     public func batch(_ id: BatchID) -> Batch? { batches[id] }
 
     /// The earliest deadline of any batch: the loop sleeps at most until then.
     public mutating func nextDeadline() -> Instant? {
+        let backoff = backoffUntil.values.min()
         while let top = index.deadlines.min {
-            if batches[top.id]?.deadlines.contains(top.at) == true { return top.at }
+            if batches[top.id]?.deadlines.contains(top.at) == true { return min(top.at, backoff ?? top.at) }
             index.deadlines.popMin() // stale: that deadline was cleared or moved
             index.queuedDeadlines[top.id]?.removeAll { $0 == top.at }
         }
-        return nil
+        return backoff
     }
 
     /// Batches whose agent may still be running from before a restart.
@@ -67,6 +100,7 @@ extension WatcherState {
                       reason: reason, details: details)
         batches[id]?.apply(e)
         if to == .pending { completed.remove(id.run) } // as `apply(_:)` does on replay
+        noteOutcome(e)
         refresh(id)
         effects.append(.log(e))
     }

@@ -142,6 +142,25 @@ public enum FileSystem {
         return bytes
     }
 
+    /// At most the last `limit` bytes of a file from `offset` on (what an agent wrote to its log
+    /// since it was started).
+    public static func readTail(_ path: String, from offset: Int64, limit: Int) throws -> [UInt8] {
+        let fd = try FileDescriptor.open(path, O_RDONLY)
+        let size = try fd.stat().size
+        let start = max(offset, size - Int64(limit))
+        var bytes: [UInt8] = []
+        if start < size {
+            try fd.seek(to: start)
+            while bytes.count < Int(size - start) {
+                let chunk = try fd.read(upTo: Int(size - start) - bytes.count)
+                if chunk.isEmpty { break }
+                bytes += chunk
+            }
+        }
+        try fd.close()
+        return bytes
+    }
+
     /// The absolute path with every symbolic link, `.` and `..` resolved.
     ///
     /// The corresponding C function is `realpath`.

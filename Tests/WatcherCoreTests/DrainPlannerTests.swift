@@ -26,7 +26,7 @@ private func fail(_ w: inout WatcherState, _ id: BatchID, _ reasons: [(String?, 
         fail(&w, sm("b", 3), [("no_output", "n1"), ("agent_crashed", "c2"), ("no_output", "n2")])
         let plan = DrainPlanner.plan(w, run: "r")
         #expect(plan.order.map { smName($0.id) } == ["a/3", "b/2", "b/3", "a/2", "a/1", "b/1"])
-        #expect(plan.order.map(\.failureClass) == [.unknown, .crash, .crash, .validation, .validation, .timeout])
+        #expect(plan.order.map(\.priority) == [.unknown, .crash, .crash, .validation, .validation, .timeout])
         #expect(plan.heldBack.isEmpty)
         #expect(DrainPlanner.plan(w, run: "r", max: 2).order.map { smName($0.id) } == ["a/3", "b/2"])
     }
@@ -66,7 +66,9 @@ private func fail(_ w: inout WatcherState, _ id: BatchID, _ reasons: [(String?, 
         // Every batch fails once.
         for k in 1...3 {
             _ = run(.tick, at: Double(k))
-            _ = run(.spawnFailed(sm("a", k), attempt: 1, message: "no such program"), at: Double(k) + 0.1)
+            _ = run(.spawned(sm("a", k), attempt: 1, pid: Int32(100 + k)), at: Double(k) + 0.05)
+            _ = run(.agentExited(sm("a", k), pid: Int32(100 + k), status: "exit 1", success: false, outputPath: nil),
+                    at: Double(k) + 0.1)
         }
         #expect((1...3).allSatisfy { live.batch(sm("a", $0))?.state == .failed })
         let drained = run(ctl(.drain), at: 10)
@@ -81,9 +83,11 @@ private func fail(_ w: inout WatcherState, _ id: BatchID, _ reasons: [(String?, 
         #expect(replayed.batch(sm("a", 1))?.state == .spawning)
 
         // The slot frees: the next one of the drain starts, in the drain's order.
-        let next = run(.spawnFailed(sm("a", 1), attempt: 2, message: "no such program"), at: 11)
+        _ = run(.spawned(sm("a", 1), attempt: 2, pid: 201), at: 10.5)
+        let next = run(.agentExited(sm("a", 1), pid: 201, status: "exit 1", success: false, outputPath: nil), at: 11)
         #expect(spawns(next) == ["a/2#2"])
-        _ = run(.spawnFailed(sm("a", 2), attempt: 2, message: "no such program"), at: 12)
+        _ = run(.spawned(sm("a", 2), attempt: 2, pid: 202), at: 11.5)
+        _ = run(.agentExited(sm("a", 2), pid: 202, status: "exit 1", success: false, outputPath: nil), at: 12)
         #expect(live.drains["r"] == nil, "the drain is complete once its last batch is re-queued")
         #expect(log.contains { $0.event == EventName.drainCompleted })
     }

@@ -45,8 +45,10 @@ func fits(_ input: Input, _ state: BatchState) -> Bool {
     switch input {
     case .outputWritten:
         return ![.validating, .merging, .merged, .blocked, .skipped, .cancelled].contains(state)
-    case .spawned(_, let attempt, _), .spawnFailed(_, let attempt, _):
+    case .spawned(_, let attempt, _), .spawnFailed(_, let attempt, _, _):
         return state == .spawning && attempt == 1
+    case .validatorFailed(_, let attempt, _):
+        return state == .validating && attempt == 1
     case .agentExited:
         return false // after replay no agent is alive
     case .validated(_, let attempt, _, _, _):
@@ -59,7 +61,7 @@ func fits(_ input: Input, _ state: BatchState) -> Bool {
         return false
     case .control(let c):
         switch c.verb {
-        case .retry: return [.failed, .blocked, .cancelled].contains(state)
+        case .retry: return [.failed, .blocked, .cancelled, .skipped].contains(state)
         case .skip: return !state.isActive && state != .merged && state != .skipped
         case .cancel: return !state.isTerminal
         case .pause, .resume, .drain: return true

@@ -68,7 +68,7 @@ enum DrainDryRun {
         let plan = DrainPlanner.plan(state, run: run, max: max, force: force)
         Console.out("drain \(run) --dry-run: \(plan.order.count) batch(es) would be re-queued, in this order (nothing changed):")
         for (i, e) in plan.order.enumerated() {
-            Console.out("  \(i + 1). phase \(e.id.phase) batch \(e.id.index)  [\(e.failureClass)]  attempts used: \(e.attempts)  last reason: \(e.reason ?? "none")")
+            Console.out("  \(i + 1). phase \(e.id.phase) batch \(e.id.index)  [\(e.priority)]  attempts used: \(e.attempts)  last reason: \(e.reason ?? "none")")
         }
         for h in plan.heldBack { Console.out("  held back: phase \(h.id.phase) batch \(h.id.index): \(h.why)") }
         return 0
