@@ -200,8 +200,9 @@ extension WatcherState {
             transition(id, to: .failed, reason: reason.rawValue, details: details, into: &effects)
             blockDependants(of: id, into: &effects)
         } else {
-            // A transient failure waits for the run's backoff, not a batch delay of its own.
-            let delay = failure == .transient ? 0 : plan.backoff.delay(afterAttempt: max(1, b.attempt))
+            // A transient failure waits for the run's backoff, a validator failure for `resume`:
+            // neither has a delay of its own.
+            let delay = failure == .transient || failure == .validatorFailed ? 0 : plan.backoff.delay(afterAttempt: max(1, b.attempt))
             if delay > 0 { details.append(.init("retry_in_ms", .int(Int(delay * 1000)))) }
             transition(id, to: .retryWait, reason: reason.rawValue, details: details, into: &effects)
             batches[id]?.retryAt = delay > 0 ? now.adding(seconds: delay) : nil
