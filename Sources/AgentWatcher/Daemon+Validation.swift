@@ -59,7 +59,7 @@ extension Daemon {
 
     func validatorFinished(_ job: ValidationJob, status: ExitStatus) throws {
         let out = FileSystem.exists(job.stdoutPath) ? try FileSystem.readFile(job.stdoutPath) : []
-        let name = runs[job.id.run]?.phase(job.id.phase)?.validators?[job.index].argv.first ?? "?"
+        let name = (runs[job.id.run]?.phase(job.id.phase)?.validators?[job.index].argv ?? ["?"]).prefix(3).joined(separator: " ")
         let report: ValidationReport
         switch status {
         case .exited(let code) where code != 0 && (code >= 126 || out.allSatisfy { $0 == 0x20 || $0 == 0x0A || $0 == 0x09 || $0 == 0x0D }):

@@ -62,7 +62,6 @@ public struct WatcherState: Equatable, Sendable {
             .init("items", .int(plan.itemCount)),
             .init("added_items", .int(plan.itemCount - old.itemCount)),
             .init("added_batches", .int(plan.batchIDs.count - old.batchIDs.count)),
-            .init("segments", .strings(plan.segments.map(String.init))),
         ] + facts)
         var effects: [Effect] = [.log(e)]
         _ = add(plan)
