@@ -13,6 +13,9 @@ public struct StatusReport: Equatable, Sendable {
         public var phases: [PhaseRow]
         public var completed: Bool
         public var paused: Bool
+        /// Why it is paused: `operator`, `circuit_open`, `validator_failed`, `setup_error`, with the message.
+        public var pauseReason: String?
+        public var pauseMessage: String?
         public var concurrency: Int
         /// Mean seconds from an attempt's spawn to its merge, over merged batches.
         public var meanBatchSeconds: Double?
@@ -26,13 +29,21 @@ public struct StatusReport: Equatable, Sendable {
     /// The watcher's state as the log says, with plans taken from `run.started` records.
     public static func replay(_ records: [EventRecord]) -> WatcherState {
         var state = WatcherState()
+        var facts: [String: (PlanFacts, concurrency: Int)] = [:]
         for r in records {
             let e = r.event
-            if e.event == EventName.runStarted, let run = e.run, let phases = e.strings("phases") {
-                let size = e.int("batch_size") ?? 20
-                _ = state.add(RunPlan(run: run, phases: phases.map { RunPlan.Phase(id: $0) },
-                                      itemCount: e.int("items") ?? (e.int("batches") ?? 0) * size,
-                                      batchSize: size, concurrency: e.int("concurrency") ?? 1))
+            if let run = e.run {
+                if e.event == EventName.runStarted, let f = PlanFacts(runStarted: e) {
+                    facts[run] = (f, e.int("concurrency") ?? 1)
+                } else if e.event == EventName.runExtended {
+                    facts[run]?.0.fold(e)
+                }
+                if e.event == EventName.runStarted || e.event == EventName.runExtended, let (f, c) = facts[run] {
+                    var plan = RunPlan(run: run, phases: f.phases.map { RunPlan.Phase(id: $0.id) }, itemCount: 0,
+                                       batchSize: f.batchSize, concurrency: c)
+                    plan.segments = f.segments
+                    _ = state.add(plan)
+                }
             }
             state.apply(e)
         }
@@ -71,7 +82,8 @@ public struct StatusReport: Equatable, Sendable {
             let mean = d.isEmpty ? nil : d.reduce(0, +) / Double(d.count)
             let c = max(1, plan.concurrency)
             rows.append(RunRow(run: run, phases: phases, completed: state.completed.contains(run),
-                               paused: state.paused.contains(run), concurrency: c, meanBatchSeconds: mean,
+                               paused: state.paused.contains(run), pauseReason: state.pauseReasons[run]?.reason,
+                               pauseMessage: state.pauseReasons[run]?.message, concurrency: c, meanBatchSeconds: mean,
                                remainingBatches: remaining,
                                etaSeconds: mean.map { $0 * Double(remaining) / Double(c) },
                                retries: retries[run] ?? 0))

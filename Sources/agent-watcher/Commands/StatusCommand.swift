@@ -40,14 +40,15 @@ enum StatusCommand {
         var lines: [String] = []
         for run in report.runs {
             var head = "run \(run.run)"
-            if run.completed { head += "  completed" } else if run.paused { head += "  PAUSED" }
+            if run.completed { head += "  completed" } else if run.paused { head += "  PAUSED (\(run.pauseReason ?? "operator"))" }
             if run.retries > 0 { head += "  retries: \(run.retries)" }
-            if let eta = run.etaSeconds, !run.completed, run.remainingBatches > 0 {
+            if let eta = run.etaSeconds, !run.completed, !run.paused, run.remainingBatches > 0 {
                 head += "  ETA \(duration(eta)) (\(run.remainingBatches) batches left, mean \(duration(run.meanBatchSeconds ?? 0)) per batch, concurrency \(run.concurrency))"
-            } else if !run.completed && run.remainingBatches > 0 {
+            } else if !run.completed && !run.paused && run.remainingBatches > 0 {
                 head += "  ETA unknown until a batch merges"
             }
             lines.append(head)
+            if run.paused, let message = run.pauseMessage { lines.append("  paused: \(message)") }
             lines.append("  phase      merged  running  retrying  failed  blocked  pending  total")
             for p in run.phases {
                 let cols = [p.count(.merged), p.running, p.count(.retryWait), p.count(.failed), p.count(.blocked),

@@ -39,9 +39,9 @@ struct StatusWatch {
         }
         for run in report.runs {
             var head = "run \(run.run)"
-            if run.completed { head += "  completed" } else if run.paused { head += "  PAUSED" }
+            if run.completed { head += "  completed" } else if run.paused { head += "  PAUSED (\(run.pauseReason ?? "operator"))" }
             head += "  retries \(run.retries)"
-            if let eta = run.etaSeconds, !run.completed, run.remainingBatches > 0 { head += "  ETA \(StatusCommand.duration(eta))" }
+            if let eta = run.etaSeconds, !run.completed, !run.paused, run.remainingBatches > 0 { head += "  ETA \(StatusCommand.duration(eta))" }
             out += head + "\n"
             for p in run.phases {
                 let done = p.count(.merged) + p.count(.skipped)
