@@ -33,7 +33,7 @@ struct AgentLauncher {
             "attempt": String(attempt),
         ]
         var env = ProcessInfo.processInfo.environment
-        for (k, v) in agent.env ?? [:] { env[k] = v }
+        for (k, v) in agent.env { env[k] = v }
         env["AGENT_WATCHER_ROOT"] = layout.root // how a restarted daemon finds agents of its previous life
         env["AGENT_WATCHER_RUN"] = id.run
         env["AGENT_WATCHER_PHASE"] = id.phase
@@ -43,7 +43,7 @@ struct AgentLauncher {
         env["AGENT_WATCHER_PROMPT_FILE"] = promptFile
         return SpawnRequest(argv: agent.argv.map { Placeholders.fill($0, values) }, environment: env,
                             workingDirectory: context.baseDir,
-                            stdinPath: (agent.prompt ?? .stdin) == .stdin ? promptFile : nil,
+                            stdinPath: agent.prompt == .stdin ? promptFile : nil,
                             outputPath: layout.agentLog(id, attempt: attempt))
     }
 }
