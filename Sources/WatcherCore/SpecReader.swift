@@ -41,9 +41,14 @@ struct SpecReader {
     }
 
     /// The known key closest to `key` by edit distance, ignoring case, if it is close enough
-    /// to be a typo (at most a third of the key's length, and at least 2, edits away).
+    /// to be a typo (at most a third of the key's length, and at least 2, edits away), else
+    /// the first known key that begins with `key` (`timeout` for `timeoutSeconds`).
     static func nearest(_ key: String, in known: [String]) -> String? {
         let limit = max(2, key.count / 3)
+        if key.count >= 3, let longer = known.first(where: { $0.lowercased().hasPrefix(key.lowercased()) }),
+           editDistance(key.lowercased(), longer.lowercased()) > limit {
+            return longer
+        }
         let scored = known.map { ($0, editDistance(key.lowercased(), $0.lowercased())) }
         guard let best = scored.min(by: { $0.1 < $1.1 }), best.1 <= limit else { return nil }
         return best.0
