@@ -9,18 +9,27 @@ struct AgentLauncher {
     let layout: Layout
     let context: RunContext
 
+    /// The prompt of one attempt: the phase's instructions, the batch's input items, the output
+    /// path and (on a retry) the errors. Reads the instructions and the input items; writes nothing.
+    func prompt(for id: BatchID, attempt: Int, feedback: ValidationReport?) throws -> String {
+        guard let phase = context.phase(id.phase) else {
+            throw SpecError(path: context.specPath, problems: ["phases: no phase \(id.phase)"])
+        }
+        let renderer = PromptRenderer(
+            instructions: try context.instructions(for: phase), outputPath: layout.outputPath(id),
+            stagingHint: "Write it under \(layout.outbox(id.run))/tmp/ first and rename it into place when it is complete, "
+                + "or write it in place and exit when done.")
+        return renderer.render(batch: id, attempt: attempt, itemIDs: context.ids(ofBatch: id.index),
+                               inputItems: try context.inputJSON(for: id), feedback: feedback)
+    }
+
     func request(for id: BatchID, attempt: Int, feedback: ValidationReport?) throws -> SpawnRequest {
         guard let phase = context.phase(id.phase), let agent = context.spec.agent(for: phase) else {
             throw SpecError(path: context.specPath, problems: ["phases: no agent command for phase \(id.phase)"])
         }
         let output = layout.outputPath(id)
         let range = context.plan.itemRange(ofBatch: id.index)
-        let renderer = PromptRenderer(
-            instructions: try context.instructions(for: phase), outputPath: output,
-            stagingHint: "Write it under \(layout.outbox(id.run))/tmp/ first and rename it into place when it is complete, "
-                + "or write it in place and exit when done.")
-        let prompt = renderer.render(batch: id, attempt: attempt, itemIDs: context.ids(ofBatch: id.index),
-                                     inputItems: try context.inputJSON(for: id), feedback: feedback)
+        let prompt = try self.prompt(for: id, attempt: attempt, feedback: feedback)
         let promptFile = layout.promptFile(id, attempt: attempt)
         // Not an atomic replace: the prompt is rendered again for every attempt, and the agent
         // is spawned only after it is whole; its fsyncs would sit on the path to every spawn.
@@ -33,7 +42,7 @@ struct AgentLauncher {
             "attempt": String(attempt),
         ]
         var env = ProcessInfo.processInfo.environment
-        for (k, v) in agent.env ?? [:] { env[k] = v }
+        for (k, v) in agent.env { env[k] = v }
         env["AGENT_WATCHER_ROOT"] = layout.root // how a restarted daemon finds agents of its previous life
         env["AGENT_WATCHER_RUN"] = id.run
         env["AGENT_WATCHER_PHASE"] = id.phase
@@ -43,7 +52,7 @@ struct AgentLauncher {
         env["AGENT_WATCHER_PROMPT_FILE"] = promptFile
         return SpawnRequest(argv: agent.argv.map { Placeholders.fill($0, values) }, environment: env,
                             workingDirectory: context.baseDir,
-                            stdinPath: (agent.prompt ?? .stdin) == .stdin ? promptFile : nil,
+                            stdinPath: agent.prompt == .stdin ? promptFile : nil,
                             outputPath: layout.agentLog(id, attempt: attempt))
     }
 }

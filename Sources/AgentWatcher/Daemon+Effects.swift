@@ -83,7 +83,7 @@ extension Daemon {
         let path = layout.rejected(id.run) + "/" + Daemon.attemptName(id, attempt: attempt) + ".errors.json"
         guard FileSystem.exists(path) else { return nil }
         do {
-            return try JSONDecoder().decode(ValidationReport.self, from: Data(try FileSystem.readFile(path)))
+            return try ValidationReport.parse(try FileSystem.readFile(path)).get()
         } catch {
             Console.error("agent-watcher: \(path): cannot read the previous attempt's errors: \(error)")
             return nil
@@ -149,10 +149,8 @@ extension Daemon {
     }
 
     func writeErrors(_ report: ValidationReport, beside path: String) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let stem = path.hasSuffix(".json") ? String(path.dropLast(5)) : path
-        try AtomicFile.replace(stem + ".errors.json", with: Array(try encoder.encode(report)) + [0x0A])
+        try AtomicFile.replace(stem + ".errors.json", with: report.json.prettySerialized() + [0x0A])
     }
 
     func settleDuplicate(_ id: BatchID, path: String, mergedChecksum: String?) throws {

@@ -16,8 +16,7 @@ public final class RunContext {
     public init(spec: PipelineSpec, specPath: String) throws {
         self.spec = spec
         self.specPath = specPath
-        let slash = specPath.lastIndex(of: "/")
-        self.baseDir = slash.map { String(specPath[..<$0]) } ?? "."
+        self.baseDir = RunContext.folder(of: specPath)
         let itemsPath = RunContext.resolve(spec.items.file, in: baseDir)
         let bytes: [UInt8]
         do { bytes = try FileSystem.readFile(itemsPath) } catch {
@@ -54,6 +53,11 @@ public final class RunContext {
         var p = plan
         p.segments = logged.segments + (check.appendedItems > 0 ? [check.appendedItems] : [])
         plan = p
+    }
+
+    /// The folder of a spec file: paths in the spec are relative to it.
+    static func folder(of specPath: String) -> String {
+        specPath.lastIndex(of: "/").map { String(specPath[..<$0]) } ?? "."
     }
 
     static func resolve(_ path: String, in base: String) -> String {

@@ -7,7 +7,7 @@
 /// `id`, `from`, `to` and `type` are required. `reply_to` is required for a `response`; `run`,
 /// `phase` and `batch` are required for a `batch.done`. The names `id`, `from`, `to`,
 /// `reply_to` (and `run`, `phase`) end up in paths and in the event log, so they must be plain
-/// names (see ``AgentMessage/nameProblem(_:)``). Other members are ignored.
+/// names (see ``PlainName``). Other members are ignored.
 public struct AgentMessage: Equatable, Sendable {
     public enum Kind: String, CaseIterable, Sendable {
         case request, response, handoff, feedback, query, context
@@ -48,9 +48,6 @@ public struct AgentMessage: Equatable, Sendable {
 
     /// Folder names inside `mailbox/agents/<name>/`: no recipient may be called so.
     public static let reservedRecipientNames: Set<String> = ["tmp", "new", "cur", "rejected"]
-
-    /// The longest name allowed, in UTF-8 bytes (a file name's limit on Linux).
-    public static let maxNameBytes = 255
 }
 
 /// Why an envelope was refused; `description` names the member and what was wrong.
@@ -61,28 +58,6 @@ public struct AgentMessageError: Error, Equatable, CustomStringConvertible, Send
 }
 
 extension AgentMessage {
-    /// Why `s` cannot be used as a path component, or nil when it can. A plain name is 1-255
-    /// bytes of letters, digits, `-`, `_` and `.`, not starting with `.`, without `..`.
-    public static func nameProblem(_ s: String) -> String? {
-        if s.isEmpty { return "is empty" }
-        if s.utf8.contains(0) { return "contains a NUL byte" }
-        if s.contains("/") { return "contains '/'" }
-        if s.contains("..") { return "contains '..'" }
-        if s.utf8.count > maxNameBytes { return "is \(s.utf8.count) bytes long, over \(maxNameBytes)" }
-        if s.hasPrefix(".") { return "starts with '.' (hidden names are never read)" }
-        if let bad = s.unicodeScalars.first(where: {
-            !($0.properties.isAlphabetic || ("0"..."9").contains($0) || "-_.".unicodeScalars.contains($0))
-        }) {
-            return "contains \(Self.describe(bad)); use letters, digits, '-', '_' and '.'"
-        }
-        return nil
-    }
-
-    static func describe(_ c: Unicode.Scalar) -> String {
-        c.value < 0x20 || c.value == 0x7F ? "the control character U+\(String(c.value, radix: 16, uppercase: true))"
-            : c == " " ? "a space" : "'\(c)'"
-    }
-
     /// Reads an envelope from a file's bytes.
     public static func parse(bytes: [UInt8]) -> Result<AgentMessage, AgentMessageError> {
         let value: JSONValue
@@ -114,7 +89,7 @@ extension AgentMessage {
                 guard let s = p.stringValue ?? p.intValue.map(String.init) else {
                     throw AgentMessageError("\"phase\": expected a string, got \(p.kindDescription)")
                 }
-                if let problem = nameProblem(s) { throw AgentMessageError("\"phase\": \"\(s)\" \(problem)") }
+                if let problem = PlainName.check(s) { throw AgentMessageError("\"phase\": \"\(s)\" \(problem)") }
                 phase = s
             }
             var batch: Int?
@@ -155,7 +130,7 @@ extension AgentMessage {
         guard let s = value.stringValue else {
             throw AgentMessageError("\"\(key)\": expected a string, got \(value.kindDescription)")
         }
-        if let problem = nameProblem(s) {
+        if let problem = PlainName.check(s) {
             let shown = s.utf8.count > 60 || s.utf8.contains(0) ? "the name" : "\"\(s)\""
             throw AgentMessageError("\"\(key)\": \(shown) \(problem)")
         }

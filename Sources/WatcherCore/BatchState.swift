@@ -1,5 +1,5 @@
 /// The states of one batch. Raw values are what the event log says.
-public enum BatchState: String, CaseIterable, Codable, Sendable {
+public enum BatchState: String, CaseIterable, Sendable {
     case pending, spawning, running, validating, merging, merged
     case retryWait = "retry_wait"
     case failed, blocked, skipped, cancelled

@@ -7,12 +7,12 @@ extension ControlCommand {
         guard let verb = Verb(rawValue: name) else {
             return .failure(.init("unknown command \"\(name)\"; expected one of \(Verb.allCases.map(\.rawValue).joined(separator: ", "))"))
         }
-        guard let run = v["run"]?.stringValue, PipelineSpec.isPlainName(run) else {
+        guard let run = v["run"]?.stringValue, PlainName.check(run) == nil else {
             return .failure(.init("missing or malformed \"run\" (a plain name)"))
         }
         var phase: String?
         if let p = v["phase"] {
-            guard let s = p.stringValue ?? p.intValue.map(String.init), PipelineSpec.isPlainName(s) else {
+            guard let s = p.stringValue ?? p.intValue.map(String.init), PlainName.check(s) == nil else {
                 return .failure(.init("\"phase\" must be a plain name"))
             }
             phase = s
@@ -43,7 +43,7 @@ extension ControlCommand {
         }
         var id: String?
         if let i = v["id"] {
-            guard let s = i.stringValue, PipelineSpec.isPlainName(s) else { return .failure(.init("\"id\" must be a plain name")) }
+            guard let s = i.stringValue, PlainName.check(s) == nil else { return .failure(.init("\"id\" must be a plain name")) }
             id = s
         }
         return .success(ControlCommand(verb: verb, run: run, phase: phase, batch: batch, id: id, max: max, force: force))

@@ -1,5 +1,5 @@
 /// How a phase's batch items are merged into the run's main output file.
-public enum MergeStrategy: String, Codable, Sendable, CaseIterable {
+public enum MergeStrategy: String, Sendable, CaseIterable {
     /// The main file's container is a JSON object keyed by item id.
     case object
     /// The main file's container is a JSON array of objects, each carrying its id

@@ -3,49 +3,90 @@ extension PipelineSpec {
     public static let knownRules: Set<String> = ["seed_pairs", "lego_pairs", "lego_baskets"]
 
     /// What is wrong with the spec beyond its JSON shape, each as `key: what was expected`.
-    public func problems() -> [String] {
-        var out: [String] = []
-        if !Self.isPlainName(run) { out.append("run: expected a plain name (letters, digits, '-', '_', '.'; no '/'), got \"\(run)\"") }
-        if version != 1 { out.append("version: expected 1, got \(version)") }
-        if batchSize < 1 { out.append("batchSize: expected a whole number ≥ 1, got \(batchSize)") }
-        if concurrency < 1 { out.append("concurrency: expected a whole number ≥ 1, got \(concurrency)") }
-        if maxAttempts < 1 { out.append("maxAttempts: expected a whole number ≥ 1, got \(maxAttempts)") }
-        if !(timeoutSeconds > 0) { out.append("timeoutSeconds: expected a number > 0, got \(timeoutSeconds)") }
-        if settleMilliseconds < 0 { out.append("settleMilliseconds: expected ≥ 0, got \(settleMilliseconds)") }
-        if maxFileBytes < 1 { out.append("maxFileBytes: expected ≥ 1, got \(maxFileBytes)") }
-        if items.file.isEmpty { out.append("items.file: expected the path of the run's items file") }
-        if phases.isEmpty { out.append("phases: expected at least one phase") }
-        if let agent, agent.argv.isEmpty { out.append("agent.argv: expected a non-empty array (the program and its arguments)") }
+    public func problems() -> [String] { checkProblems().map(\.summary) }
+
+    /// What is wrong with the spec beyond its JSON shape, in key order (no positions: see
+    /// ``decode(_:)`` for those).
+    public func checkProblems() -> [SpecProblem] {
+        var out: [SpecProblem] = []
+        func add(_ key: String, _ message: String) { out.append(SpecProblem(key: key, message: message)) }
+        if let p = PlainName.check(run) { add("run", "expected a plain name, got \"\(run)\": it \(p)") }
+        if version != 1 { add("version", "expected 1, got \(version)") }
+        if batchSize < 1 { add("batchSize", "expected a whole number ≥ 1, got \(batchSize)") }
+        if concurrency < 1 { add("concurrency", "expected a whole number ≥ 1, got \(concurrency)") }
+        if maxAttempts < 1 { add("maxAttempts", "expected a whole number ≥ 1, got \(maxAttempts)") }
+        if !(timeoutSeconds > 0) { add("timeoutSeconds", "expected a number > 0, got \(timeoutSeconds)") }
+        if settleMilliseconds < 0 { add("settleMilliseconds", "expected ≥ 0, got \(settleMilliseconds)") }
+        if maxFileBytes < 1 { add("maxFileBytes", "expected ≥ 1, got \(maxFileBytes)") }
+        if items.file.isEmpty { add("items.file", "expected the path of the run's items file") }
+        for (key, b) in [("backoff", backoff), ("transientBackoff", transientBackoff)] {
+            if !(b.initialSeconds >= 0) { add("\(key).initialSeconds", "expected a number ≥ 0, got \(b.initialSeconds)") }
+            if !(b.multiplier >= 1) { add("\(key).multiplier", "expected a number ≥ 1, got \(b.multiplier)") }
+            if !(b.maxSeconds >= 0) { add("\(key).maxSeconds", "expected a number ≥ 0, got \(b.maxSeconds)") }
+        }
+        if circuitBreaker.consecutiveFailures < 0 {
+            add("circuitBreaker.consecutiveFailures", "expected a whole number ≥ 0 (0 disables it), got \(circuitBreaker.consecutiveFailures)")
+        }
+        if phases.isEmpty { add("phases", "expected at least one phase") }
+        if let agent { out += Self.agentProblems(agent, at: "agent", argvHint: " (the program and its arguments)") }
         var seen: [String] = []
         for (i, p) in phases.enumerated() {
             let at = "phases[\(i)]"
-            if !Self.isPlainName(p.id) { out.append("\(at).id: expected a plain name, got \"\(p.id)\"") }
-            if seen.contains(p.id) { out.append("\(at).id: \"\(p.id)\" is used by an earlier phase") }
+            if let problem = PlainName.check(p.id) { add("\(at).id", "expected a plain name, got \"\(p.id)\": it \(problem)") }
+            if seen.contains(p.id) { add("\(at).id", "\"\(p.id)\" is used by an earlier phase") }
             if let input = p.input, input != "items", !seen.contains(input) {
-                out.append("\(at).input: expected \"items\" or the id of an earlier phase, got \"\(input)\"")
+                add("\(at).input", "expected \"items\" or the id of an earlier phase, got \"\(input)\"")
             }
             seen.append(p.id)
-            if p.agent == nil && agent == nil { out.append("\(at).agent: no agent command here nor at the top level") }
-            if let a = p.agent, a.argv.isEmpty { out.append("\(at).agent.argv: expected a non-empty array") }
-            if p.output.file.isEmpty { out.append("\(at).output.file: expected the path of the phase's main output file") }
+            if p.agent?.argv == nil && agent?.argv == nil { add("\(at).agent", "no agent command here nor at the top level") }
+            if let a = p.agent { out += Self.agentProblems(a, at: "\(at).agent", argvHint: "") }
+            if p.output.file.isEmpty { add("\(at).output.file", "expected the path of the phase's main output file") }
             if p.output.strategy != .object && (p.output.idField ?? "").isEmpty {
-                out.append("\(at).output.idField: the \(p.output.strategy.rawValue) strategy needs the member that holds each item's id")
+                add("\(at).output.idField", "the \(p.output.strategy.rawValue) strategy needs the member that holds each item's id")
             }
             if p.output.strategy == .jsonl && p.output.key != nil {
-                out.append("\(at).output.key: a jsonl file has no top-level key; leave it out")
+                add("\(at).output.key", "a jsonl file has no top-level key; leave it out")
             }
             if let r = p.rules, !Self.knownRules.contains(r) {
-                out.append("\(at).rules: expected one of \(Self.knownRules.sorted().joined(separator: ", ")), got \"\(r)\"")
+                add("\(at).rules", "expected one of \(Self.knownRules.sorted().joined(separator: ", ")), got \"\(r)\"")
             }
             for (j, v) in (p.validators ?? []).enumerated() where v.argv.isEmpty {
-                out.append("\(at).validators[\(j)].argv: expected a non-empty array")
+                add("\(at).validators[\(j)].argv", "expected a non-empty array")
             }
         }
         return out
     }
 
-    /// The agent command of a phase (its own, else the run's).
-    public func agent(for phase: PhaseSpec) -> AgentSpec? { phase.agent ?? agent }
+    static func agentProblems(_ agent: AgentSpec, at key: String, argvHint: String) -> [SpecProblem] {
+        var out: [SpecProblem] = []
+        if let argv = agent.argv, argv.isEmpty {
+            out.append(SpecProblem(key: "\(key).argv", message: "expected a non-empty array\(argvHint)"))
+        }
+        for (j, pattern) in (agent.transient?.patterns ?? []).enumerated() {
+            do { _ = try Regex(pattern) } catch {
+                out.append(SpecProblem(key: "\(key).transient.patterns[\(j)]",
+                                       message: "not a valid regular expression: \(error)"))
+            }
+        }
+        for (j, code) in (agent.transient?.exitCodes ?? []).enumerated() where !(1...255).contains(code) {
+            out.append(SpecProblem(key: "\(key).transient.exitCodes[\(j)]", message: "expected an exit code from 1 to 255, got \(code)"))
+        }
+        return out
+    }
+
+    /// The agent of a phase: the phase's `agent` block merged over the top-level one. `argv`
+    /// is the phase's when it gives one; `env` is merged key by key (the phase's values win);
+    /// `prompt` and `transient` are the phase's when set, else the run's, else the defaults
+    /// (`stdin`; ``Transient/init(exitCodes:patterns:)``). Nil when neither gives an argv.
+    public func agent(for phase: PhaseSpec) -> ResolvedAgent? {
+        let own = phase.agent
+        guard let argv = own?.argv ?? agent?.argv, !argv.isEmpty else { return nil }
+        return ResolvedAgent(
+            argv: argv,
+            prompt: own?.prompt ?? agent?.prompt ?? .stdin,
+            env: (agent?.env ?? [:]).merging(own?.env ?? [:]) { _, phaseValue in phaseValue },
+            transient: own?.transient ?? agent?.transient ?? Transient())
+    }
 
     /// The phase whose output feeds `phase`'s prompts, or nil for the run's items.
     public func inputPhase(of phase: PhaseSpec) -> PhaseSpec? {
@@ -54,14 +95,6 @@ extension PipelineSpec {
         case "items"?: return nil
         case let id?: return phases.first { $0.id == id }
         case nil: return i > 0 ? phases[i - 1] : nil
-        }
-    }
-
-    /// A name safe to use as one path component.
-    public static func isPlainName(_ s: String) -> Bool {
-        guard !s.isEmpty, s.utf8.count <= 255, s != ".", s != ".." else { return false }
-        return s.unicodeScalars.allSatisfy {
-            ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "-_.".unicodeScalars.contains($0))
         }
     }
 }

@@ -15,11 +15,13 @@ extension PipelineSpec {
         func text(_ v: JSONValue) -> String { String(decoding: v.serialized(), as: UTF8.self) }
         func strings(_ a: [String]) -> String { text(.array(a.map { .string($0) })) }
         func num(_ d: Double) -> String { text(.number(d)) }
-        func agentSettings(_ a: AgentSpec?, _ at: String) {
+        // Each phase's agent as it runs (merged over the top-level one).
+        func agentSettings(_ a: ResolvedAgent?, _ at: String) {
             guard let a else { return }
             s[at + ".argv"] = strings(a.argv)
-            if let p = a.prompt { s[at + ".prompt"] = p.rawValue }
-            for (k, v) in a.env ?? [:] { s[at + ".env." + k] = "sha256:" + String(SHA256.hex(Array(v.utf8)).prefix(12)) }
+            s[at + ".prompt"] = a.prompt.rawValue
+            for (k, v) in a.env { s[at + ".env." + k] = "sha256:" + String(SHA256.hex(Array(v.utf8)).prefix(12)) }
+            s[at + ".transient"] = strings(a.transient.exitCodes.map(String.init) + a.transient.patterns)
         }
         s["concurrency"] = "\(concurrency)"
         s["maxAttempts"] = "\(maxAttempts)"
@@ -29,7 +31,8 @@ extension PipelineSpec {
         s["maxFileBytes"] = "\(maxFileBytes)"
         s["backoff"] = "\(num(backoff.initialSeconds))/\(num(backoff.multiplier))/\(num(backoff.maxSeconds))"
         s["agentsOnRestart"] = agentsOnRestart.rawValue
-        agentSettings(agent, "agent")
+        s["transientBackoff"] = "\(num(transientBackoff.initialSeconds))/\(num(transientBackoff.multiplier))/\(num(transientBackoff.maxSeconds))"
+        s["circuitBreaker.consecutiveFailures"] = "\(circuitBreaker.consecutiveFailures)"
         for (i, p) in phases.enumerated() {
             let at = "phases[\(i)]"
             if let v = p.name { s[at + ".name"] = v }
@@ -42,7 +45,7 @@ extension PipelineSpec {
             for (j, v) in (p.validators ?? []).enumerated() {
                 s[at + ".validators[\(j)]"] = strings(v.argv) + (v.timeoutSeconds.map { " timeout " + num($0) } ?? "")
             }
-            agentSettings(p.agent, at + ".agent")
+            agentSettings(agent(for: p), at + ".agent")
         }
         return s
     }

@@ -1,7 +1,7 @@
-/// A run's pipeline, as read from its JSON spec file. Paths are relative to the spec file;
-/// `resolved(relativeTo:)` makes them absolute. Every field but `run`, `items` and `phases`
-/// has a default. See README "Pipeline spec".
-public struct PipelineSpec: Codable, Equatable, Sendable {
+/// A run's pipeline, as read from its JSON spec file (``PipelineSpec/decode(_:)``). Paths are
+/// relative to the spec file. Every field but `run`, `items` and `phases` has a default.
+/// See README "Pipeline spec".
+public struct PipelineSpec: Equatable, Sendable {
     public var version: Int
     public var run: String
     public var items: ItemSource
@@ -13,15 +13,19 @@ public struct PipelineSpec: Codable, Equatable, Sendable {
     public var settleMilliseconds: Int
     public var maxFileBytes: Int
     public var backoff: Backoff
+    /// The delay before retrying an attempt that failed transiently (rate limit, overload).
+    public var transientBackoff: Backoff
+    /// After this many consecutive transient failures the run stops spawning for a while.
+    public var circuitBreaker: CircuitBreaker
     public var agent: AgentSpec?
     /// What a restarted daemon does with agents its previous life left running: `kill` their
     /// process groups and count the attempt as failed (`watcher_restart`), or `adopt` them.
     public var agentsOnRestart: AgentsOnRestart
     public var phases: [PhaseSpec]
 
-    public enum AgentsOnRestart: String, Codable, Equatable, Sendable { case kill, adopt }
+    public enum AgentsOnRestart: String, CaseIterable, Equatable, Sendable { case kill, adopt }
 
-    public struct ItemSource: Codable, Equatable, Sendable {
+    public struct ItemSource: Equatable, Sendable {
         /// JSON file holding the run's items, in order.
         public var file: String
         /// Top-level key of the container; `nil` when the file's top level is the container.
@@ -36,7 +40,7 @@ public struct PipelineSpec: Codable, Equatable, Sendable {
         }
     }
 
-    public struct Backoff: Codable, Equatable, Sendable {
+    public struct Backoff: Equatable, Sendable {
         public var initialSeconds: Double
         public var multiplier: Double
         public var maxSeconds: Double
@@ -47,6 +51,9 @@ public struct PipelineSpec: Codable, Equatable, Sendable {
             self.maxSeconds = maxSeconds
         }
 
+        /// `transientBackoff`'s defaults: 5 s, doubling, at most 300 s.
+        public static let transientDefault = Backoff(initialSeconds: 5, multiplier: 2, maxSeconds: 300)
+
         /// Delay before attempt `failedAttempt + 1`.
         public func delay(afterAttempt failedAttempt: Int) -> Double {
             var d = initialSeconds
@@ -55,25 +62,78 @@ public struct PipelineSpec: Codable, Equatable, Sendable {
         }
     }
 
-    public struct AgentSpec: Codable, Equatable, Sendable {
+    public struct CircuitBreaker: Equatable, Sendable {
+        /// Consecutive transient failures of a run that open the breaker; 0 disables it.
+        public var consecutiveFailures: Int
+        public init(consecutiveFailures: Int = 3) { self.consecutiveFailures = consecutiveFailures }
+    }
+
+    /// How to tell a transient failure (rate limit, overload: retry later, not the batch's
+    /// fault) from a real one: by the agent's exit code or by a pattern in its output.
+    public struct Transient: Equatable, Sendable {
+        public var exitCodes: [Int]
+        /// Regular expressions (Swift `Regex` syntax) matched against the agent's log.
+        public var patterns: [String]
+
+        public static let defaultPatterns = [#"\b429\b"#, #"\b529\b"#, "(?i)rate[ _-]?limit", "(?i)overloaded", "(?i)quota"]
+
+        public init(exitCodes: [Int] = [], patterns: [String] = Transient.defaultPatterns) {
+            self.exitCodes = exitCodes
+            self.patterns = patterns
+        }
+    }
+
+    /// An `agent` block as written, at the top level or in a phase: every field may be left out.
+    /// A phase's block is merged over the top-level one (``PipelineSpec/agent(for:)``).
+    public struct AgentSpec: Equatable, Sendable {
         /// The command as an argv array; placeholders `{prompt_file}`, `{output}`, `{run}`,
         /// `{phase}`, `{batch}`, `{start}`, `{end}`, `{attempt}` are substituted per attempt.
-        public var argv: [String]
+        public var argv: [String]?
         /// `stdin` (default): the prompt is fed on standard input; `file`: only written to `{prompt_file}`.
         public var prompt: PromptDelivery?
         /// Extra environment variables for the agent.
         public var env: [String: String]?
+        public var transient: Transient?
+
+        public init(argv: [String]? = nil, prompt: PromptDelivery? = nil, env: [String: String]? = nil,
+                    transient: Transient? = nil) {
+            self.argv = argv
+            self.prompt = prompt
+            self.env = env
+            self.transient = transient
+        }
     }
 
-    public enum PromptDelivery: String, Codable, Equatable, Sendable { case stdin, file }
+    /// A phase's agent after merging its block over the top-level one, with defaults filled in.
+    public struct ResolvedAgent: Equatable, Sendable {
+        public var argv: [String]
+        public var prompt: PromptDelivery
+        public var env: [String: String]
+        public var transient: Transient
 
-    public struct ValidatorSpec: Codable, Equatable, Sendable {
+        public init(argv: [String], prompt: PromptDelivery = .stdin, env: [String: String] = [:],
+                    transient: Transient = Transient()) {
+            self.argv = argv
+            self.prompt = prompt
+            self.env = env
+            self.transient = transient
+        }
+    }
+
+    public enum PromptDelivery: String, CaseIterable, Equatable, Sendable { case stdin, file }
+
+    public struct ValidatorSpec: Equatable, Sendable {
         /// argv with `{batch_file}`, `{main_file}`, `{phase}`, `{batch}`.
         public var argv: [String]
         public var timeoutSeconds: Double?
+
+        public init(argv: [String], timeoutSeconds: Double? = nil) {
+            self.argv = argv
+            self.timeoutSeconds = timeoutSeconds
+        }
     }
 
-    public struct OutputSpec: Codable, Equatable, Sendable {
+    public struct OutputSpec: Equatable, Sendable {
         /// The phase's main output file.
         public var file: String
         public var strategy: MergeStrategy
@@ -94,7 +154,7 @@ public struct PipelineSpec: Codable, Equatable, Sendable {
         }
     }
 
-    public struct PhaseSpec: Codable, Equatable, Sendable {
+    public struct PhaseSpec: Equatable, Sendable {
         public var id: String
         public var name: String?
         /// Instruction file for the agent (Markdown or text), relative to the spec.
@@ -114,7 +174,7 @@ public struct PipelineSpec: Codable, Equatable, Sendable {
         public var maxAttempts: Int?
     }
 
-    public enum ExpectIds: String, Codable, Equatable, Sendable { case batch, any }
+    public enum ExpectIds: String, CaseIterable, Equatable, Sendable { case batch, any }
 
     public init(run: String, items: ItemSource, phases: [PhaseSpec]) {
         self.version = 1
@@ -128,45 +188,11 @@ public struct PipelineSpec: Codable, Equatable, Sendable {
         self.settleMilliseconds = 200
         self.maxFileBytes = 64 << 20
         self.backoff = Backoff()
+        self.transientBackoff = Backoff.transientDefault
+        self.circuitBreaker = CircuitBreaker()
         self.agent = nil
         self.agentsOnRestart = .kill
         self.phases = phases
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case version, run, items, batchSize, concurrency, maxAttempts, timeoutSeconds
-        case killGraceSeconds, settleMilliseconds, maxFileBytes, backoff, agent, agentsOnRestart, phases
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let d = PipelineSpec(run: "", items: ItemSource(file: ""), phases: [])
-        version = try c.decodeIfPresent(Int.self, forKey: .version) ?? d.version
-        run = try c.decode(String.self, forKey: .run)
-        items = try c.decode(ItemSource.self, forKey: .items)
-        batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? d.batchSize
-        concurrency = try c.decodeIfPresent(Int.self, forKey: .concurrency) ?? d.concurrency
-        maxAttempts = try c.decodeIfPresent(Int.self, forKey: .maxAttempts) ?? d.maxAttempts
-        timeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .timeoutSeconds) ?? d.timeoutSeconds
-        killGraceSeconds = try c.decodeIfPresent(Double.self, forKey: .killGraceSeconds) ?? d.killGraceSeconds
-        settleMilliseconds = try c.decodeIfPresent(Int.self, forKey: .settleMilliseconds) ?? d.settleMilliseconds
-        maxFileBytes = try c.decodeIfPresent(Int.self, forKey: .maxFileBytes) ?? d.maxFileBytes
-        backoff = try c.decodeIfPresent(Backoff.self, forKey: .backoff) ?? d.backoff
-        agent = try c.decodeIfPresent(AgentSpec.self, forKey: .agent)
-        agentsOnRestart = try c.decodeIfPresent(AgentsOnRestart.self, forKey: .agentsOnRestart) ?? .kill
-        phases = try c.decode([PhaseSpec].self, forKey: .phases)
-    }
-}
-
-extension PipelineSpec.Backoff {
-    enum CodingKeys: String, CodingKey { case initialSeconds, multiplier, maxSeconds }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let d = PipelineSpec.Backoff()
-        initialSeconds = try c.decodeIfPresent(Double.self, forKey: .initialSeconds) ?? d.initialSeconds
-        multiplier = try c.decodeIfPresent(Double.self, forKey: .multiplier) ?? d.multiplier
-        maxSeconds = try c.decodeIfPresent(Double.self, forKey: .maxSeconds) ?? d.maxSeconds
     }
 }
 

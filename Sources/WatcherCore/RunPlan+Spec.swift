@@ -4,10 +4,12 @@ extension RunPlan {
         self.init(run: spec.run,
                   phases: spec.phases.map {
                       Phase(id: $0.id, maxAttempts: $0.maxAttempts ?? spec.maxAttempts,
-                            timeoutSeconds: $0.timeoutSeconds ?? spec.timeoutSeconds)
+                            timeoutSeconds: $0.timeoutSeconds ?? spec.timeoutSeconds,
+                            transient: spec.agent(for: $0)?.transient ?? .defaults)
                   },
                   itemCount: itemCount, batchSize: spec.batchSize, concurrency: spec.concurrency,
                   settleMilliseconds: spec.settleMilliseconds, killGraceSeconds: spec.killGraceSeconds,
-                  backoff: spec.backoff)
+                  backoff: spec.backoff, transientBackoff: spec.transientBackoff,
+                  breakerThreshold: spec.circuitBreaker.consecutiveFailures)
     }
 }

@@ -21,8 +21,8 @@ public struct RunPlan: Equatable, Sendable {
         public var maxAttempts: Int
         public var timeoutSeconds: Double
         /// What marks an agent's failure as the service's, not the batch's.
-        public var transient: TransientRule
-        public init(id: String, maxAttempts: Int = 3, timeoutSeconds: Double = 600, transient: TransientRule = .defaults) {
+        public var transient: PipelineSpec.Transient
+        public init(id: String, maxAttempts: Int = 3, timeoutSeconds: Double = 600, transient: PipelineSpec.Transient = .defaults) {
             self.id = id
             self.maxAttempts = maxAttempts
             self.timeoutSeconds = timeoutSeconds

@@ -1,5 +1,5 @@
 /// One problem found in a batch output, addressed to the item it concerns.
-public struct ValidationError: Codable, Equatable, Hashable, Sendable {
+public struct ValidationError: Equatable, Hashable, Sendable {
     /// A short machine name, see ``ValidationErrorType``.
     public var type: String
     /// The item id (e.g. "S0003", "S0001L02"); nil for batch-wide problems.
@@ -36,7 +36,7 @@ public enum ValidationErrorType {
 
 /// The outcome of validating one batch output:
 /// `{"valid", "errors": [{"type", "item", "message", "suggestion"}], "failedItems", "stats"}`.
-public struct ValidationReport: Codable, Equatable, Sendable {
+public struct ValidationReport: Equatable, Sendable {
     public var valid: Bool
     public var errors: [ValidationError]
     /// The ids named by `errors`, sorted and unique.

@@ -102,6 +102,14 @@ public enum FileSystem {
         return Glibc.lstat(path, &s) == 0
     }
 
+    /// Whether `path` is a regular file (links followed) this process may execute.
+    ///
+    /// The corresponding C functions are `fstatat` and `access(X_OK)`.
+    public static func isExecutableFile(_ path: String) -> Bool {
+        var s = Glibc.stat()
+        return fstatat(AT_FDCWD, path, &s, 0) == 0 && FileKind(mode: s.st_mode) == .regular && Glibc.access(path, X_OK) == 0
+    }
+
     /// The status of `path` itself (a symbolic link is not followed).
     ///
     /// The corresponding C function is `lstat`.

@@ -9,6 +9,7 @@ do {
     var parsed = try Arguments(args)
     let commands: [String: (inout Arguments) throws -> Int32] = [
         "run": RunCommand.main,
+        "check": CheckCommand.main,
         "demo": DemoCommand.main,
         "status": StatusCommand.main,
         "tail": TailCommand.main,

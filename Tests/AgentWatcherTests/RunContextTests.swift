@@ -145,7 +145,7 @@ private func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8
             } catch let e as SpecError {
                 #expect(e.path == dir + "/pipeline.json")
                 #expect(e.problems.count == 1)
-                #expect(e.problems.first?.hasPrefix("items.file: ") == true)
+                #expect(e.problems.first?.summary.hasPrefix("items.file: ") == true)
                 #expect(e.description.contains(fragment), "\(e.description)")
             }
         }

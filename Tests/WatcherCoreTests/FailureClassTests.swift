@@ -55,7 +55,7 @@ import Testing
     }
 
     @Test func transientPatternsAndExitCodesComeFromTheRule() {
-        let rule = TransientRule(exitCodes: [75], patterns: TransientRule.defaultPatterns)
+        let rule = PipelineSpec.Transient(exitCodes: [75])
         #expect(rule.match(exitCode: 75, logTail: "") == "exit 75")
         #expect(rule.match(exitCode: 1, logTail: "API Error: Rate limit reached") != nil)
         #expect(rule.match(exitCode: 1, logTail: "You exceeded your current quota") != nil)

@@ -18,6 +18,14 @@ enum RunCommand {
         guard !pipelines.isEmpty else { throw UsageError("run needs --pipeline FILE") }
         let absolute = pipelines.map { $0.hasPrefix("/") ? $0 : cwd + "/" + $0 }
         let root = rootArg.hasPrefix("/") ? rootArg : cwd + "/" + rootArg
+        // The same checks as `check`: a spec with any problem starts nothing.
+        let reports = SpecChecker.check(absolute, searchPath: ProcessInfo.processInfo.environment["PATH"])
+        let problems = reports.flatMap(\.problems)
+        if !problems.isEmpty {
+            for line in problems { Console.error(line) }
+            Console.error("agent-watcher: not started: \(problems.count) problem(s) in the pipeline spec(s)")
+            return 1
+        }
         if detach { return try startDetached(pipelines: absolute, root: root) }
         let daemon = try Daemon(options: Daemon.Options(root: root, pipelines: absolute))
         daemon.onWatching = { [layout = daemon.layout] in

@@ -104,9 +104,9 @@ enum SendCommand {
     static func defaultSender(_ env: [String: String]) -> String {
         if let r = env["AGENT_WATCHER_RUN"], let p = env["AGENT_WATCHER_PHASE"], let b = env["AGENT_WATCHER_BATCH"] {
             let name = "\(r)-\(p)-\(b)"
-            if AgentMessage.nameProblem(name) == nil { return name }
+            if PlainName.check(name) == nil { return name }
         }
-        if let user = env["USER"], AgentMessage.nameProblem(user) == nil { return user }
+        if let user = env["USER"], PlainName.check(user) == nil { return user }
         return "cli"
     }
 

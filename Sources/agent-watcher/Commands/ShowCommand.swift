@@ -45,7 +45,7 @@ enum ShowCommand {
             let errors = layout.rejected(id.run) + "/\(id.phase)_batch_\(id.index).attempt-\(attempt).errors.json"
             if FileSystem.exists(errors) {
                 do {
-                    let report = try JSONDecoder().decode(ValidationReport.self, from: Data(try FileSystem.readFile(errors)))
+                    let report = try ValidationReport.parse(try FileSystem.readFile(errors)).get()
                     Console.out("  errors (\(errors)):")
                     for e in report.errors.prefix(20) {
                         Console.out("    - \(e.item.map { $0 + " " } ?? "")[\(e.type)] \(e.message)\(e.suggestion.map { " (\($0))" } ?? "")")

@@ -12,6 +12,11 @@ enum Usage {
           Run the daemon in the foreground (Ctrl-C / SIGTERM stops it cleanly; SIGHUP re-reads specs),
           or with --daemon detached (output in logs/watcher.log, pid in logs/watcher.pid): returns once
           it is watching and prints its pid.
+      agent-watcher check PIPELINE... | check --prompt PHASE BATCH PIPELINE [--root DIR]
+          Report every problem of the pipeline specs at once, as run would find them (keys, items file,
+          instruction files, agent and validator programs, files named by validators, templates, run
+          names used twice); exit 0 when clean. With --prompt: print the prompt attempt 1 of that batch
+          would get, from the items or the merged main files under --root; spawns and writes nothing.
       agent-watcher stop [--agents=kill|leave] [--root DIR]
           Ask the running daemon to shut down and wait until it has; its agents are stopped (kill,
           the default) or left running (leave).

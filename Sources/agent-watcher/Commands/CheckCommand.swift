@@ -1,0 +1,42 @@
+import AgentWatcher
+import Foundation
+import WatcherCore
+
+/// `check PIPELINE... `: every problem of the specs, as `run` would find them, at once.
+/// `check --prompt PHASE BATCH PIPELINE [--root DIR]`: the prompt attempt 1 of that batch would get.
+enum CheckCommand {
+    static func main(_ args: inout Arguments) throws -> Int32 {
+        var pipelines: [String] = []
+        while let p = args.option("pipeline") { pipelines.append(p) }
+        let promptPhase = args.option("prompt")
+        let cwd = FileManager.default.currentDirectoryPath
+        let rootArg = args.option("root") ?? cwd
+        var positionals = args.positionals
+        args.positionals = []
+        try args.finish()
+        let absolute = { (p: String) in p.hasPrefix("/") ? p : cwd + "/" + p }
+        let searchPath = ProcessInfo.processInfo.environment["PATH"]
+        if let phase = promptPhase {
+            guard !positionals.isEmpty, let batch = Int(positionals.removeFirst()), batch >= 1 else {
+                throw UsageError("check --prompt PHASE BATCH PIPELINE: BATCH must be a whole number ≥ 1")
+            }
+            pipelines += positionals
+            guard pipelines.count == 1 else { throw UsageError("check --prompt PHASE BATCH PIPELINE takes one pipeline") }
+            let report = SpecChecker.check([absolute(pipelines[0])], searchPath: searchPath)[0]
+            guard let context = report.context else {
+                for line in report.problems { Console.error(line) }
+                return 1
+            }
+            Console.out(try SpecChecker.firstPrompt(context, phase: phase, batch: batch, root: absolute(rootArg)))
+            return 0
+        }
+        pipelines += positionals
+        guard !pipelines.isEmpty else { throw UsageError("check needs at least one PIPELINE file") }
+        let reports = SpecChecker.check(pipelines.map(absolute), searchPath: searchPath)
+        for r in reports {
+            if let ok = r.summary { Console.out(ok) }
+            for line in r.problems { Console.error(line) }
+        }
+        return reports.allSatisfy(\.isClean) ? 0 : 1
+    }
+}
