@@ -9,7 +9,7 @@ struct AgentLauncher {
     let layout: Layout
     let context: RunContext
 
-    func request(for id: BatchID, attempt: Int, feedback: ValidationReport?) throws -> SpawnRequest {
+    func request(for id: BatchID, attempt: Int, previous: PreviousAttempt?) throws -> SpawnRequest {
         guard let phase = context.phase(id.phase), let agent = context.spec.agent(for: phase) else {
             throw SpecError(path: context.specPath, problems: ["phases: no agent command for phase \(id.phase)"])
         }
@@ -18,9 +18,10 @@ struct AgentLauncher {
         let renderer = PromptRenderer(
             instructions: try context.instructions(for: phase), outputPath: output,
             stagingHint: "Write it under \(layout.outbox(id.run))/tmp/ first and rename it into place when it is complete, "
-                + "or write it in place and exit when done.")
+                + "or write it in place and exit when done.",
+            output: .init(strategy: phase.output.strategy, key: phase.output.key, idField: phase.output.idField))
         let prompt = renderer.render(batch: id, attempt: attempt, itemIDs: context.ids(ofBatch: id.index),
-                                     inputItems: try context.inputJSON(for: id), feedback: feedback)
+                                     inputItems: try context.inputJSON(for: id), previous: previous)
         let promptFile = layout.promptFile(id, attempt: attempt)
         // Not an atomic replace: the prompt is rendered again for every attempt, and the agent
         // is spawned only after it is whole; its fsyncs would sit on the path to every spawn.

@@ -84,7 +84,9 @@ private func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8
             #expect(items.map { text($0.raw) } == [#"{"t": "cuatro"}"#, #"{"t": "tres"}"#])
             #expect(try ids(ctx.inputItems(for: sm("3", 1))) == ["S0001"])
             #expect(try ctx.inputItems(for: sm("3", 3)).isEmpty)
-            #expect(try text(ctx.inputJSON(for: sm("3", 3))) == "[\n]")
+            #expect(try text(ctx.inputJSON(for: sm("3", 3))) == "{\n}")
+            // An object-strategy input keeps its keys: the ids reach the prompt.
+            #expect(try text(ctx.inputJSON(for: sm("3", 2))) == "{\n  \"S0004\": {\"t\": \"cuatro\"},\n  \"S0003\": {\"t\": \"tres\"}\n}")
         }
     }
 
@@ -124,6 +126,7 @@ private func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8
         try withContext(s, files: ["data/map.json": #"{"b": 1, "a": {"x": 2}, "c": "3"}"#]) { ctx, _ throws in
             #expect(ctx.itemIDs == ["b", "a", "c"])
             #expect(ctx.plan.batchCount == 2)
+            #expect(try text(ctx.inputJSON(for: sm("1", 1))) == "{\n  \"b\": 1,\n  \"a\": {\"x\": 2}\n}")
         }
     }
 
