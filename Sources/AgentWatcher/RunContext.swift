@@ -13,8 +13,13 @@ public final class RunContext {
     /// Whether the items file keys its items by id (an object container) or lists them.
     let itemsKeyed: Bool
     let positionOf: [String: Int]
+    /// The rule sets the spec's phases may name; every phase's `rules` is one of them.
+    public let rules: RuleRegistry
 
-    public init(spec: PipelineSpec, specPath: String) throws {
+    public init(spec: PipelineSpec, specPath: String, rules: RuleRegistry) throws {
+        let ruleProblems = spec.ruleProblems(knownRules: rules.names)
+        if !ruleProblems.isEmpty { throw SpecError(path: specPath, problems: ruleProblems) }
+        self.rules = rules
         self.spec = spec
         self.specPath = specPath
         let slash = specPath.lastIndex(of: "/")

@@ -1,7 +1,4 @@
 extension PipelineSpec {
-    /// Built-in phase rule sets (the demo course's).
-    public static let knownRules: Set<String> = ["seed_pairs", "lego_pairs", "lego_baskets"]
-
     /// What is wrong with the spec beyond its JSON shape, each as `key: what was expected`.
     public func problems() -> [String] {
         var out: [String] = []
@@ -34,14 +31,21 @@ extension PipelineSpec {
             if p.output.strategy == .jsonl && p.output.key != nil {
                 out.append("\(at).output.key: a jsonl file has no top-level key; leave it out")
             }
-            if let r = p.rules, !Self.knownRules.contains(r) {
-                out.append("\(at).rules: expected one of \(Self.knownRules.sorted().joined(separator: ", ")), got \"\(r)\"")
-            }
             for (j, v) in (p.validators ?? []).enumerated() where v.argv.isEmpty {
                 out.append("\(at).validators[\(j)].argv: expected a non-empty array")
             }
         }
         return out
+    }
+
+    /// The phases' `rules` that name no rule set of `knownRules` (a ``RuleRegistry``'s names).
+    public func ruleProblems(knownRules: Set<String>) -> [String] {
+        phases.enumerated().compactMap { i, p in
+            guard let r = p.rules, !knownRules.contains(r) else { return nil }
+            let expected = knownRules.isEmpty ? "no rules (no rule set is registered)"
+                : "one of \(knownRules.sorted().joined(separator: ", "))"
+            return "phases[\(i)].rules: expected \(expected), got \"\(r)\""
+        }
     }
 
     /// The agent command of a phase (its own, else the run's).
