@@ -12,17 +12,20 @@ let package = Package(
         .target(name: "WatcherCore"),
         // Thin typed wrappers over Glibc. Knows nothing of batches.
         .target(name: "WatcherSystem"),
-        // The daemon: event loop, mailbox, supervisor, merger, recovery, demo.
+        // The daemon: event loop, mailbox, supervisor, merger, recovery. Knows no course.
+        .target(name: "AgentWatcher", dependencies: ["WatcherCore", "WatcherSystem"]),
+        // The demo course: its rule sets, embedded data, simulated agent and `agent-watcher demo`.
         .target(
-            name: "AgentWatcher",
-            dependencies: ["WatcherCore", "WatcherSystem"],
+            name: "DemoCourse",
+            dependencies: ["AgentWatcher", "WatcherCore", "WatcherSystem"],
             resources: [.copy("Resources/demo")]
         ),
-        .executableTarget(name: "agent-watcher", dependencies: ["AgentWatcher", "WatcherCore", "WatcherSystem"]),
+        .executableTarget(name: "agent-watcher", dependencies: ["AgentWatcher", "DemoCourse", "WatcherCore", "WatcherSystem"]),
         // The benchmark harness (`swift run -c release watcher-bench`); CI only builds it.
-        .executableTarget(name: "watcher-bench", dependencies: ["AgentWatcher", "WatcherCore", "WatcherSystem"],
+        .executableTarget(name: "watcher-bench", dependencies: ["AgentWatcher", "DemoCourse", "WatcherCore", "WatcherSystem"],
                           path: "Benchmarks/watcher-bench"),
         .testTarget(name: "WatcherCoreTests", dependencies: ["WatcherCore"]),
+        .testTarget(name: "DemoCourseTests", dependencies: ["DemoCourse", "AgentWatcher", "WatcherCore", "WatcherSystem"]),
         .testTarget(name: "WatcherSystemTests", dependencies: ["WatcherSystem"]),
         .testTarget(name: "AgentWatcherTests", dependencies: ["AgentWatcher", "WatcherCore", "WatcherSystem"]),
         .testTarget(name: "EndToEndTests", dependencies: ["WatcherSystem"]),

@@ -1,4 +1,5 @@
 import AgentWatcher
+import DemoCourse
 import WatcherCore
 import WatcherSystem
 

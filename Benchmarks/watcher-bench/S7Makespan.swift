@@ -1,5 +1,6 @@
 import Foundation
 import AgentWatcher
+import DemoCourse
 import WatcherCore
 import WatcherSystem
 

@@ -10,26 +10,28 @@ struct AgentLauncher {
     let context: RunContext
 
     /// The prompt of one attempt: the phase's instructions, the batch's input items, the output
-    /// path and (on a retry) the errors. Reads the instructions and the input items; writes nothing.
-    func prompt(for id: BatchID, attempt: Int, feedback: ValidationReport?) throws -> String {
+    /// path and (on a retry) the previous attempt. Reads the instructions and the input items;
+    /// writes nothing.
+    func prompt(for id: BatchID, attempt: Int, previous: PreviousAttempt?) throws -> String {
         guard let phase = context.phase(id.phase) else {
             throw SpecError(path: context.specPath, problems: ["phases: no phase \(id.phase)"])
         }
         let renderer = PromptRenderer(
             instructions: try context.instructions(for: phase), outputPath: layout.outputPath(id),
             stagingHint: "Write it under \(layout.outbox(id.run))/tmp/ first and rename it into place when it is complete, "
-                + "or write it in place and exit when done.")
+                + "or write it in place and exit when done.",
+            output: .init(strategy: phase.output.strategy, key: phase.output.key, idField: phase.output.idField))
         return renderer.render(batch: id, attempt: attempt, itemIDs: context.ids(ofBatch: id.index),
-                               inputItems: try context.inputJSON(for: id), feedback: feedback)
+                               inputItems: try context.inputJSON(for: id), previous: previous)
     }
 
-    func request(for id: BatchID, attempt: Int, feedback: ValidationReport?) throws -> SpawnRequest {
+    func request(for id: BatchID, attempt: Int, previous: PreviousAttempt?) throws -> SpawnRequest {
         guard let phase = context.phase(id.phase), let agent = context.spec.agent(for: phase) else {
             throw SpecError(path: context.specPath, problems: ["phases: no agent command for phase \(id.phase)"])
         }
         let output = layout.outputPath(id)
         let range = context.plan.itemRange(ofBatch: id.index)
-        let prompt = try self.prompt(for: id, attempt: attempt, feedback: feedback)
+        let prompt = try self.prompt(for: id, attempt: attempt, previous: previous)
         let promptFile = layout.promptFile(id, attempt: attempt)
         // Not an atomic replace: the prompt is rendered again for every attempt, and the agent
         // is spawned only after it is whole; its fsyncs would sit on the path to every spawn.

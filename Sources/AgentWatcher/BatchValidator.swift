@@ -1,8 +1,8 @@
 import WatcherCore
 import WatcherSystem
 
-/// The built-in checks of one batch file: JSON, exactly the batch's ids, then the phase's rules,
-/// with the context they need from the main files.
+/// The built-in checks of one batch file: JSON, exactly the batch's ids, then the phase's rule
+/// set (from the run's ``RuleRegistry``), with the context it asks for read from the main files.
 struct BatchValidator {
     let context: RunContext
 
@@ -11,31 +11,33 @@ struct BatchValidator {
         let checked = BatchChecks.check(bytes: bytes, strategy: phase.output.strategy, itemsKey: phase.output.key,
                                         idField: phase.output.idField, expectedIds: expected)
         guard let _ = checked.parsed else { return (checked.report, true) }
-        var errors = checked.report.errors
-        switch phase.rules {
-        case "seed_pairs"?:
-            errors += CourseRules.seedPairs(items: checked.items)
-        case "lego_pairs"?:
-            errors += CourseRules.legoPairs(items: checked.items, knownWordsBefore: try knownWords(before: id, phase: phase))
-        case "lego_baskets"?:
-            let seeds = try context.inputItems(for: id).map { try JSONParser.parse($0.raw) }
-            errors += CourseRules.legoBaskets(items: checked.items, inputSeeds: seeds)
-        default:
-            break
+        guard let name = phase.rules else { return (checked.report, false) }
+        guard let ruleSet = context.rules[name] else { // RunContext refuses such a spec; kept as a guard
+            throw SpecError(path: context.specPath, problems: context.spec.ruleProblems(knownRules: context.rules.names))
         }
+        var ruleContext = RuleContext(batch: id)
+        if ruleSet.needs.contains(.inputItems) {
+            ruleContext.inputItems = try context.inputItems(for: id).map { try parsed($0) }
+        }
+        if ruleSet.needs.contains(.earlierItems) {
+            ruleContext.earlierItems = try earlierItems(before: id, phase: phase)
+        }
+        let errors = checked.report.errors + ruleSet.check(checked.items, context: ruleContext)
         return (ValidationReport.from(errors: errors, stats: checked.report.stats), false)
     }
 
-    /// Target words of the LEGOs of every merged seed of an earlier batch of this phase.
-    func knownWords(before id: BatchID, phase: PipelineSpec.PhaseSpec) throws -> Set<String> {
+    /// This phase's merged items of earlier batches, in main-file order.
+    func earlierItems(before id: BatchID, phase: PipelineSpec.PhaseSpec) throws -> [BatchItem] {
         let path = context.mainPath(phase)
         guard FileSystem.exists(path) else { return [] }
         let bytes = try FileSystem.readFile(path)
-        var words: Set<String> = []
-        for item in try RunContext.scanItems(bytes, key: phase.output.key, idField: phase.output.idField) {
-            guard let b = context.batchOf(item.id), b < id.index else { continue }
-            words.formUnion(CourseRules.targetWords(ofSeedItem: try JSONParser.parse(item.raw)))
+        return try RunContext.scanItems(bytes, key: phase.output.key, idField: phase.output.idField).compactMap { item in
+            guard let b = context.batchOf(item.id), b < id.index else { return nil }
+            return try parsed(item)
         }
-        return words
+    }
+
+    func parsed(_ item: (id: String, raw: [UInt8])) throws -> BatchItem {
+        BatchItem(id: item.id, raw: item.raw, value: try JSONParser.parse(item.raw))
     }
 }

@@ -55,7 +55,7 @@ extension Daemon {
         guard let ctx = runs[id.run] else { return }
         do {
             let request = try AgentLauncher(layout: layout, context: ctx)
-                .request(for: id, attempt: attempt, feedback: feedback ?? previousErrors(id, attempt: attempt - 1))
+                .request(for: id, attempt: attempt, previous: previousAttempt(id, attempt: attempt - 1, liveReport: feedback))
             let logPath = layout.agentLog(id, attempt: attempt)
             let logStart = FileSystem.exists(logPath) ? try FileSystem.stat(logPath).size : 0
             let pid = try Spawner.spawn(request)
@@ -75,23 +75,6 @@ extension Daemon {
     /// A failure of the disk the watcher writes to: it must stop, not count it against a batch.
     static func isOwnDiskFailure(_ e: SystemError) -> Bool {
         e.errno == .noSpace || e.errno == .io || e.errno == Errno(rawValue: EROFS) || e.errno == Errno(rawValue: EDQUOT)
-    }
-
-    /// The errors of an earlier attempt, from `rejected/` (after a restart the live report is gone).
-    func previousErrors(_ id: BatchID, attempt: Int) -> ValidationReport? {
-        guard attempt >= 1 else { return nil }
-        let path = layout.rejected(id.run) + "/" + Daemon.attemptName(id, attempt: attempt) + ".errors.json"
-        guard FileSystem.exists(path) else { return nil }
-        do {
-            return try ValidationReport.parse(try FileSystem.readFile(path)).get()
-        } catch {
-            Console.error("agent-watcher: \(path): cannot read the previous attempt's errors: \(error)")
-            return nil
-        }
-    }
-
-    static func attemptName(_ id: BatchID, attempt: Int) -> String {
-        "\(id.phase)_batch_\(id.index).attempt-\(attempt).json"
     }
 
     /// Merges a round's validated batches, one read and one atomic replace per main file.
@@ -149,8 +132,7 @@ extension Daemon {
     }
 
     func writeErrors(_ report: ValidationReport, beside path: String) throws {
-        let stem = path.hasSuffix(".json") ? String(path.dropLast(5)) : path
-        try AtomicFile.replace(stem + ".errors.json", with: report.json.prettySerialized() + [0x0A])
+        try AtomicFile.replace(Daemon.errorsPath(beside: path), with: report.json.prettySerialized() + [0x0A])
     }
 
     func settleDuplicate(_ id: BatchID, path: String, mergedChecksum: String?) throws {

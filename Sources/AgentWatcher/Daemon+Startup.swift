@@ -63,7 +63,7 @@ extension Daemon {
             if Layout.reservedRunNames.contains(spec.run) {
                 throw SpecError(path: path, problems: ["run: \"\(spec.run)\" is a reserved mailbox folder name"])
             }
-            runs[spec.run] = try RunContext(spec: spec, specPath: path)
+            runs[spec.run] = try RunContext(spec: spec, specPath: path, rules: options.rules)
         }
         for ctx in runs.values {
             for dir in [layout.outbox(ctx.run) + "/tmp", layout.accepted(ctx.run), layout.rejected(ctx.run),
@@ -224,7 +224,7 @@ extension Daemon {
                 guard spec.run == run else {
                     throw SpecError(path: ctx.specPath, problems: ["run: renaming a run needs a restart (was \"\(run)\")"])
                 }
-                let fresh = try RunContext(spec: spec, specPath: ctx.specPath)
+                let fresh = try RunContext(spec: spec, specPath: ctx.specPath, rules: options.rules)
                 let effects = try adoptSpec(fresh, now: Daemon.now())
                 runs[run] = fresh
                 try execute(effects)

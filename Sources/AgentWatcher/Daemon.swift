@@ -15,10 +15,13 @@ public final class Daemon {
         /// Time a recipient has to move a delivered agent message to `cur/`; nil: the
         /// `AGENT_WATCHER_ACK_TIMEOUT` environment variable, else 300 s.
         public var ackTimeoutSeconds: Double?
+        /// The rule sets the pipelines' phases may name in `rules`; a spec naming any other is refused.
+        public var rules: RuleRegistry
 
-        public init(root: String, pipelines: [String]) {
+        public init(root: String, pipelines: [String], rules: RuleRegistry) {
             self.root = root
             self.pipelines = pipelines
+            self.rules = rules
         }
     }
 

@@ -11,9 +11,16 @@ public final class RunContext {
     public internal(set) var plan: RunPlan
     public let itemIDs: [String]
     let itemRaw: [[UInt8]]
+    /// Whether the items file keys its items by id (an object container) or lists them.
+    let itemsKeyed: Bool
     let positionOf: [String: Int]
+    /// The rule sets the spec's phases may name; every phase's `rules` is one of them.
+    public let rules: RuleRegistry
 
-    public init(spec: PipelineSpec, specPath: String) throws {
+    public init(spec: PipelineSpec, specPath: String, rules: RuleRegistry) throws {
+        let ruleProblems = spec.ruleProblems(knownRules: rules.names)
+        if !ruleProblems.isEmpty { throw SpecError(path: specPath, problems: ruleProblems) }
+        self.rules = rules
         self.spec = spec
         self.specPath = specPath
         self.baseDir = RunContext.folder(of: specPath)
@@ -23,9 +30,10 @@ public final class RunContext {
             throw SpecError(path: specPath, problems: ["items.file: cannot read \(itemsPath): \(error)"])
         }
         do {
-            let items = try RunContext.scanItems(bytes, key: spec.items.key, idField: spec.items.idField)
+            let (keyed, items) = try RunContext.scanKeyedItems(bytes, key: spec.items.key, idField: spec.items.idField)
             itemIDs = items.map(\.id)
             itemRaw = items.map(\.raw)
+            itemsKeyed = keyed
         } catch {
             throw SpecError(path: specPath, problems: ["items.file: \(itemsPath): \(error)"])
         }
@@ -94,10 +102,16 @@ public final class RunContext {
     }
 
     /// Items of a container: ids (object keys or `idField` members) with their raw bytes.
-    static func scanItems(_ bytes: [UInt8], key: String?, idField: String?) throws -> [(id: String, raw: [UInt8])] {
+    public static func scanItems(_ bytes: [UInt8], key: String?, idField: String?) throws -> [(id: String, raw: [UInt8])] {
+        try scanKeyedItems(bytes, key: key, idField: idField).items
+    }
+
+    /// The items of a container, and whether it keys them by id (an object) or lists them.
+    static func scanKeyedItems(_ bytes: [UInt8], key: String?, idField: String?) throws
+        -> (keyed: Bool, items: [(id: String, raw: [UInt8])]) {
         let container = try key.map { k throws in try JSONScanner.members(ofTopLevelKey: k, in: bytes) }
             ?? JSONScanner.topLevel(in: bytes)
-        return try container.items.map { item in
+        return (container.kind == .object, try container.items.map { item in
             let raw = Array(bytes[item.valueRange])
             if let k = item.key { return (k, raw) }
             guard let field = idField else {
@@ -107,7 +121,7 @@ public final class RunContext {
                 throw SpecError(path: "", problems: ["an item at byte \(item.valueRange.lowerBound) has no string \"\(field)\""])
             }
             return (id, raw)
-        }
+        })
     }
 
     /// The input items of a batch: the run's items, or the merged items of the input phase
@@ -133,16 +147,17 @@ public final class RunContext {
             .filter { wanted($0.id) }
     }
 
-    /// The input items as one JSON array text, for the prompt.
+    /// The input items as JSON text, for the prompt: keyed by id as an object when their source
+    /// keys them (the items file's object, an `object`-strategy phase), else an array whose items
+    /// hold their ids.
     public func inputJSON(for id: BatchID) throws -> [UInt8] {
-        let items = try inputItems(for: id)
-        var out: [UInt8] = Array("[\n".utf8)
-        for (i, item) in items.enumerated() {
-            out += Array("  ".utf8) + item.raw
-            out += Array((i + 1 < items.count ? ",\n" : "\n").utf8)
+        let keyed: Bool
+        if let phase = phase(id.phase), let source = spec.inputPhase(of: phase) {
+            keyed = source.output.strategy == .object
+        } else {
+            keyed = itemsKeyed
         }
-        out += Array("]".utf8)
-        return out
+        return PromptRenderer.inputJSON(try inputItems(for: id), keyed: keyed)
     }
 
     public func instructions(for phase: PipelineSpec.PhaseSpec) throws -> String {

@@ -25,8 +25,8 @@ public enum SpecChecker {
     /// File endings that make an argv element a file the command reads.
     static let scriptEndings = [".py", ".sh", ".js", ".mjs", ".ts", ".rb", ".pl", ".lua", ".json", ".jq", ".bash"]
 
-    public static func check(_ paths: [String], searchPath: String?) -> [Report] {
-        var reports = paths.map { check($0, searchPath: searchPath) }
+    public static func check(_ paths: [String], searchPath: String?, rules: RuleRegistry) -> [Report] {
+        var reports = paths.map { check($0, searchPath: searchPath, rules: rules) }
         var firstUse: [String: String] = [:]
         for i in reports.indices {
             guard let run = reports[i].context?.run else { continue }
@@ -39,7 +39,7 @@ public enum SpecChecker {
         return reports
     }
 
-    static func check(_ path: String, searchPath: String?) -> Report {
+    static func check(_ path: String, searchPath: String?, rules: RuleRegistry) -> Report {
         let spec: PipelineSpec
         do { spec = try SpecLoader.load(path) } catch let e as SpecError {
             return Report(path: path, context: nil, problems: e.description.split(separator: "\n").map(String.init))
@@ -49,7 +49,7 @@ public enum SpecChecker {
         var problems: [String] = []
         func add(_ key: String, _ message: String) { problems.append("\(path): \(key): \(message)") }
         var context: RunContext?
-        do { context = try RunContext(spec: spec, specPath: path) } catch let e as SpecError {
+        do { context = try RunContext(spec: spec, specPath: path, rules: rules) } catch let e as SpecError {
             problems += e.problems.map { "\(path): \($0)" }
         } catch {
             add("items.file", "\(error)")
@@ -136,6 +136,6 @@ public enum SpecChecker {
             throw SpecError(path: context.specPath, problems: ["batch \(batch): the run has batches 1 to \(context.plan.batchCount)"])
         }
         let launcher = AgentLauncher(layout: Layout(root: root), context: context)
-        return try launcher.prompt(for: BatchID(run: context.run, phase: phase, index: batch), attempt: 1, feedback: nil)
+        return try launcher.prompt(for: BatchID(run: context.run, phase: phase, index: batch), attempt: 1, previous: nil)
     }
 }

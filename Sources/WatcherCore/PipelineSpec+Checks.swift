@@ -1,7 +1,4 @@
 extension PipelineSpec {
-    /// Built-in phase rule sets (the demo course's).
-    public static let knownRules: Set<String> = ["seed_pairs", "lego_pairs", "lego_baskets"]
-
     /// What is wrong with the spec beyond its JSON shape, each as `key: what was expected`.
     public func problems() -> [String] { checkProblems().map(\.summary) }
 
@@ -47,9 +44,6 @@ extension PipelineSpec {
             if p.output.strategy == .jsonl && p.output.key != nil {
                 add("\(at).output.key", "a jsonl file has no top-level key; leave it out")
             }
-            if let r = p.rules, !Self.knownRules.contains(r) {
-                add("\(at).rules", "expected one of \(Self.knownRules.sorted().joined(separator: ", ")), got \"\(r)\"")
-            }
             for (j, v) in (p.validators ?? []).enumerated() where v.argv.isEmpty {
                 add("\(at).validators[\(j)].argv", "expected a non-empty array")
             }
@@ -86,6 +80,16 @@ extension PipelineSpec {
             prompt: own?.prompt ?? agent?.prompt ?? .stdin,
             env: (agent?.env ?? [:]).merging(own?.env ?? [:]) { _, phaseValue in phaseValue },
             transient: own?.transient ?? agent?.transient ?? Transient())
+    }
+
+    /// The phases' `rules` that name no rule set of `knownRules` (a ``RuleRegistry``'s names).
+    public func ruleProblems(knownRules: Set<String>) -> [String] {
+        phases.enumerated().compactMap { i, p in
+            guard let r = p.rules, !knownRules.contains(r) else { return nil }
+            let expected = knownRules.isEmpty ? "no rules (no rule set is registered)"
+                : "one of \(knownRules.sorted().joined(separator: ", "))"
+            return "phases[\(i)].rules: expected \(expected), got \"\(r)\""
+        }
     }
 
     /// The phase whose output feeds `phase`'s prompts, or nil for the run's items.

@@ -16,7 +16,7 @@ public struct ValidationError: Equatable, Hashable, Sendable {
     }
 }
 
-/// The error types produced by the built-in checks and rules.
+/// The error types produced by the built-in checks (rule sets add their own).
 public enum ValidationErrorType {
     public static let invalidJSON = "invalid_json"
     public static let missingContainer = "missing_container"
@@ -26,9 +26,6 @@ public enum ValidationErrorType {
     public static let invalidItem = "invalid_item"
     public static let emptyField = "empty_field"
     public static let missingField = "missing_field"
-    public static let uncoveredWord = "uncovered_word"
-    public static let missingBasket = "missing_basket"
-    public static let emptyBasket = "empty_basket"
     public static let conflict = "conflict"
     public static let external = "external"
     public static let noOutput = "no_output"

@@ -29,12 +29,12 @@ private func spec(items: PipelineSpec.ItemSource = .init(file: "data/seeds.json"
 }
 
 /// A context for `spec` in a fresh folder holding the seeds; `files` are written first.
-private func withContext(_ s: PipelineSpec = spec(), files: [String: String] = [:],
+private func withContext(_ s: PipelineSpec = spec(), files: [String: String] = [:], rules: RuleRegistry = RuleRegistry(),
                          _ body: (RunContext, String) throws -> Void) throws {
     try withTemporaryFolder { dir in
         try writeText(dir + "/data/seeds.json", seeds)
         for (name, text) in files { try writeText(dir + "/" + name, text) }
-        try body(try RunContext(spec: s, specPath: dir + "/pipeline.json"), dir)
+        try body(try RunContext(spec: s, specPath: dir + "/pipeline.json", rules: rules), dir)
     }
 }
 
@@ -42,7 +42,64 @@ private func sm(_ phase: String, _ index: Int) -> BatchID { BatchID(run: "r", ph
 private func ids(_ items: [(id: String, raw: [UInt8])]) -> [String] { items.map(\.id) }
 private func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
 
+/// A rule set that reports, per item, the ids of the context it was given.
+private struct ContextEcho: RuleSet {
+    var name: String { "echo" }
+    var needs: RuleContext.Needs
+    func check(_ items: [BatchItem], context: RuleContext) -> [ValidationError] {
+        items.map { item in
+            ValidationError(type: "echo", item: item.id, message: "batch \(context.batch.index) input "
+                + context.inputItems.map(\.id).joined(separator: ",") + " earlier " + context.earlierItems.map(\.id).joined(separator: ","))
+        }
+    }
+}
+
+private func withRule(_ rule: String) -> PipelineSpec {
+    var s = spec()
+    s.phases[1].rules = rule
+    return s
+}
+
 @Suite struct RunContextTests {
+    @Test func aPhaseNamingNoRegisteredRuleSetIsASpecErrorNamingTheKey() throws {
+        try withTemporaryFolder { dir in
+            try writeText(dir + "/data/seeds.json", seeds)
+            for (rules, expected) in [
+                (RuleRegistry([ContextEcho(needs: [])]), #"phases[1].rules: expected one of echo, got "nope""#),
+                (RuleRegistry(), #"phases[1].rules: expected no rules (no rule set is registered), got "nope""#),
+            ] {
+                do {
+                    _ = try RunContext(spec: withRule("nope"), specPath: dir + "/pipeline.json", rules: rules)
+                    Issue.record("accepted an unknown rule set")
+                } catch let e as SpecError {
+                    #expect(e.path == dir + "/pipeline.json")
+                    #expect(e.problems.map(\.summary) == [expected])
+                }
+            }
+            let ctx = try RunContext(spec: withRule("echo"), specPath: dir + "/pipeline.json", rules: RuleRegistry([ContextEcho(needs: [])]))
+            #expect(ctx.rules.names == ["echo"])
+        }
+    }
+
+    @Test(arguments: [
+        (RuleContext.Needs(), "batch 2 input  earlier "),
+        (.inputItems, "batch 2 input S0003,S0004 earlier "),
+        (.earlierItems, "batch 2 input  earlier S0001,S0002"),
+        ([.inputItems, .earlierItems], "batch 2 input S0003,S0004 earlier S0001,S0002"),
+    ] as [(RuleContext.Needs, String)])
+    func theValidatorRunsTheRegisteredRuleSetWithTheContextItAsksFor(needs: RuleContext.Needs, message: String) throws {
+        let one = #"{"translations": {"S0001": 1, "S0002": 2, "S0003": 3, "S0004": 4}}"#
+        let three = #"{"seeds": [{"seed_id": "S0001"}, {"seed_id": "S0002"}]}"#
+        try withContext(withRule("echo"), files: ["out/one.json": one, "out/three.json": three],
+                        rules: RuleRegistry([ContextEcho(needs: needs)])) { ctx, _ throws in
+            let batch = Array(#"{"seeds": [{"seed_id": "S0003"}, {"seed_id": "S0004"}]}"#.utf8)
+            let (report, unparseable) = try BatchValidator(context: ctx).check(sm("3", 2), phase: ctx.spec.phases[1], bytes: batch)
+            #expect(!unparseable)
+            #expect(report.errors.map(\.item) == ["S0003", "S0004"])
+            #expect(report.errors.map(\.message) == [message, message])
+        }
+    }
+
     @Test func itemIDsAndBatchRanges() throws {
         try withContext { ctx, dir throws in
             #expect(ctx.itemIDs == ["S0001", "S0002", "S0003", "S0004", "S0005"])
@@ -84,7 +141,9 @@ private func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8
             #expect(items.map { text($0.raw) } == [#"{"t": "cuatro"}"#, #"{"t": "tres"}"#])
             #expect(try ids(ctx.inputItems(for: sm("3", 1))) == ["S0001"])
             #expect(try ctx.inputItems(for: sm("3", 3)).isEmpty)
-            #expect(try text(ctx.inputJSON(for: sm("3", 3))) == "[\n]")
+            #expect(try text(ctx.inputJSON(for: sm("3", 3))) == "{\n}")
+            // An object-strategy input keeps its keys: the ids reach the prompt.
+            #expect(try text(ctx.inputJSON(for: sm("3", 2))) == "{\n  \"S0004\": {\"t\": \"cuatro\"},\n  \"S0003\": {\"t\": \"tres\"}\n}")
         }
     }
 
@@ -124,6 +183,7 @@ private func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8
         try withContext(s, files: ["data/map.json": #"{"b": 1, "a": {"x": 2}, "c": "3"}"#]) { ctx, _ throws in
             #expect(ctx.itemIDs == ["b", "a", "c"])
             #expect(ctx.plan.batchCount == 2)
+            #expect(try text(ctx.inputJSON(for: sm("1", 1))) == "{\n  \"b\": 1,\n  \"a\": {\"x\": 2}\n}")
         }
     }
 
@@ -140,7 +200,7 @@ private func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8
             try writeText(dir + "/data/list.json", #"[{"id": "S1"}, {"id": "S2"}]"#)
             try writeText(dir + "/data/dup.json", #"[{"id": "S1"}, {"id": "S1"}]"#)
             do {
-                _ = try RunContext(spec: spec(items: items), specPath: dir + "/pipeline.json")
+                _ = try RunContext(spec: spec(items: items), specPath: dir + "/pipeline.json", rules: RuleRegistry())
                 Issue.record("accepted \(items)")
             } catch let e as SpecError {
                 #expect(e.path == dir + "/pipeline.json")

@@ -45,6 +45,26 @@ final class DemoTests: EndToEndTestCase {
         XCTAssertEqual(errors["valid"], .bool(false))
         XCTAssertEqual(errors["failedItems"]?.strings, ["S0003"])
 
+        // Prompts carry what a fresh session needs: phase 3 reads phase 1's object-keyed items with
+        // their seed ids, and a retry names the previous attempt's file in rejected/ (or says it left none).
+        let prompts = "logs/agents/spa_for_eng/"
+        let phase3 = try sandbox.read(prompts + "3-1-1.prompt.md")
+        XCTAssertTrue(phase3.contains(#""S0001": {"#), phase3)
+        XCTAssertTrue(phase3.contains(#"as one JSON file: {"seeds": [ {...,"seed_id": ...}, ... ]}"#), phase3)
+        var namedFiles = 0
+        for attempt in 2...3 {
+            let prompt = try sandbox.read(prompts + "3-1-\(attempt).prompt.md")
+            let previous = "mailbox/spa_for_eng/rejected/3_batch_1.attempt-\(attempt - 1).json"
+            if sandbox.exists(previous) {
+                namedFiles += 1
+                XCTAssertTrue(prompt.contains("Start from the previous attempt's file at \(sandbox.path(previous)): "), prompt)
+                XCTAssertTrue(prompt.contains("Failed items: S0003.\nPassed items: S0001, S0002, S0004,"), prompt)
+            } else {
+                XCTAssertTrue(prompt.contains("Attempt \(attempt - 1) left no file"), prompt)
+            }
+        }
+        XCTAssertGreaterThan(namedFiles, 0, "a retry prompt names a rejected file")
+
         // Every merged item equals the answer key's item of the same id, in course order.
         let spec = try JSON.parse(sandbox.read("pipeline.json"))
         for phase in try XCTUnwrap(spec["phases"]?.array) {

@@ -152,7 +152,10 @@ final class PipelineTests: EndToEndTestCase {
             XCTAssertEqual(report["failedItems"]?.strings, ["i12"])
             XCTAssertEqual(report["errors"]?[0]?["type"]?.string, "missing_item")
         }
-        XCTAssertTrue(try sandbox.read("logs/agents/b/p1-6-2.prompt.md").contains("Only these items failed: i12."))
+        let prompt6 = try sandbox.read("logs/agents/b/p1-6-2.prompt.md")
+        XCTAssertTrue(prompt6.contains("Failed items: i12."), prompt6)
+        XCTAssertTrue(prompt6.contains("Start from the previous attempt's file at \(sandbox.path("mailbox/b/rejected/p1_batch_6.attempt-1.json")): "
+            + "keep the items that passed, fix the failed ones."), prompt6)
         XCTAssertEqual(path(6, phase: "p2"), ["0:pending>blocked(dependency_failed)"])
         XCTAssertFalse(sandbox.exists("logs/agents/b/p2-6-1.prompt.md"), "a blocked batch spawns no agent")
 
@@ -163,9 +166,11 @@ final class PipelineTests: EndToEndTestCase {
         XCTAssertEqual(path(7).last, "2:merging>merged")
         let prompt7 = try sandbox.read("logs/agents/b/p1-7-2.prompt.md")
         let feedback = try XCTUnwrap(prompt7.range(of: "previous attempt").map { String(prompt7[$0.upperBound...]) }, prompt7)
-        XCTAssertTrue(feedback.contains("Only these items failed: i13."), feedback)
+        XCTAssertTrue(feedback.contains("Failed items: i13.\nPassed items: i14."), feedback)
         XCTAssertTrue(feedback.contains("i13: the word must be upper case"), feedback)
-        XCTAssertFalse(feedback.contains("i14"), "only the failed item is named:\n\(feedback)")
+        let errorLines = feedback.split(separator: "\n").filter { $0.hasPrefix("- ") }
+        XCTAssertFalse(errorLines.isEmpty, feedback)
+        XCTAssertFalse(errorLines.contains { $0.contains("i14") }, "only the failed item's errors are listed:\n\(feedback)")
         XCTAssertTrue(prompt7.contains(Fixtures.item(14).description), "the input items are all there")
 
         // The main files: every merged batch's items, in batch order, equal to the inputs.

@@ -22,7 +22,7 @@ enum CheckCommand {
             }
             pipelines += positionals
             guard pipelines.count == 1 else { throw UsageError("check --prompt PHASE BATCH PIPELINE takes one pipeline") }
-            let report = SpecChecker.check([absolute(pipelines[0])], searchPath: searchPath)[0]
+            let report = SpecChecker.check([absolute(pipelines[0])], searchPath: searchPath, rules: RegisteredRules.registry)[0]
             guard let context = report.context else {
                 for line in report.problems { Console.error(line) }
                 return 1
@@ -32,7 +32,7 @@ enum CheckCommand {
         }
         pipelines += positionals
         guard !pipelines.isEmpty else { throw UsageError("check needs at least one PIPELINE file") }
-        let reports = SpecChecker.check(pipelines.map(absolute), searchPath: searchPath)
+        let reports = SpecChecker.check(pipelines.map(absolute), searchPath: searchPath, rules: RegisteredRules.registry)
         for r in reports {
             if let ok = r.summary { Console.out(ok) }
             for line in r.problems { Console.error(line) }

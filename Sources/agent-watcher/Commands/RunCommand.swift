@@ -19,7 +19,7 @@ enum RunCommand {
         let absolute = pipelines.map { $0.hasPrefix("/") ? $0 : cwd + "/" + $0 }
         let root = rootArg.hasPrefix("/") ? rootArg : cwd + "/" + rootArg
         // The same checks as `check`: a spec with any problem starts nothing.
-        let reports = SpecChecker.check(absolute, searchPath: ProcessInfo.processInfo.environment["PATH"])
+        let reports = SpecChecker.check(absolute, searchPath: ProcessInfo.processInfo.environment["PATH"], rules: RegisteredRules.registry)
         let problems = reports.flatMap(\.problems)
         if !problems.isEmpty {
             for line in problems { Console.error(line) }
@@ -27,7 +27,7 @@ enum RunCommand {
             return 1
         }
         if detach { return try startDetached(pipelines: absolute, root: root) }
-        let daemon = try Daemon(options: Daemon.Options(root: root, pipelines: absolute))
+        let daemon = try Daemon(options: Daemon.Options(root: root, pipelines: absolute, rules: RegisteredRules.registry))
         daemon.onWatching = { [layout = daemon.layout] in
             Console.error("agent-watcher: watching \(layout.mailbox); events in \(layout.eventLog)")
         }

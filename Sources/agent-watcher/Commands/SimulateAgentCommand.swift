@@ -1,4 +1,5 @@
 import AgentWatcher
+import DemoCourse
 
 enum SimulateAgentCommand {
     static func main(_ args: inout Arguments) throws -> Int32 {

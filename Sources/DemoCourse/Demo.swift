@@ -1,4 +1,5 @@
 import Foundation
+import AgentWatcher
 import WatcherCore
 import WatcherSystem
 
@@ -26,7 +27,7 @@ public struct Demo {
     /// Copies the embedded course data and writes `pipeline.json` into the root.
     public func prepare() throws -> String {
         guard let resources = Bundle.module.url(forResource: "demo", withExtension: nil)?.path else {
-            throw SpecError(path: "demo", problems: ["the embedded demo data is missing from the build (Bundle.module/demo)"])
+            throw DemoDataMissing()
         }
         try FileSystem.createDirectory(root + "/answers")
         try FileSystem.createDirectory(root + "/instructions")
@@ -45,7 +46,7 @@ public struct Demo {
     public func run() throws -> Int32 {
         let specPath = try prepare()
         let started = Clock.monotonicNanoseconds()
-        var options = Daemon.Options(root: root, pipelines: [specPath])
+        var options = Daemon.Options(root: root, pipelines: [specPath], rules: DemoCourse.rules)
         options.exitWhenComplete = true
         let daemon = try Daemon(options: options)
         if !quiet {
@@ -129,4 +130,9 @@ public struct Demo {
         }
         return s
     }
+}
+
+/// The build lacks the demo's embedded data (the DemoCourse bundle's `demo` folder).
+struct DemoDataMissing: Error, CustomStringConvertible {
+    var description: String { "demo: the embedded demo data is missing from the build (Bundle.module/demo)" }
 }

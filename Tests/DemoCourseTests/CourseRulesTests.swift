@@ -1,4 +1,5 @@
 import Testing
+import DemoCourse
 import WatcherCore
 
 private func item(_ id: String, _ json: String) -> BatchItem {
@@ -112,7 +113,7 @@ struct CourseRulesTests {
     // MARK: the real course data
 
     private static func fixtureSeedItems() throws -> [BatchItem] {
-        let bytes = FixtureLoader.legoPairs
+        let bytes = CourseFixtures.legoPairs
         let container = try JSONScanner.members(ofTopLevelKey: "seeds", in: bytes)
         return try container.items.map { scanned in
             let value = try JSONParser.parse(bytes[scanned.valueRange])
@@ -120,7 +121,7 @@ struct CourseRulesTests {
         }
     }
 
-    @Test(.enabled(if: FixtureLoader.available, FixtureLoader.missingMessage))
+    @Test(.enabled(if: CourseFixtures.available, CourseFixtures.missingMessage))
     func fixtureHas27SeedsWithUncoveredWords() throws {
         let seeds = try Self.fixtureSeedItems()
         #expect(seeds.count == 668)
@@ -143,13 +144,13 @@ struct CourseRulesTests {
         #expect(ValidationReport.from(errors: whole).failedItems == failing)
     }
 
-    @Test(.enabled(if: FixtureLoader.available, FixtureLoader.missingMessage))
+    @Test(.enabled(if: CourseFixtures.available, CourseFixtures.missingMessage))
     func fixtureBasketsMatchTheNewLegosOfTheirSeeds() throws {
         let seeds = try Self.fixtureSeedItems().prefix(100).map(\.value)
-        let bytes = FixtureLoader.legoBaskets
+        let bytes = CourseFixtures.legoBaskets
         let container = try JSONScanner.members(ofTopLevelKey: "baskets", in: bytes)
         var baskets: [BatchItem] = []
-        for scanned in container.items where (FixtureLoader.batchOf(scanned.key!) ?? 99) < 5 {
+        for scanned in container.items where (CourseFixtures.batchOf(scanned.key!) ?? 99) < 5 {
             baskets.append(BatchItem(id: scanned.key!, raw: Array(bytes[scanned.valueRange]),
                                      value: try JSONParser.parse(bytes[scanned.valueRange])))
         }

@@ -1,3 +1,5 @@
+import WatcherCore
+
 /// The demo course's phase rules (spa_for_eng: translation, LEGO
 /// decomposition, practice baskets), run on a batch's items after ``BatchChecks``.
 ///

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import AgentWatcher
+@testable import DemoCourse
 import WatcherCore
 
 private func agent(phase: String = "1", batch: Int = 2, attempt: Int = 1, seed: UInt64 = 42) -> SimulatedAgent {
@@ -15,8 +15,8 @@ private func summary(_ a: SimulatedAgent) -> String {
     return "\(seconds) \(flaw?.rawValue ?? "-") \(rename) \(rng.next()) \(rng.next())"
 }
 
-private let demoDir = String(#filePath).replacingOccurrences(of: "Tests/AgentWatcherTests/SimulatedAgentTests.swift",
-                                                             with: "Sources/AgentWatcher/Resources/demo")
+private let demoDir = String(#filePath).replacingOccurrences(of: "Tests/DemoCourseTests/SimulatedAgentTests.swift",
+                                                             with: "Sources/DemoCourse/Resources/demo")
 
 @Suite struct SimulatedAgentTests {
     @Test func planIsTheSameForTheSameSeedPhaseBatchAndAttempt() {

@@ -1,4 +1,5 @@
 import Glibc
+import AgentWatcher
 import WatcherCore
 import WatcherSystem
 
@@ -55,8 +56,10 @@ public struct SimulatedAgent {
         var bytes = try batchBytes(flaw: flaw, rng: &rng)
         if flaw == .invalidJSON { bytes = Array(bytes.prefix(bytes.count * 6 / 10)) }
         if rename {
-            let dir = output.lastIndex(of: "/").map { String(output[..<$0]) } ?? "."
-            let tmp = dir + "/tmp/" + basename(output) + ".\(getpid())"
+            let slash = output.lastIndex(of: "/")
+            let dir = slash.map { String(output[..<$0]) } ?? "."
+            let name = slash.map { String(output[output.index(after: $0)...]) } ?? output
+            let tmp = dir + "/tmp/" + name + ".\(getpid())"
             let fd = try FileDescriptor.open(tmp, O_WRONLY | O_CREAT | O_TRUNC)
             try fd.writeAll(bytes)
             try fd.close()
