@@ -220,6 +220,14 @@ extension Daemon {
     func reloadSpecs() {
         for (run, ctx) in runs.sorted(by: { $0.key < $1.key }) {
             do {
+                // The same checks as `run` at start: a reload that would fail at spawn is refused now.
+                let report = SpecChecker.check([ctx.specPath], searchPath: ProcessInfo.processInfo.environment["PATH"],
+                                               rules: options.rules)[0]
+                guard report.isClean else {
+                    throw SpecError(path: ctx.specPath, problems: report.problems.map {
+                        $0.hasPrefix(ctx.specPath + ": ") ? String($0.dropFirst(ctx.specPath.count + 2)) : $0
+                    })
+                }
                 let spec = try SpecLoader.load(ctx.specPath)
                 guard spec.run == run else {
                     throw SpecError(path: ctx.specPath, problems: ["run: renaming a run needs a restart (was \"\(run)\")"])

@@ -168,4 +168,32 @@ final class SpecLifecycleTests: EndToEndTestCase {
         XCTAssertEqual(try items(sandbox, "out/p2.json"), ["i1", "i2", "i3", "i4"])
         XCTAssertTrue(log.contains { $0.isTransition(phase: "p2", batch: 1, from: "skipped", to: "pending") })
     }
+
+    /// SIGHUP: a refused change is reported and the old spec kept; an allowed one (items
+    /// appended, a timeout) is applied and logged, and the new batches run.
+    func testReloadRefusesAPlanChangeAndAppliesAnAppend() throws {
+        let sandbox = try makeSandbox()
+        var spec = Fixtures.spec(run: "hup", batchSize: 2, phases: [Fixtures.objectPhase("p1", file: "out/p1.json")])
+        let path = try Fixtures.install(in: sandbox, spec: spec, itemCount: 4, agentBody: """
+        object_batch $start $end | publish "$out"
+        """)
+        let daemon = try sandbox.start(["run", "--pipeline", path, "--root", sandbox.root])
+        try waitForEvent(log: sandbox.eventLog, deadline: .seconds(20), daemon: daemon, "run.completed") { $0.isEvent("run.completed", run: "hup") }
+        spec["batchSize"] = 3
+        try Fixtures.install(in: sandbox, spec: spec, itemCount: 4)
+        try daemon.signal(SIGHUP)
+        let rejected = try waitForEvent(log: sandbox.eventLog, deadline: .seconds(10), daemon: daemon, "spec.rejected") { $0.event == "spec.rejected" }
+        XCTAssertTrue(rejected.reason?.contains("batchSize: the log fixed 2") ?? false, rejected.line)
+        spec["batchSize"] = 2
+        try Fixtures.install(in: sandbox, spec: spec, itemCount: 6)
+        try daemon.signal(SIGHUP)
+        try waitForEvent(log: sandbox.eventLog, deadline: .seconds(20), daemon: daemon, "the run completed again") {
+            $0.isEvent("run.completed", run: "hup") && $0["merged"]?.int == 3
+        }
+        XCTAssertEqual(try daemon.stop(), .exited(0), daemon.stderr)
+        let log = try EventLog.read(sandbox.eventLog)
+        XCTAssertTrue(log.contains { $0.event == "run.extended" && $0["added_items"]?.int == 2 })
+        XCTAssertTrue(log.contains { $0.event == "spec.reloaded" })
+        XCTAssertEqual(try items(sandbox, "out/p1.json"), (1...6).map { "i\($0)" })
+    }
 }
