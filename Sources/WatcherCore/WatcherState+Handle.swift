@@ -283,6 +283,8 @@ extension WatcherState {
     }
 
     mutating func tick(now: Instant, into effects: inout [Effect]) {
+        // A run backoff that has passed is gone, paused run or not (its deadline must not stay due).
+        backoffUntil = backoffUntil.filter { $0.value > now }
         for id in popDueDeadlines(now: now) {
             defer { refresh(id) }
             guard let b = batches[id] else { continue }

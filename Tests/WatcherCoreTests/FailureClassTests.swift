@@ -153,4 +153,15 @@ import Testing
         #expect(smTransitions(free).first.map { smDescribe(.log($0)) } == "a/1 running>pending #2 stopped attempt_used=false")
         #expect(clean.batch(a1)?.state == .spawning && clean.batch(a1)?.attempt == 2, "attempt 2 again, not 3")
     }
+
+    @Test func aBackoffThatPassesWhileTheRunIsPausedLeavesNoDueDeadline() {
+        var m = Machine(smPlan(concurrency: 1))
+        m.start()
+        _ = crash(&m, a1, pid: 101, at: 1000, log: "429")
+        m.send(ctl(.pause), at: 1001)
+        #expect(m.deadline == 1005.1)
+        m.send(.tick, at: 1005.1)
+        #expect(m.deadline == nil, "nothing is due: the loop sleeps")
+        #expect(spawns(m.send(ctl(.resume), at: 1006)) == ["a/1#1"])
+    }
 }
