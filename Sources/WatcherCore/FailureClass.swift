@@ -99,6 +99,8 @@ public struct PauseReason: RawRepresentable, Hashable, Sendable, CustomStringCon
     public static let validatorFailed = PauseReason(rawValue: "validator_failed")
     /// The agent's program (or a file it needs) is missing: the operator's setup.
     public static let setupError = PauseReason(rawValue: "setup_error")
+    /// Spent plus the running agents' likely spend reached the run's `budget`.
+    public static let budgetReached = PauseReason(rawValue: "budget_reached")
 
     public var description: String { rawValue }
 }
