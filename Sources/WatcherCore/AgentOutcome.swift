@@ -36,6 +36,17 @@ public enum AgentOutcome: Equatable, Sendable {
     }
 }
 
+extension AgentUsage {
+    /// The usage an `agent.usage` record holds (models by name only).
+    public init(record e: Event) {
+        self.init(models: (e.strings("models") ?? []).map { ModelTokens(model: $0) },
+                  inputTokens: e.int("input_tokens") ?? 0, outputTokens: e.int("output_tokens") ?? 0,
+                  cacheReadTokens: e.int("cache_read_tokens") ?? 0, cacheWriteTokens: e.int("cache_write_tokens") ?? 0,
+                  costUSD: e.number("cost_usd"), estimated: e.bool("estimated") ?? false,
+                  apiMilliseconds: e.int("api_ms"), turns: e.int("turns"), sessionID: e.string("session_id"))
+    }
+}
+
 extension EventName {
     /// What one attempt's agent CLI said it used (tokens, cost, turns) and its own verdict.
     public static let agentUsage = "agent.usage"

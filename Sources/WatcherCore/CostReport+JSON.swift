@@ -48,13 +48,14 @@ extension CostReport.Totals {
 extension CostReport.AttemptUsage {
     public var json: JSONValue {
         func opt(_ v: Int?) -> JSONValue { v.map { .number(Double($0)) } ?? .null }
+        let u = usage
         return .object([
-            ("attempt", .number(Double(attempt))), ("ts", .string(ts)), ("models", .array(models.map { .string($0) })),
-            ("input_tokens", .number(Double(inputTokens))), ("output_tokens", .number(Double(outputTokens))),
-            ("cache_read_tokens", .number(Double(cacheReadTokens))), ("cache_write_tokens", .number(Double(cacheWriteTokens))),
-            ("cost_usd", costUSD.map { .number($0) } ?? .null), ("estimated", .bool(estimated)),
-            ("api_ms", opt(apiMilliseconds)), ("turns", opt(turns)),
-            ("session_id", sessionID.map { .string($0) } ?? .null), ("verdict", .string(verdict)),
+            ("attempt", .number(Double(attempt))), ("ts", .string(ts)), ("models", .array(u.models.map { .string($0.model) })),
+            ("input_tokens", .number(Double(u.inputTokens))), ("output_tokens", .number(Double(u.outputTokens))),
+            ("cache_read_tokens", .number(Double(u.cacheReadTokens))), ("cache_write_tokens", .number(Double(u.cacheWriteTokens))),
+            ("cost_usd", u.costUSD.map { .number($0) } ?? .null), ("estimated", .bool(u.estimated)),
+            ("api_ms", opt(u.apiMilliseconds)), ("turns", opt(u.turns)),
+            ("session_id", u.sessionID.map { .string($0) } ?? .null), ("verdict", .string(verdict)),
             ("message", message.map { .string($0) } ?? .null),
         ])
     }

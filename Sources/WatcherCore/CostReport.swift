@@ -28,7 +28,8 @@ public struct CostReport: Equatable, Sendable {
         public var retryShare: Double? { costUSD > 0 ? retryCostUSD / costUSD : nil }
         public var costPerMergedItem: Double? { mergedItems > 0 ? costUSD / Double(mergedItems) : nil }
 
-        mutating func add(_ a: AttemptUsage) {
+        mutating func add(_ attempt: AttemptUsage) {
+            let a = attempt.usage
             attempts += 1
             inputTokens += a.inputTokens
             outputTokens += a.outputTokens
@@ -36,9 +37,9 @@ public struct CostReport: Equatable, Sendable {
             cacheWriteTokens += a.cacheWriteTokens
             if let c = a.costUSD {
                 costUSD += c
-                if a.attempt > 1 { retryCostUSD += c }
+                if attempt.attempt > 1 { retryCostUSD += c }
                 if a.estimated { estimated = true }
-            } else if a.inputTokens + a.outputTokens + a.cacheReadTokens + a.cacheWriteTokens > 0 {
+            } else if a.totalTokens > 0 {
                 unpricedAttempts += 1
             }
         }
@@ -49,16 +50,8 @@ public struct CostReport: Equatable, Sendable {
         public var batch: BatchID
         public var attempt: Int
         public var ts: String
-        public var models: [String]
-        public var inputTokens: Int
-        public var outputTokens: Int
-        public var cacheReadTokens: Int
-        public var cacheWriteTokens: Int
-        public var costUSD: Double?
-        public var estimated: Bool
-        public var apiMilliseconds: Int?
-        public var turns: Int?
-        public var sessionID: String?
+        /// As logged: the models by name only (their tokens are summed in the record).
+        public var usage: AgentUsage
         /// `success`, the CLI's failure kind, or `unreadable`.
         public var verdict: String
         public var message: String?
@@ -69,16 +62,7 @@ public struct CostReport: Equatable, Sendable {
             batch = id
             attempt = e.attempt ?? 1
             ts = r.ts
-            models = e.strings("models") ?? []
-            inputTokens = e.int("input_tokens") ?? 0
-            outputTokens = e.int("output_tokens") ?? 0
-            cacheReadTokens = e.int("cache_read_tokens") ?? 0
-            cacheWriteTokens = e.int("cache_write_tokens") ?? 0
-            costUSD = e.number("cost_usd")
-            estimated = e.bool("estimated") ?? false
-            apiMilliseconds = e.int("api_ms")
-            turns = e.int("turns")
-            sessionID = e.string("session_id")
+            usage = AgentUsage(record: e)
             verdict = e.string("verdict") ?? "success"
             message = e.string("message")
         }

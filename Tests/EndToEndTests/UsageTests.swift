@@ -120,6 +120,19 @@ final class UsageTests: EndToEndTestCase {
         XCTAssertEqual(records.filter { $0.event == "agent.usage" }.count, 4)
     }
 
+    /// Runs a one-batch run whose attempt 1 fails to the end; its log, and attempt 1's failure
+    /// (checked to be an `agent_crashed` one).
+    func runFailingOnce(_ sandbox: Sandbox, spec: String, run: String) throws -> ([LogRecord], LogRecord) {
+        let daemon = try sandbox.start(["run", "--pipeline", spec, "--root", sandbox.root])
+        try waitForEvent(log: sandbox.eventLog, deadline: .seconds(30), daemon: daemon, "run.completed") { $0.isEvent("run.completed", run: run) }
+        XCTAssertEqual(try daemon.stop(), .exited(0), daemon.stderr)
+        let records = try EventLog.read(sandbox.eventLog)
+        let failed = try XCTUnwrap(records.first { $0.isTransition(phase: "p1", batch: 1, from: "running", to: "retry_wait") })
+        XCTAssertEqual(failed["class"]?.string, "agent_crashed", failed.line)
+        XCTAssertTrue(records.contains { $0.isTransition(phase: "p1", batch: 1, to: "merged", attempt: 2) })
+        return (records, failed)
+    }
+
     func testGeminiExit53IsAFailedAttemptAndItsTokensArePriced() throws {
         let sandbox = try makeSandbox()
         let cli = try installCLI(sandbox, "gemini", body: #"""
@@ -132,12 +145,7 @@ final class UsageTests: EndToEndTestCase {
         """#)
         let spec = try install(sandbox, run: "gm", items: 2, argv: Self.geminiArgv(cli), output: "gemini-json",
                                overrides: ["prices": ["gemini-2.5-pro": ["input": 1.25, "output": 10, "cacheRead": 0.25]]])
-        let daemon = try sandbox.start(["run", "--pipeline", spec, "--root", sandbox.root])
-        try waitForEvent(log: sandbox.eventLog, deadline: .seconds(30), daemon: daemon, "run.completed") { $0.isEvent("run.completed", run: "gm") }
-        XCTAssertEqual(try daemon.stop(), .exited(0), daemon.stderr)
-        let records = try EventLog.read(sandbox.eventLog)
-        let failed = try XCTUnwrap(records.first { $0.isTransition(phase: "p1", batch: 1, from: "running", to: "retry_wait") })
-        XCTAssertEqual(failed["class"]?.string, "agent_crashed", failed.line)
+        let (records, failed) = try runFailingOnce(sandbox, spec: spec, run: "gm")
         XCTAssertEqual(failed.attempt, 1)
         let usage = records.filter { $0.event == "agent.usage" }
         XCTAssertEqual(usage.map { $0["verdict"]?.string ?? "" }, ["exit 53", "success"])
@@ -158,12 +166,7 @@ final class UsageTests: EndToEndTestCase {
         printf '{"type":"turn.completed","usage":{"input_tokens":1200,"cached_input_tokens":1000,"output_tokens":300}}\n'
         """#)
         let spec = try install(sandbox, run: "cx", items: 2, argv: Self.codexArgv(cli), output: "codex-jsonl")
-        let daemon = try sandbox.start(["run", "--pipeline", spec, "--root", sandbox.root])
-        try waitForEvent(log: sandbox.eventLog, deadline: .seconds(30), daemon: daemon, "run.completed") { $0.isEvent("run.completed", run: "cx") }
-        XCTAssertEqual(try daemon.stop(), .exited(0), daemon.stderr)
-        let records = try EventLog.read(sandbox.eventLog)
-        let failed = try XCTUnwrap(records.first { $0.isTransition(phase: "p1", batch: 1, from: "running", to: "retry_wait") })
-        XCTAssertEqual(failed["class"]?.string, "agent_crashed", failed.line)
+        let (records, failed) = try runFailingOnce(sandbox, spec: spec, run: "cx")
         XCTAssertEqual(failed["verdict"]?.string, "turn.failed")
         let usage = records.filter { $0.event == "agent.usage" }
         XCTAssertEqual(usage.map { $0["session_id"]?.string ?? "" }, ["th-1", "th-2"])

@@ -36,16 +36,17 @@ enum CostLines {
     }
 
     /// One attempt's usage in `show RUN PHASE BATCH`.
-    static func attempt(_ a: CostReport.AttemptUsage) -> String {
+    static func attempt(_ attempt: CostReport.AttemptUsage) -> String {
         var s = "  usage: "
-        if a.verdict == "unreadable" { return s + "output unreadable: \(a.message ?? "")" }
+        if attempt.verdict == "unreadable" { return s + "output unreadable: \(attempt.message ?? "")" }
+        let a = attempt.usage
         s += a.costUSD.map { "$" + CostFormat.usd($0) + (a.estimated ? " (estimated)" : "") } ?? "no cost"
         s += ", input \(a.inputTokens), output \(a.outputTokens), cache read \(a.cacheReadTokens), cache write \(a.cacheWriteTokens)"
-        if !a.models.isEmpty { s += ", models \(a.models.joined(separator: ","))" }
+        if !a.models.isEmpty { s += ", models \(a.models.map(\.model).joined(separator: ","))" }
         if let v = a.apiMilliseconds { s += ", api \(v) ms" }
         if let v = a.turns { s += ", \(v) turn(s)" }
         if let v = a.sessionID { s += ", session \(v)" }
-        s += ", verdict \(a.verdict)" + (a.message.map { ": \($0)" } ?? "")
+        s += ", verdict \(attempt.verdict)" + (attempt.message.map { ": \($0)" } ?? "")
         return s
     }
 }
