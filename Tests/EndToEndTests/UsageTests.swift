@@ -133,6 +133,34 @@ final class UsageTests: EndToEndTestCase {
         return (records, failed)
     }
 
+    func testRaisingTheBudgetAndReloadingLetsThePausedRunGoOn() throws {
+        let sandbox = try makeSandbox()
+        let cli = try installCLI(sandbox, "claude", body: #"""
+        object_batch $start $end | publish "$out"
+        printf '{"type":"result","subtype":"success","is_error":false,"session_id":"s","total_cost_usd":1.0,"usage":{"input_tokens":10,"output_tokens":1}}\n'
+        """#)
+        let spec = try install(sandbox, run: "rb", items: 6, argv: Self.claudeArgv(cli), output: "claude-json",
+                               overrides: ["budget": ["maxCostUSD": 1]])
+        let daemon = try sandbox.start(["run", "--pipeline", spec, "--root", sandbox.root])
+        let paused = try waitForEvent(log: sandbox.eventLog, deadline: .seconds(30), daemon: daemon, "run.paused") {
+            $0.isEvent("run.paused", run: "rb")
+        }
+        XCTAssertEqual(paused.reason, "budget_reached")
+        _ = try install(sandbox, run: "rb", items: 6, argv: Self.claudeArgv(cli), output: "claude-json",
+                        overrides: ["budget": ["maxCostUSD": 10]])
+        try daemon.signal(SIGHUP)
+        let resumed = try waitForEvent(log: sandbox.eventLog, deadline: .seconds(30), daemon: daemon, "run.resumed") {
+            $0.isEvent("run.resumed", run: "rb")
+        }
+        XCTAssertEqual(resumed.reason, "budget_available")
+        try waitForEvent(log: sandbox.eventLog, deadline: .seconds(30), daemon: daemon, "run.completed") { $0.isEvent("run.completed", run: "rb") }
+        XCTAssertEqual(try daemon.stop(), .exited(0), daemon.stderr)
+        let records = try EventLog.read(sandbox.eventLog)
+        XCTAssertEqual(records.filter { $0.event == "agent.usage" }.count, 3)
+        XCTAssertTrue(records.contains { $0.event == "spec.changed" && $0.line.contains("budget.maxCostUSD: 1 -> 10") },
+                      records.filter { $0.event == "spec.changed" }.map(\.line).joined(separator: "\n"))
+    }
+
     func testGeminiExit53IsAFailedAttemptAndItsTokensArePriced() throws {
         let sandbox = try makeSandbox()
         let cli = try installCLI(sandbox, "gemini", body: #"""
