@@ -31,6 +31,12 @@ extension PipelineSpec {
         }
         if let c = budget?.maxCostUSD, !(c >= 0) { add("budget.maxCostUSD", "expected a number ≥ 0, got \(c)") }
         if let t = budget?.maxTokens, t < 0 { add("budget.maxTokens", "expected a whole number ≥ 0, got \(t)") }
+        if budget?.maxCostUSD == nil {
+            let uses = [("agent.argv", agent?.argv)] + phases.enumerated().map { ("phases[\($0.offset)].agent.argv", $0.element.agent?.argv) }
+            for (key, argv) in uses where argv?.contains(where: { $0.contains("{budget_usd}") }) == true {
+                add(key, "{budget_usd} needs budget.maxCostUSD (the budget left per batch is computed from it)")
+            }
+        }
         if let agent { out += Self.agentProblems(agent, at: "agent", argvHint: " (the program and its arguments)") }
         var seen: [String] = []
         for (i, p) in phases.enumerated() {

@@ -41,3 +41,12 @@ import Testing
         #expect(summaries.contains { $0.hasPrefix("budget.maxCost: unknown key; did you mean maxCostUSD?") })
     }
 }
+
+extension CostSpecTests {
+    @Test func budgetPlaceholderNeedsACostBudget() {
+        let argv = #""agent": {"argv": ["claude", "--max-budget-usd", "{budget_usd}"]}"#
+        guard case .failure(let e) = decode(argv) else { Issue.record("decoded"); return }
+        #expect(e.problems.map(\.summary).contains { $0.hasPrefix("agent.argv: {budget_usd} needs budget.maxCostUSD") })
+        if case .failure(let e) = decode(argv + #", "budget": {"maxCostUSD": 5}"#) { Issue.record("\(e)") }
+    }
+}
