@@ -79,6 +79,8 @@ final class UsageTests: EndToEndTestCase {
         XCTAssertTrue(status.stdout.contains("cost: $0.06, 1980 tokens (input 600, output 150, cache read 1200, cache write 30), 3 attempt(s)"),
                       status.stdout)
         XCTAssertTrue(status.stdout.contains("$0.01 per merged item"), status.stdout)
+        let list = try sandbox.run(["list", "--root", sandbox.root])
+        XCTAssertTrue(list.stdout.contains("cost $0.06  projected $0.06"), list.stdout)
         let show = try sandbox.run(["show", "cl", "p1", "2", "--root", sandbox.root])
         XCTAssertTrue(show.stdout.contains("usage: $0.02, input 200, output 50, cache read 400, cache write 10, models claude-sonnet-4-5, api 1200 ms, 3 turn(s), session sess-2, verdict success"),
                       show.stdout)

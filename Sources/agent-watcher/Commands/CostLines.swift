@@ -20,6 +20,12 @@ enum CostLines {
         return s
     }
 
+    /// `list`'s suffix: the run's cost and projection, nothing when no attempt logged usage.
+    static func short(_ c: CostReport.RunCost) -> String {
+        guard c.totals.attempts > 0 else { return "" }
+        return "  cost \(money(c.totals))" + (c.projection.map { "  projected $\(CostFormat.usd($0.totalUSD))" } ?? "")
+    }
+
     /// Lines under a run in `status`: nothing when no attempt logged usage.
     static func run(_ c: CostReport.RunCost) -> [String] {
         guard c.totals.attempts > 0 else { return [] }
