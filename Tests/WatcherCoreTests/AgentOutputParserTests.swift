@@ -37,6 +37,12 @@ import Testing
         #expect(r.usage.costUSD == 0.5 && r.usage.turns == 2 && r.usage.inputTokens == 10)
     }
 
+    @Test func aTornLineAfterTheResultLeavesTheResult() throws {
+        let stream = #"{"type":"result","subtype":"success","is_error":false,"total_cost_usd":0.25,"usage":{"input_tokens":1,"output_tokens":2}}"#
+            + "\n" + #"{"type":"syst"#
+        #expect(try report(.claudeJSON, stream).usage.costUSD == 0.25)
+    }
+
     @Test func claudeAPIFailureWithSubtypeSuccessIsAFailure() throws {
         let text = #"{"type":"result","subtype":"success","is_error":true,"result":"API Error: 529 {\"type\":\"overloaded_error\"}","session_id":"s","total_cost_usd":0,"usage":{"input_tokens":0,"output_tokens":0}}"#
         let r = try report(.claudeJSON, text)

@@ -118,3 +118,18 @@ import Testing
         #expect(m.state.budgetLeftPerBatch("r") == 3) // $5 - $2 over the one batch left
     }
 }
+
+extension BudgetTests {
+    @Test func unreadableOutputIsLoggedAndNotCountedNorGuessedAt() {
+        var m = Machine(smPlan(phases: ["a"], batches: 1))
+        m.start()
+        m.send(spawned(a1), at: 1001)
+        let e = m.send(.agentExited(a1, pid: 101, status: "exit 0", success: true, outputPath: smPath(a1),
+                                    agent: .unreadable(AgentOutputError("no record of type \"result\""))), at: 1002)
+        let u = logged(e, EventName.agentUsage).first
+        #expect(u?.string("verdict") == "unreadable" && u?.string("message")?.contains("result") == true)
+        #expect(u?.number("cost_usd") == nil)
+        #expect(m.state.spend["r"] == RunSpend())
+        #expect(m.stateOf(a1) == .validating, "the output is checked as for a text agent")
+    }
+}
