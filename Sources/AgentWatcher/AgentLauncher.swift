@@ -25,7 +25,8 @@ struct AgentLauncher {
                                inputItems: try context.inputJSON(for: id), previous: previous)
     }
 
-    func request(for id: BatchID, attempt: Int, previous: PreviousAttempt?) throws -> SpawnRequest {
+    /// `budgetUSD`: the run's cost budget left per remaining batch (`{budget_usd}`), if it has one.
+    func request(for id: BatchID, attempt: Int, previous: PreviousAttempt?, budgetUSD: Double? = nil) throws -> SpawnRequest {
         guard let phase = context.phase(id.phase), let agent = context.spec.agent(for: phase) else {
             throw SpecError(path: context.specPath, problems: ["phases: no agent command for phase \(id.phase)"])
         }
@@ -38,11 +39,12 @@ struct AgentLauncher {
         let fd = try FileDescriptor.open(promptFile, O_WRONLY | O_CREAT | O_TRUNC)
         try fd.writeAll(Array(prompt.utf8))
         try fd.close()
-        let values: [String: String] = [
+        var values: [String: String] = [
             "prompt_file": promptFile, "output": output, "run": id.run, "phase": id.phase,
             "batch": String(id.index), "start": String(range.lowerBound + 1), "end": String(range.upperBound),
             "attempt": String(attempt),
         ]
+        if let budgetUSD { values["budget_usd"] = CostFormat.usd(budgetUSD) }
         var env = ProcessInfo.processInfo.environment
         for (k, v) in agent.env { env[k] = v }
         env["AGENT_WATCHER_ROOT"] = layout.root // how a restarted daemon finds agents of its previous life
@@ -55,7 +57,9 @@ struct AgentLauncher {
         return SpawnRequest(argv: agent.argv.map { Placeholders.fill($0, values) }, environment: env,
                             workingDirectory: context.baseDir,
                             stdinPath: agent.prompt == .stdin ? promptFile : nil,
-                            outputPath: layout.agentLog(id, attempt: attempt))
+                            // A JSON agent's stdout is read when it exits: its stderr goes to the log.
+                            outputPath: agent.output.isJSON ? layout.agentStdout(id, attempt: attempt) : layout.agentLog(id, attempt: attempt),
+                            errorPath: agent.output.isJSON ? layout.agentLog(id, attempt: attempt) : nil)
     }
 }
 

@@ -55,12 +55,15 @@ extension Daemon {
         guard let ctx = runs[id.run] else { return }
         do {
             let request = try AgentLauncher(layout: layout, context: ctx)
-                .request(for: id, attempt: attempt, previous: previousAttempt(id, attempt: attempt - 1, liveReport: feedback))
+                .request(for: id, attempt: attempt, previous: previousAttempt(id, attempt: attempt - 1, liveReport: feedback),
+                         budgetUSD: state.budgetLeftPerBatch(id.run))
             let logPath = layout.agentLog(id, attempt: attempt)
             let logStart = FileSystem.exists(logPath) ? try FileSystem.stat(logPath).size : 0
+            let stdoutPath = layout.agentStdout(id, attempt: attempt)
+            let stdoutStart = FileSystem.exists(stdoutPath) ? try FileSystem.stat(stdoutPath).size : 0
             let pid = try Spawner.spawn(request)
             FaultInjection.point("spawned")
-            children[pid] = .agent(id, attempt: attempt, logStart: logStart)
+            children[pid] = .agent(id, attempt: attempt, logStart: logStart, stdoutStart: stdoutStart)
             trackAgentGroup(pid, id)
             inputs.append(.spawned(id, attempt: attempt, pid: pid))
         } catch let e as SystemError where Daemon.isOwnDiskFailure(e) {

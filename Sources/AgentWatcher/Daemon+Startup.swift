@@ -237,6 +237,7 @@ extension Daemon {
                 runs[run] = fresh
                 try execute(effects)
                 try log.append(Event(event: EventName.specReloaded, run: run))
+                inputs.append(.tick) // the new limits (a raised budget, more concurrency) apply now
             } catch {
                 Console.error("agent-watcher: SIGHUP: kept the old spec of \(run): \(error)")
                 do { try log.append(Event(event: EventName.specRejected, run: run, reason: "\(error)")) } catch {

@@ -68,7 +68,8 @@ public final class Daemon {
     enum Child {
         /// `logStart`: the size of the agent's log when it started (an attempt re-spawned after
         /// a transient failure appends to the same log): its tail from there is what it said.
-        case agent(BatchID, attempt: Int, logStart: Int64)
+        /// `stdoutStart`: the same for a JSON agent's standard output file.
+        case agent(BatchID, attempt: Int, logStart: Int64, stdoutStart: Int64 = 0)
         case validator(ValidationJob)
     }
 
@@ -240,13 +241,14 @@ public final class Daemon {
             if case .agent = child { leaderExited(pid) }
             if stopping != nil { continue }
             switch child {
-            case .agent(let id, let attempt, let logStart):
+            case .agent(let id, let attempt, let logStart, let stdoutStart):
                 let out = layout.outputPath(id)
                 var code: Int?
                 if case .exited(let c) = status { code = Int(c) }
                 inputs.append(.agentExited(id, pid: pid, status: status.description, success: status == .exited(0),
                                            outputPath: FileSystem.exists(out) ? out : nil, exitCode: code,
-                                           logTail: status == .exited(0) && FileSystem.exists(out) ? "" : agentLogTail(id, attempt: attempt, from: logStart)))
+                                           logTail: status == .exited(0) && FileSystem.exists(out) ? "" : agentLogTail(id, attempt: attempt, from: logStart),
+                                           agent: agentOutcome(id, attempt: attempt, from: stdoutStart, exitCode: code)))
             case .validator(let job):
                 try validatorFinished(job, status: status)
             }

@@ -31,6 +31,12 @@ public struct Layout: Sendable {
         agentLogs(id.run) + "/\(id.phase)-\(id.index)-\(attempt).log"
     }
 
+    /// `logs/agents/<run>/<phase>-<batch>-<attempt>.stdout`: a JSON agent's standard output,
+    /// kept apart from its standard error (the `.log`).
+    public func agentStdout(_ id: BatchID, attempt: Int) -> String {
+        agentLogs(id.run) + "/\(id.phase)-\(id.index)-\(attempt).stdout"
+    }
+
     public func promptFile(_ id: BatchID, attempt: Int) -> String {
         agentLogs(id.run) + "/\(id.phase)-\(id.index)-\(attempt).prompt.md"
     }

@@ -11,7 +11,8 @@ public struct FailureClass: RawRepresentable, Hashable, Sendable, CustomStringCo
     public static let noOutput = FailureClass(rawValue: "no_output")
     /// The agent did not finish in time and was stopped.
     public static let timeout = FailureClass(rawValue: "timeout")
-    /// The agent exited non-zero without an output and without a transient sign.
+    /// The agent exited non-zero without an output and without a transient sign, or its CLI said
+    /// it failed (`AgentVerdict`) and left no output.
     public static let agentCrashed = FailureClass(rawValue: "agent_crashed")
     /// The agent could not be started.
     public static let spawnFailed = FailureClass(rawValue: "spawn_failed")
@@ -99,6 +100,8 @@ public struct PauseReason: RawRepresentable, Hashable, Sendable, CustomStringCon
     public static let validatorFailed = PauseReason(rawValue: "validator_failed")
     /// The agent's program (or a file it needs) is missing: the operator's setup.
     public static let setupError = PauseReason(rawValue: "setup_error")
+    /// Spent plus the running agents' likely spend reached the run's `budget`.
+    public static let budgetReached = PauseReason(rawValue: "budget_reached")
 
     public var description: String { rawValue }
 }

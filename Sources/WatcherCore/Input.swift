@@ -9,9 +9,10 @@ public enum Input: Equatable, Sendable {
     case spawnFailed(BatchID, attempt: Int, message: String, missing: Bool = false)
     /// The agent of the batch's current attempt exited; `outputPath` is its output if one exists;
     /// `exitCode` (nil when killed by a signal) and the tail of its log decide whether a failure
-    /// was its service's (`transient`).
+    /// was its service's (`transient`). `agent`: for a JSON agent (`agent.output`), what its
+    /// standard output said (usage, logged as `agent.usage`, and the CLI's verdict).
     case agentExited(BatchID, pid: Int32, status: String, success: Bool, outputPath: String?,
-                     exitCode: Int? = nil, logTail: String = "")
+                     exitCode: Int? = nil, logTail: String = "", agent: AgentOutcome? = nil)
     /// A validator of the batch's output could not run, crashed or timed out: not the agent's fault.
     case validatorFailed(BatchID, attempt: Int, message: String)
     /// The output was read and checked. `checksum` is nil when it could not be read.
@@ -61,7 +62,7 @@ extension Input {
     public var batchID: BatchID? {
         switch self {
         case .outputWritten(let id, _, _), .spawned(let id, _, _), .spawnFailed(let id, _, _, _),
-             .agentExited(let id, _, _, _, _, _, _), .validated(let id, _, _, _, _), .merged(let id, _, _, _, _),
+             .agentExited(let id, _, _, _, _, _, _, _), .validated(let id, _, _, _, _), .merged(let id, _, _, _, _),
              .validatorFailed(let id, _, _),
              .mergeConflict(let id, _, _), .outputChanged(let id, _), .batchDone(let id, _):
             return id

@@ -25,6 +25,18 @@ extension PipelineSpec {
             add("circuitBreaker.consecutiveFailures", "expected a whole number ≥ 0 (0 disables it), got \(circuitBreaker.consecutiveFailures)")
         }
         if phases.isEmpty { add("phases", "expected at least one phase") }
+        for (model, p) in prices.sorted(by: { $0.key < $1.key }) {
+            for (k, v) in [("input", p.input), ("output", p.output), ("cacheRead", p.cacheRead), ("cacheWrite", p.cacheWrite)]
+            where !(v >= 0) { add("prices.\(model).\(k)", "expected a number ≥ 0 (USD per million tokens), got \(v)") }
+        }
+        if let c = budget?.maxCostUSD, !(c >= 0) { add("budget.maxCostUSD", "expected a number ≥ 0, got \(c)") }
+        if let t = budget?.maxTokens, t < 0 { add("budget.maxTokens", "expected a whole number ≥ 0, got \(t)") }
+        if budget?.maxCostUSD == nil {
+            let uses = [("agent.argv", agent?.argv)] + phases.enumerated().map { ("phases[\($0.offset)].agent.argv", $0.element.agent?.argv) }
+            for (key, argv) in uses where argv?.contains(where: { $0.contains("{budget_usd}") }) == true {
+                add(key, "{budget_usd} needs budget.maxCostUSD (the budget left per batch is computed from it)")
+            }
+        }
         if let agent { out += Self.agentProblems(agent, at: "agent", argvHint: " (the program and its arguments)") }
         var seen: [String] = []
         for (i, p) in phases.enumerated() {
@@ -79,7 +91,8 @@ extension PipelineSpec {
             argv: argv,
             prompt: own?.prompt ?? agent?.prompt ?? .stdin,
             env: (agent?.env ?? [:]).merging(own?.env ?? [:]) { _, phaseValue in phaseValue },
-            transient: own?.transient ?? agent?.transient ?? Transient())
+            transient: own?.transient ?? agent?.transient ?? Transient(),
+            output: own?.output ?? agent?.output ?? .text)
     }
 
     /// The phases' `rules` that name no rule set of `knownRules` (a ``RuleRegistry``'s names).

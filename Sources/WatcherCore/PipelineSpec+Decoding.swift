@@ -1,11 +1,13 @@
 extension PipelineSpec {
     static let topLevelKeys = ["version", "run", "items", "batchSize", "concurrency", "maxAttempts", "timeoutSeconds",
                                "killGraceSeconds", "settleMilliseconds", "maxFileBytes", "backoff", "transientBackoff",
-                               "circuitBreaker", "agent", "agentsOnRestart", "phases"]
+                               "circuitBreaker", "agent", "agentsOnRestart", "phases", "prices", "budget"]
+    static let priceKeys = ["input", "output", "cacheRead", "cacheWrite"]
+    static let budgetKeys = ["maxCostUSD", "maxTokens"]
     static let itemsKeys = ["file", "key", "idField"]
     static let backoffKeys = ["initialSeconds", "multiplier", "maxSeconds"]
     static let circuitBreakerKeys = ["consecutiveFailures"]
-    static let agentKeys = ["argv", "prompt", "env", "transient"]
+    static let agentKeys = ["argv", "prompt", "env", "transient", "output"]
     static let transientKeys = ["exitCodes", "patterns"]
     static let phaseKeys = ["id", "name", "instructions", "input", "output", "expectIds", "rules", "validators", "agent",
                             "timeoutSeconds", "maxAttempts"]
@@ -59,6 +61,21 @@ extension PipelineSpec {
         spec.agent = agent(top, "agent", &r)
         spec.agentsOnRestart = r.oneOf(top, "agentsOnRestart") ?? spec.agentsOnRestart
         spec.phases = r.array(top, "phases", required: true) { r, value, path in phase(value, at: path, &r) } ?? []
+        if let members = r.member(top, "prices", expected: "an object of models", { $0.objectValue }) {
+            for m in members {
+                guard let o = r.object(m.value, at: top.path("prices") + "." + m.key, keys: priceKeys) else { continue }
+                guard let input = r.double(o, "input"), let output = r.double(o, "output") else {
+                    if o["input"] == nil { r.report(o.path("input"), "missing; this key is required") }
+                    if o["output"] == nil { r.report(o.path("output"), "missing; this key is required") }
+                    continue
+                }
+                spec.prices[m.key] = Price(input: input, output: output, cacheRead: r.double(o, "cacheRead") ?? 0,
+                                           cacheWrite: r.double(o, "cacheWrite") ?? 0)
+            }
+        }
+        if let v = top["budget"], !v.isNull, let o = r.object(v, at: "budget", keys: budgetKeys) {
+            spec.budget = Budget(maxCostUSD: r.double(o, "maxCostUSD"), maxTokens: r.int(o, "maxTokens"))
+        }
         return spec
     }
 
@@ -74,7 +91,8 @@ extension PipelineSpec {
         // An argv that is there but unreadable (reported) stands in as [""], so that no phase
         // also reports "no agent command".
         let argv = r.strings(o, "argv") ?? (o["argv"].map { $0.isNull ? nil : [""] } ?? nil)
-        var agent = AgentSpec(argv: argv, prompt: r.oneOf(o, "prompt"), env: r.stringMap(o, "env"))
+        var agent = AgentSpec(argv: argv, prompt: r.oneOf(o, "prompt"), env: r.stringMap(o, "env"),
+                              output: r.oneOf(o, "output"))
         if let t = o["transient"], !t.isNull, let to = r.object(t, at: o.path("transient"), keys: transientKeys) {
             agent.transient = Transient(exitCodes: r.ints(to, "exitCodes") ?? [],
                                         patterns: r.strings(to, "patterns") ?? Transient.defaultPatterns)

@@ -22,6 +22,7 @@ extension PipelineSpec {
             s[at + ".prompt"] = a.prompt.rawValue
             for (k, v) in a.env { s[at + ".env." + k] = "sha256:" + String(SHA256.hex(Array(v.utf8)).prefix(12)) }
             s[at + ".transient"] = strings(a.transient.exitCodes.map(String.init) + a.transient.patterns)
+            if a.output != .text { s[at + ".output"] = a.output.rawValue }
         }
         s["concurrency"] = "\(concurrency)"
         s["maxAttempts"] = "\(maxAttempts)"
@@ -33,6 +34,13 @@ extension PipelineSpec {
         s["agentsOnRestart"] = agentsOnRestart.rawValue
         s["transientBackoff"] = "\(num(transientBackoff.initialSeconds))/\(num(transientBackoff.multiplier))/\(num(transientBackoff.maxSeconds))"
         s["circuitBreaker.consecutiveFailures"] = "\(circuitBreaker.consecutiveFailures)"
+        if let b = budget {
+            if let c = b.maxCostUSD { s["budget.maxCostUSD"] = num(c) }
+            if let t = b.maxTokens { s["budget.maxTokens"] = "\(t)" }
+        }
+        for (model, p) in prices {
+            s["prices." + model] = "\(num(p.input))/\(num(p.output))/\(num(p.cacheRead))/\(num(p.cacheWrite))"
+        }
         for (i, p) in phases.enumerated() {
             let at = "phases[\(i)]"
             if let v = p.name { s[at + ".name"] = v }

@@ -22,6 +22,41 @@ public struct PipelineSpec: Equatable, Sendable {
     /// process groups and count the attempt as failed (`watcher_restart`), or `adopt` them.
     public var agentsOnRestart: AgentsOnRestart
     public var phases: [PhaseSpec]
+    /// USD per million tokens, per model (`"*"`: any other model): the cost of an attempt whose
+    /// CLI reports tokens but no money.
+    public var prices: [String: Price]
+    /// Spending limits of the run; nil: none.
+    public var budget: Budget?
+
+    /// USD per million tokens of one model.
+    public struct Price: Equatable, Sendable {
+        public var input: Double
+        public var output: Double
+        public var cacheRead: Double
+        public var cacheWrite: Double
+
+        public init(input: Double, output: Double, cacheRead: Double = 0, cacheWrite: Double = 0) {
+            self.input = input
+            self.output = output
+            self.cacheRead = cacheRead
+            self.cacheWrite = cacheWrite
+        }
+
+        public func cost(_ m: AgentUsage.ModelTokens) -> Double {
+            (Double(m.inputTokens) * input + Double(m.outputTokens) * output + Double(m.cacheReadTokens) * cacheRead
+                + Double(m.cacheWriteTokens) * cacheWrite) / 1_000_000
+        }
+    }
+
+    /// `budget: {maxCostUSD, maxTokens}`: either may be left out.
+    public struct Budget: Equatable, Sendable {
+        public var maxCostUSD: Double?
+        public var maxTokens: Int?
+        public init(maxCostUSD: Double? = nil, maxTokens: Int? = nil) {
+            self.maxCostUSD = maxCostUSD
+            self.maxTokens = maxTokens
+        }
+    }
 
     public enum AgentsOnRestart: String, CaseIterable, Equatable, Sendable { case kill, adopt }
 
@@ -94,13 +129,16 @@ public struct PipelineSpec: Equatable, Sendable {
         /// Extra environment variables for the agent.
         public var env: [String: String]?
         public var transient: Transient?
+        /// What the agent prints on stdout: `text`, or a CLI's JSON read for usage and verdict.
+        public var output: AgentOutputKind?
 
         public init(argv: [String]? = nil, prompt: PromptDelivery? = nil, env: [String: String]? = nil,
-                    transient: Transient? = nil) {
+                    transient: Transient? = nil, output: AgentOutputKind? = nil) {
             self.argv = argv
             self.prompt = prompt
             self.env = env
             self.transient = transient
+            self.output = output
         }
     }
 
@@ -110,13 +148,15 @@ public struct PipelineSpec: Equatable, Sendable {
         public var prompt: PromptDelivery
         public var env: [String: String]
         public var transient: Transient
+        public var output: AgentOutputKind
 
         public init(argv: [String], prompt: PromptDelivery = .stdin, env: [String: String] = [:],
-                    transient: Transient = Transient()) {
+                    transient: Transient = Transient(), output: AgentOutputKind = .text) {
             self.argv = argv
             self.prompt = prompt
             self.env = env
             self.transient = transient
+            self.output = output
         }
     }
 
@@ -193,6 +233,8 @@ public struct PipelineSpec: Equatable, Sendable {
         self.agent = nil
         self.agentsOnRestart = .kill
         self.phases = phases
+        self.prices = [:]
+        self.budget = nil
     }
 }
 

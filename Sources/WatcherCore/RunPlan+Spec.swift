@@ -11,5 +11,6 @@ extension RunPlan {
                   settleMilliseconds: spec.settleMilliseconds, killGraceSeconds: spec.killGraceSeconds,
                   backoff: spec.backoff, transientBackoff: spec.transientBackoff,
                   breakerThreshold: spec.circuitBreaker.consecutiveFailures)
+        budget = spec.budget
     }
 }

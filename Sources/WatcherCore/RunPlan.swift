@@ -15,6 +15,8 @@ public struct RunPlan: Equatable, Sendable {
     public var transientBackoff: PipelineSpec.Backoff
     /// Consecutive agent crashes or spawn failures that pause the run; 0: never.
     public var breakerThreshold: Int
+    /// The run's spending limits (`budget`); nil: none.
+    public var budget: PipelineSpec.Budget? = nil
 
     public struct Phase: Equatable, Sendable {
         public var id: String

@@ -88,6 +88,7 @@ extension WatcherState {
         var details: [Event.Detail] = [.init("command", .string(c.verb.rawValue))]
         if let id = c.id { details.append(.init("id", .string(id))) }
         if let source = c.source { details.append(.init("source", .string(source))) }
+        if c.verb == .resume && c.force { details.append(.init("force", .bool(true))) }
         return Event(event: applied ? EventName.controlApplied : EventName.controlRejected,
                      run: c.run, phase: c.phase, batch: c.batch, reason: reason, details: details)
     }

@@ -20,9 +20,9 @@ extension WatcherState {
                 suggestion: "check the agent command (argv[0] must exist and be executable)")], stats: [:])
             failAttempt(id, class: .spawnFailed, reason: .spawnFailed, report: report, path: nil, now: now, into: &effects)
             if missing { pauseRun(id.run, .setupError, message: "the agent could not be started: \(message)", into: &effects) }
-        case .agentExited(let id, let pid, let status, let success, let outputPath, let exitCode, let logTail):
+        case .agentExited(let id, let pid, let status, let success, let outputPath, let exitCode, let logTail, let agent):
             agentExited(id, pid: pid, status: status, success: success, outputPath: outputPath,
-                        exitCode: exitCode, logTail: logTail, now: now, into: &effects)
+                        exitCode: exitCode, logTail: logTail, agent: agent, now: now, into: &effects)
         case .validatorFailed(let id, let attempt, let message):
             guard let b = batches[id], b.state == .validating, b.attempt == attempt else { break }
             let path = b.validatingPath
@@ -115,7 +115,8 @@ extension WatcherState {
     }
 
     mutating func agentExited(_ id: BatchID, pid: Int32, status: String, success: Bool, outputPath: String?,
-                              exitCode: Int?, logTail: String, now: Instant, into effects: inout [Effect]) {
+                              exitCode: Int?, logTail: String, agent: AgentOutcome? = nil, now: Instant,
+                              into effects: inout [Effect]) {
         guard let b = batches[id], b.pid == pid, b.agentAlive else { return }
         batches[id]?.agentAlive = false
         batches[id]?.killAt = nil
@@ -123,6 +124,7 @@ extension WatcherState {
         effects.append(.log(Event(event: EventName.agentExited, run: id.run, phase: id.phase, batch: id.index,
                                   attempt: b.attempt, reason: b.stopReason,
                                   details: [.init("pid", .int(Int(pid))), .init("status", .string(status))])))
+        if let agent { noteUsage(agent, of: id, attempt: b.attempt, into: &effects) }
         let stopReason = b.stopReason
         batches[id]?.stopReason = nil
         guard b.state == .running else { return }
@@ -139,6 +141,8 @@ extension WatcherState {
                         report: report, path: b.settlePath, now: now, into: &effects)
         } else if let path = outputPath ?? b.settlePath {
             startValidation(id, path: path, into: &effects)
+        } else if let verdict = agent?.verdict, verdict.failed {
+            agentSaidItFailed(id, verdict, status: status, now: now, into: &effects)
         } else if let pattern = plans[id.run]?.phase(id.phase)?.transient.match(exitCode: success ? nil : exitCode, logTail: logTail) {
             let report = ValidationReport.from(errors: [ValidationError(
                 type: "transient", item: nil,

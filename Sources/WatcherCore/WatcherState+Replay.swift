@@ -27,6 +27,7 @@ extension WatcherState {
                 pauseReasons[run] = (PauseReason.operatorRequest.rawValue, nil)
             }
             if e.string("command") == "resume" {
+                if e.bool("force") == true { budgetOverride.insert(run) }
                 paused.remove(run)
                 pauseReasons[run] = nil
                 consecutiveCrashes[run] = 0
@@ -36,6 +37,13 @@ extension WatcherState {
             paused.insert(run)
             pauseReasons[run] = (e.reason ?? PauseReason.operatorRequest.rawValue, e.string("message"))
             if e.reason == PauseReason.circuitOpen.rawValue { consecutiveCrashes[run] = 0 }
+        case EventName.agentUsage:
+            guard let run = e.run else { return }
+            spend[run, default: RunSpend()].fold(e)
+        case EventName.runResumed:
+            guard let run = e.run else { return }
+            paused.remove(run)
+            pauseReasons[run] = nil
         case EventName.runBackoff:
             guard let run = e.run else { return }
             consecutiveTransient[run] = e.int("consecutive") ?? 1

@@ -22,6 +22,7 @@ extension WatcherState {
     /// Deterministic: runs by name; in a run, lowest phase first, then lowest batch.
     mutating func schedule(now: Instant, into effects: inout [Effect]) {
         guard !schedulingHeld else { return }
+        resumeWithinBudget(into: &effects)
         for run in plans.keys.sorted() where !paused.contains(run) {
             guard let plan = plans[run] else { continue }
             if let until = backoffUntil[run] {
@@ -29,8 +30,9 @@ extension WatcherState {
                 backoffUntil[run] = nil
             }
             while activeCount(run: run) < plan.concurrency, let key = index.runs[run]?.ready.min {
-                index.runs[run]?.ready.popMin()
                 let id = batchID(forKey: key, plan)
+                if overBudget(before: id, into: &effects) { break }
+                index.runs[run]?.ready.popMin()
                 index.runs[run]?.queued.remove(id)
                 guard isReadyIgnoringSlots(id), let b = batches[id] else { continue }
                 let attempt = b.attempt + 1

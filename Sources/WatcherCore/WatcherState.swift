@@ -18,6 +18,11 @@ public struct WatcherState: Equatable, Sendable {
     public internal(set) var consecutiveTransient: [String: Int] = [:]
     /// Live only: no agent of the run starts before this (a transient failure's backoff).
     public internal(set) var backoffUntil: [String: Instant] = [:]
+    /// What each run's agents spent, folded from `agent.usage` records.
+    public internal(set) var spend: [String: RunSpend] = [:]
+    /// Runs resumed with `resume --force` while over budget: the budget no longer stops them
+    /// (until it changes).
+    public internal(set) var budgetOverride: Set<String> = []
     var index = SchedulingIndex()
 
     public init() {}
@@ -25,7 +30,7 @@ public struct WatcherState: Equatable, Sendable {
     public static func == (a: WatcherState, b: WatcherState) -> Bool {
         a.plans == b.plans && a.batches == b.batches && a.paused == b.paused && a.completed == b.completed
             && a.drains == b.drains && a.consecutiveCrashes == b.consecutiveCrashes
-            && a.consecutiveTransient == b.consecutiveTransient
+            && a.consecutiveTransient == b.consecutiveTransient && a.spend == b.spend && a.budgetOverride == b.budgetOverride
     }
 
     /// Registers a run, or changes its plan to `plan` (settings, appended items or phases);
@@ -34,6 +39,7 @@ public struct WatcherState: Equatable, Sendable {
     public mutating func add(_ plan: RunPlan, facts: [Event.Detail] = []) -> [Effect] {
         let isNew = plans[plan.run] == nil && !batches.keys.contains { $0.run == plan.run }
         let reshaped = plans[plan.run].map { $0.batchCount != plan.batchCount || $0.phases.map(\.id) != plan.phases.map(\.id) } ?? false
+        if let old = plans[plan.run], old.budget != plan.budget { budgetOverride.remove(plan.run) }
         plans[plan.run] = plan
         var added = false
         for id in plan.batchIDs where batches[id] == nil {

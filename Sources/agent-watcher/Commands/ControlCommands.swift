@@ -19,6 +19,8 @@ enum ControlCommands {
         switch verb {
         case .pause, .resume:
             guard pos.count == 1 else { throw UsageError("\(verb.rawValue) takes RUN") }
+            // `resume --force`: go on past the run's budget.
+            if verb == .resume, args.flag("force") { fields.append(("force", "true")) }
         case .retry, .skip:
             guard pos.count == 3 else { throw UsageError("\(verb.rawValue) takes RUN PHASE BATCH") }
         case .cancel:

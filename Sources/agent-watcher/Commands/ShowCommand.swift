@@ -33,6 +33,7 @@ enum ShowCommand {
             return 1
         }
         let id = b.id
+        let cost = CostReport.build(records).run(id.run)
         Console.out("run \(id.run) phase \(id.phase) batch \(id.index): \(b.state.rawValue) after \(b.attempt) attempt(s)")
         let mine = records.filter { $0.event.batchID == id }
         for attempt in 1...max(1, b.attempt) {
@@ -41,6 +42,9 @@ enum ShowCommand {
             Console.out("\nattempt \(attempt): started \(first.ts)")
             for r in rs where r.event.event != EventName.transition || r.event.to != "spawning" {
                 Console.out("  " + EventFormatter.line(r))
+            }
+            for a in cost?.batches.first(where: { $0.id == id })?.attempts ?? [] where a.attempt == attempt {
+                Console.out(CostLines.attempt(a))
             }
             let errors = layout.rejected(id.run) + "/\(id.phase)_batch_\(id.index).attempt-\(attempt).errors.json"
             if FileSystem.exists(errors) {
@@ -57,6 +61,8 @@ enum ShowCommand {
             }
             let log = layout.agentLog(id, attempt: attempt)
             Console.out("  agent log: \(log)")
+            let stdout = layout.agentStdout(id, attempt: attempt)
+            if FileSystem.exists(stdout) { Console.out("  agent stdout: \(stdout)") }
             if FileSystem.exists(log) {
                 let text = String(decoding: try FileSystem.readFile(log), as: UTF8.self)
                 for l in text.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines + 1).dropLast(text.hasSuffix("\n") ? 1 : 0) {

@@ -15,7 +15,7 @@ enum StatusCommand {
         }
         let contents = try EventLogReader.read(layout.eventLog)
         Console.out(daemonLine(layout))
-        Console.out(render(StatusReport.build(contents.records)))
+        Console.out(render(StatusReport.build(contents.records), costs: CostReport.build(contents.records)))
         if !contents.tornTail.isEmpty {
             Console.out("note: the log ends in \(contents.tornTail.count) damaged bytes; the daemon cuts them off at its next start")
         }
@@ -36,7 +36,7 @@ enum StatusCommand {
         }
     }
 
-    static func render(_ report: StatusReport) -> String {
+    static func render(_ report: StatusReport, costs: CostReport? = nil) -> String {
         var lines: [String] = []
         for run in report.runs {
             var head = "run \(run.run)"
@@ -60,6 +60,7 @@ enum StatusCommand {
                 if other > 0 { line += "  (skipped \(p.count(.skipped)), cancelled \(p.count(.cancelled)))" }
                 lines.append(line)
             }
+            if let c = costs?.run(run.run) { lines += CostLines.run(c) }
         }
         return lines.isEmpty ? "no runs in the log yet" : lines.joined(separator: "\n")
     }

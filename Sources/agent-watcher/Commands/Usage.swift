@@ -27,7 +27,7 @@ enum Usage {
           Runs and their state, one line each.
       agent-watcher show RUN [PHASE BATCH] [--lines N] [--root DIR]
           Every batch of a run; or every attempt of one batch: times, exit status, errors, agent log.
-      agent-watcher pause RUN | resume RUN
+      agent-watcher pause RUN | resume RUN [--force]   (--force: go on past the run's budget)
           No new agents for RUN while paused; running ones finish.
       agent-watcher retry RUN PHASE BATCH | skip RUN PHASE BATCH | cancel RUN [PHASE BATCH]
           Re-queue a failed/blocked/cancelled batch; give up on a batch (its dependants run with what
