@@ -129,7 +129,7 @@ extension CrashSafety {
             try withCrashHarness("killed-during-validator", pipeline) { h in
                 try h.sandbox.write("validator.sh", """
                     #!/bin/sh
-                    echo $$ >> validator.pids
+                    echo $$ >> validator.pids.part && mv validator.pids.part validator.pids
                     [ -e validators-pass ] || exec sleep 600
                     exit 0
 
