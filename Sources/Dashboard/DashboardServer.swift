@@ -46,11 +46,12 @@ public final class DashboardServer {
             if n < 0 && errno != EINTR { throw SystemError(operation: "poll", errno: Errno(rawValue: errno)) }
             let now = Clock.monotonicNanoseconds()
             if fds[1].revents != 0 { followLog() }
-            if fds[0].revents != 0 { acceptAll(now: now) }
             for p in fds.dropFirst(2) where p.revents != 0 {
                 guard let c = connections[p.fd] else { continue }
                 serve(c, readable: p.revents & Int16(POLLIN | POLLHUP | POLLERR) != 0, now: now)
             }
+            // After the clients: connections that closed meanwhile free their places first.
+            if fds[0].revents != 0 { acceptAll(now: now) }
             expire(now: Clock.monotonicNanoseconds())
         }
     }

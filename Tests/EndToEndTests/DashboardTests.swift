@@ -1,0 +1,119 @@
+import Foundation
+import Glibc
+import WatcherSystem
+import XCTest
+
+/// `agent-watcher dashboard` against hostile clients: no token, a foreign Host, a slow dribble,
+/// too many connections, a huge body. After each, the server still answers.
+final class DashboardTests: EndToEndTestCase {
+    func testTokenHostOriginAndMethodChecks() throws {
+        let sandbox = try makeSandbox()
+        let d = try DashboardProcess.start(sandbox)
+        var st = stat()
+        XCTAssertEqual(stat(sandbox.path("logs/dashboard.token"), &st), 0)
+        XCTAssertEqual(st.st_mode & 0o777, 0o600, "the token file is mode 0600")
+        XCTAssertEqual(try sandbox.read("logs/dashboard.token"), d.token + "\n")
+        XCTAssertEqual(d.token.count, 32, "128 bits as hex")
+
+        let ok = try d.request("GET", "/")
+        XCTAssertEqual(ok.status, 200, ok.head)
+        XCTAssertTrue(ok.head.contains("Content-Security-Policy: default-src 'none'; script-src 'self'"), ok.head)
+        XCTAssertTrue(ok.head.contains("X-Content-Type-Options: nosniff"), ok.head)
+
+        let post = try d.request("POST", "/api/control", headers: ["Content-Type": "application/json"],
+                                 body: #"{"command":"pause","run":"x"}"#, token: false)
+        XCTAssertEqual(post.status, 403, post.body)
+        XCTAssertEqual(try d.request("GET", "/", token: false).status, 403)
+        XCTAssertEqual(try d.request("GET", "/", headers: ["Host": "evil.example:\(d.port)"]).status, 421)
+        XCTAssertEqual(try d.request("GET", "/", headers: ["Host": "127.0.0.1:1"]).status, 421)
+        XCTAssertEqual(try d.request("POST", "/api/control", headers: ["Origin": "http://evil.example", "Content-Type": "application/json"],
+                                     body: "{}").status, 403)
+        XCTAssertEqual(try d.request("GET", "/api/control").status, 405, "GETs never change state")
+        XCTAssertEqual(try d.request("POST", "/api/control", headers: ["Content-Type": "text/plain"], body: "{}").status, 415)
+        XCTAssertEqual(try d.request("POST", "/api/control", headers: ["Content-Type": "application/json"], body: #"{"command":"rm"}"#).status, 400)
+        XCTAssertEqual(try d.request("GET", "/run/..%2F..%2Fetc").status, 404)
+        XCTAssertEqual(try d.request("GET", "/assets/..%2Fpasswd").status, 404)
+        // The token in the printed URL sets the cookie and redirects without it.
+        let first = try d.request("GET", "/?token=\(d.token)", token: false)
+        XCTAssertEqual(first.status, 303)
+        XCTAssertTrue(first.head.contains("Set-Cookie: aw_token=\(d.token); Path=/; HttpOnly; SameSite=Strict"), first.head)
+        XCTAssertEqual(try d.request("GET", "/", headers: ["Cookie": "aw_token=\(d.token)"], token: false).status, 200)
+        // No daemon: a control request changes nothing and says so.
+        let none = try d.request("POST", "/api/control", headers: ["Content-Type": "application/json"], body: #"{"command":"pause","run":"x"}"#)
+        XCTAssertEqual(none.status, 503, none.body)
+        XCTAssertFalse(sandbox.exists("mailbox/control/new"), "nothing dropped without a daemon")
+        XCTAssertFalse(try d.child.hasExited())
+    }
+
+    func testSlowHeaderDribbleIsCutAtTheDeadline() throws {
+        let sandbox = try makeSandbox()
+        let d = try DashboardProcess.start(sandbox, ["--header-timeout-ms", "600"])
+        let c = try RawHTTPClient(port: d.port)
+        let request = Array("GET / HTTP/1.1\r\nHost: \(d.host)\r\nX-Slow: ".utf8) + [UInt8](repeating: UInt8(ascii: "a"), count: 10_000)
+        let t0 = Clock.monotonicNanoseconds()
+        var sent = 0
+        // One byte per 100 ms; between bytes, wait for the server's answer (it is the event we wait for).
+        while sent < request.count, !c.readable(within: 100) {
+            try c.send([request[sent]])
+            sent += 1
+        }
+        let elapsed = Double(Clock.monotonicNanoseconds() - t0) / 1e9
+        XCTAssertLessThan(sent, 100, "cut long before the 10,000 bytes")
+        XCTAssertGreaterThanOrEqual(elapsed, 0.55, "not before the deadline")
+        XCTAssertLessThan(elapsed, 3, "cut near the 600 ms deadline")
+        let answer = try c.readResponse(deadline: .seconds(5))
+        XCTAssertEqual(answer.status, 408, answer.head)
+        XCTAssertEqual(try d.request("GET", "/api/status").status, 200, "the server still answers")
+    }
+
+    func testManyConnectionsHitTheCapAndTheServerStillAnswers() throws {
+        let sandbox = try makeSandbox()
+        let d = try DashboardProcess.start(sandbox, ["--max-connections", "50"])
+        var clients: [RawHTTPClient] = []
+        for _ in 0..<500 { clients.append(try RawHTTPClient(port: d.port)) }
+        // Wait (poll on all of them) until the refused ones have their answer.
+        var refused = 0
+        var open = clients
+        let deadline = Deadline.seconds(20)
+        while refused < 450, !deadline.hasPassed {
+            var fds = open.map { pollfd(fd: $0.fd, events: Int16(POLLIN), revents: 0) }
+            guard poll(&fds, nfds_t(fds.count), deadline.pollTimeout) > 0 else { break }
+            var still: [RawHTTPClient] = []
+            for (c, p) in zip(open, fds) {
+                if p.revents == 0 { still.append(c); continue }
+                let r = try c.readResponse(deadline: .seconds(2))
+                XCTAssertEqual(r.status, 503, r.head)
+                refused += 1
+            }
+            open = still
+        }
+        XCTAssertEqual(refused, 450, "the extra connections are refused with 503")
+        XCTAssertEqual(open.count, 50, "the first 50 are held")
+        XCTAssertEqual(try d.request("GET", "/api/status").status, 503, "the cap holds while 50 are open")
+        clients = []
+        open = []
+        // Those 50 are closed now; the server answers again.
+        let answer = try d.request("GET", "/api/status")
+        XCTAssertEqual(answer.status, 200, answer.body)
+        XCTAssertFalse(try d.child.hasExited())
+    }
+
+    func testTenMegabyteBodyIs413() throws {
+        let sandbox = try makeSandbox()
+        let d = try DashboardProcess.start(sandbox)
+        let c = try RawHTTPClient(port: d.port)
+        try c.send(Array("POST /api/control HTTP/1.1\r\nHost: \(d.host)\r\nAuthorization: Bearer \(d.token)\r\nContent-Type: application/json\r\nContent-Length: 10485760\r\n\r\n".utf8))
+        // Send the body until the answer arrives (the server reads and discards what follows).
+        let chunk = [UInt8](repeating: 0x20, count: 65536)
+        var sent = 0
+        while sent < 10 << 20, !c.readable(within: 0) {
+            let n = chunk.withUnsafeBytes { Glibc.send(c.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if n <= 0 { break }
+            sent += n
+        }
+        let answer = try c.readResponse(deadline: .seconds(10))
+        XCTAssertEqual(answer.status, 413, answer.head)
+        XCTAssertTrue(answer.body.contains("exceeds 65536"), answer.body)
+        XCTAssertEqual(try d.request("GET", "/api/status").status, 200, "the server still answers")
+    }
+}
