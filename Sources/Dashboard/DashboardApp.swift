@@ -19,7 +19,8 @@ final class DashboardApp {
         let records = log.records
         switch route {
         case .asset(let name):
-            let (type, text) = name == "app.css" ? ("text/css; charset=utf-8", DashboardAssets.css) : ("text/javascript; charset=utf-8", DashboardAssets.js)
+            let (type, text) = name == "app.css" ? ("text/css; charset=utf-8", DashboardAssets.css)
+                : name == "icon.svg" ? ("image/svg+xml", DashboardAssets.icon) : ("text/javascript; charset=utf-8", DashboardAssets.js)
             return HTTPResponse(status: 200, contentType: type, body: Array(text.utf8), headers: [.init("Cache-Control", "no-cache")])
         case .overview:
             return .html(OverviewPage.render(layout: layout, records: records, daemonPID: log.daemonPID(), lastSeq: log.lastSeq))

@@ -1,6 +1,14 @@
 /// The dashboard's stylesheet and script, compiled into the binary: nothing is loaded from
 /// the network, and the pages carry no inline script or style (the CSP forbids both).
 enum DashboardAssets {
+    /// The tab icon: a 3×3 batch grid.
+    static let icon = #"""
+    <svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 30 30"><rect width="30" height="30" rx="5" fill="#1d1d1f"/>
+    <rect x="4" y="4" width="6" height="6" fill="#3c9d5d"/><rect x="12" y="4" width="6" height="6" fill="#3c9d5d"/><rect x="20" y="4" width="6" height="6" fill="#3c9d5d"/>
+    <rect x="4" y="12" width="6" height="6" fill="#3c9d5d"/><rect x="12" y="12" width="6" height="6" fill="#4a90d9"/><rect x="20" y="12" width="6" height="6" fill="#d9534f"/>
+    <rect x="4" y="20" width="6" height="6" fill="#4a90d9"/><rect x="12" y="20" width="6" height="6" fill="#d9d9de"/><rect x="20" y="20" width="6" height="6" fill="#d9d9de"/></svg>
+    """#
+
     static let css = #"""
     :root { --bg:#fafafa; --fg:#1d1d1f; --mut:#6b6b70; --line:#ddd;
       --pending:#d9d9de; --running:#4a90d9; --retry:#f0ad4e; --merged:#3c9d5d; --failed:#d9534f;

@@ -8,7 +8,7 @@ enum PageFrame {
         <!doctype html>
         <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
         <title>\(HTMLEscape.text(title)) · agent-watcher</title>
-        <link rel="stylesheet" href="/assets/app.css"><script src="/assets/app.js" defer></script></head>
+        <link rel="icon" href="/assets/icon.svg" type="image/svg+xml"><link rel="stylesheet" href="/assets/app.css"><script src="/assets/app.js" defer></script></head>
         <body data-page="\(HTMLEscape.attribute(page))">
         <script type="application/json" id="boot">\(HTMLEscape.jsonInScript(boot))</script>
         <header><a class="brand" href="/">agent-watcher</a><nav><a href="/">Overview</a><a href="/events">Events</a><a href="/messages">Messages</a></nav><span id="live" class="live off" title="live updates">●</span></header>

@@ -15,6 +15,7 @@ final class DashboardCoreTests: XCTestCase {
         XCTAssertEqual(route("GET", "/batch/r1/3/7"), .batch(BatchID(run: "r1", phase: "3", index: 7)))
         XCTAssertEqual(route("GET", "/api/batch/r1/3/7"), .apiBatch(BatchID(run: "r1", phase: "3", index: 7)))
         XCTAssertEqual(route("GET", "/assets/app.js"), .asset("app.js"))
+        XCTAssertEqual(route("GET", "/favicon.ico"), .asset("icon.svg"))
         XCTAssertEqual(route("GET", "/api/stream"), .apiStream)
         XCTAssertEqual(route("POST", "/api/control"), .apiControl)
         XCTAssertEqual(route("GET", "/events"), .events)

@@ -11,7 +11,7 @@ public enum DashboardRoute: Equatable, Sendable {
     case apiBatch(BatchID)
 
     /// Asset names served from the binary.
-    public static let assetNames: Set<String> = ["app.css", "app.js"]
+    public static let assetNames: Set<String> = ["app.css", "app.js", "icon.svg"]
 
     public struct Failure: Error, Equatable, Sendable {
         public var status: Int
@@ -30,6 +30,7 @@ public enum DashboardRoute: Equatable, Sendable {
         let args = key == "api/batch" ? Array(parts.dropFirst(2)) : Array(parts.dropFirst(key.hasPrefix("api/") ? 2 : 1))
         switch (key, args.count) {
         case ("", 0): route = .overview
+        case ("favicon.ico", 0): route = .asset("icon.svg")
         case ("messages", 0): route = .messages
         case ("events", 0): route = .events
         case ("run", 1): route = .run(args[0])
