@@ -17,6 +17,9 @@ struct AttemptSpan {
     var pid: Int?
     var errors: Int?
     var active: Bool { BatchState(rawValue: outcome)?.isActive ?? false }
+    /// The attempt has ended (merged, failed, retry_wait, …): later records of the batch that
+    /// still carry its number (a retry's `failed → pending`) do not stretch it.
+    var ended = false
 }
 
 enum AttemptSpans {
@@ -33,6 +36,7 @@ enum AttemptSpans {
                     spans[key] = AttemptSpan(id: id, attempt: n, startTS: r.ts, endTS: r.ts, start: t, end: t, outcome: to)
                     order.append(key)
                 }
+                guard spans[key]?.ended == false else { continue }
                 spans[key]?.endTS = r.ts
                 spans[key]?.end = t
                 spans[key]?.outcome = to
@@ -40,6 +44,7 @@ enum AttemptSpans {
                 if let reason = e.reason { spans[key]?.reason = reason }
                 if let c = e.failureClass { spans[key]?.failureClass = c.rawValue }
                 if let errors = e.int("errors") { spans[key]?.errors = errors }
+                if BatchState(rawValue: to).map({ !$0.isActive }) ?? true { spans[key]?.ended = true }
             } else if e.event == EventName.agentExited {
                 spans[key]?.exitStatus = e.string("status")
             }

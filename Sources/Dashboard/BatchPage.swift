@@ -11,7 +11,7 @@ enum BatchPage {
         let id = b.id
         var s = "<h1><a href=\"/run/\(a(id.run))\">\(h(id.run))</a> · phase \(h(id.phase)) · batch \(id.index)</h1>"
         s += "<p>state <span id=\"batch-state\" class=\"cell st-\(b.state.rawValue)\" data-state=\"\(b.state.rawValue)\">\(b.state.rawValue)</span>"
-        s += " · attempts \(b.attempt) of \(b.attemptsAllowed)\(b.lastReason.map { " · last reason " + h($0) } ?? "")\(b.lastClass.map { " · class " + h($0.rawValue) } ?? "")</p>"
+        s += " · attempts used \(b.attempt)\(b.lastReason.map { " · last reason " + h($0) } ?? "")\(b.lastClass.map { " · class " + h($0.rawValue) } ?? "")</p>"
         let target = "data-run=\"\(a(id.run))\" data-phase=\"\(a(id.phase))\" data-batch=\"\(id.index)\""
         s += "<p class=\"actions\"><button id=\"retry\" data-cmd=\"retry\" \(target)>retry</button><button id=\"skip\" data-cmd=\"skip\" \(target)>skip</button>"
         s += "<button id=\"cancel\" data-cmd=\"cancel\" \(target)>cancel</button> <span id=\"answer\" class=\"answer\"></span></p>"
@@ -21,7 +21,7 @@ enum BatchPage {
             s += "<section class=\"attempt\"><h2>attempt \(n) <span class=\"cell st-\(a(span.outcome))\">\(h(span.outcome))</span></h2><p>"
             s += "started \(h(span.startTS)) · last change \(h(span.endTS)) · \(PageFrame.duration(span.end - span.start))"
             if let p = span.pid { s += " · pid \(p)" }
-            if let x = span.exitStatus { s += " · exit \(h(x))" }
+            if let x = span.exitStatus { s += " · agent \(h(x))" }
             if let c = span.failureClass { s += " · class <b>\(h(c))</b>" }
             if let r = span.reason { s += " · reason \(h(r))" }
             s += "</p>"

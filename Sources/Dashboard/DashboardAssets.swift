@@ -25,7 +25,9 @@ enum DashboardAssets {
     .up { color:var(--merged); font-weight:700; } .down { color:var(--failed); font-weight:700; }
     .live.on { color:#5f5; } .live.off { color:#f55; }
     .count { background:var(--failed); color:#fff; border-radius:1em; padding:0 .5em; font-size:.8em; }
-    ul.needs li { margin:.2em 0; } .paused { color:#a66500; }
+    ul.needs { list-style:none; padding-left:0; } ul.needs li { margin:.2em 0; padding-left:.5em; border-left:4px solid var(--line); }
+    li.need-failed { border-left-color:var(--failed) !important; } li.need-blocked { border-left-color:var(--blocked) !important; }
+    li.paused, li.rejected { border-left-color:var(--retry) !important; } .paused { color:#a66500; }
     table.phases td, table.phases th { padding:.2em .6em; text-align:left; } progress { width:220px; height:1em; }
     .num { font-variant-numeric: tabular-nums; }
     .gridwrap { overflow:auto; } table.grid { border-collapse:collapse; } table.grid th { font-weight:400; color:var(--mut); padding:0 .3em; font-size:11px; }

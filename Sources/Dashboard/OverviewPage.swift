@@ -27,7 +27,7 @@ enum OverviewPage {
         }
         for b in state.batches.values.sorted(by: { $0.id < $1.id }) where b.state == .failed || b.state == .blocked {
             let id = b.id
-            needs.append("<li class=\"st-\(b.state.rawValue)\"><a href=\"/batch/\(a(id.run))/\(a(id.phase))/\(id.index)\">\(h(id.run)) phase \(h(id.phase)) batch \(id.index)</a> \(b.state.rawValue) after \(b.attempt) attempt(s)\(b.lastReason.map { ": " + h($0) } ?? "")</li>")
+            needs.append("<li class=\"need-\(b.state.rawValue)\"><a href=\"/batch/\(a(id.run))/\(a(id.phase))/\(id.index)\">\(h(id.run)) phase \(h(id.phase)) batch \(id.index)</a> \(b.state.rawValue) after \(b.attempt) attempt(s)\(b.lastReason.map { ": " + h($0) } ?? "")</li>")
         }
         for r in records.suffix(20_000) where r.event.event == EventName.fileRejected {
             needs.append("<li class=\"rejected\">file rejected: <code>\(h(r.event.string("path") ?? r.event.string("from") ?? "?"))</code> (\(h(r.event.reason ?? "")))</li>")

@@ -33,7 +33,7 @@ enum TimelinePage {
         }
         for k in 0...4 {
             let x = left + Double(k) * (width - left - 10) / 4
-            s += "<line x1=\"\(Int(x))\" y1=\"0\" x2=\"\(Int(x))\" y2=\"\(Int(height - 20))\" class=\"tick\"/><text x=\"\(Int(x))\" y=\"\(Int(height - 6))\" class=\"axis\">+\(PageFrame.duration((t1 - t0) * Double(k) / 4))</text>"
+            s += "<line x1=\"\(Int(x))\" y1=\"0\" x2=\"\(Int(x))\" y2=\"\(Int(height - 20))\" class=\"tick\"/><text x=\"\(Int(x))\" y=\"\(Int(height - 6))\" class=\"axis\"\(k == 4 ? " text-anchor=\"end\"" : "")>+\(tick((t1 - t0) * Double(k) / 4))</text>"
         }
         for (span, slot, end) in placed {
             let x = left + (span.start - t0) * scale
@@ -45,6 +45,9 @@ enum TimelinePage {
         return PageFrame.render(title: "timeline \(plan.run)", page: "timeline", boot: PageFrame.boot("timeline", lastSeq: lastSeq), body: s)
     }
 }
+
+/// An axis label: tenths of a second below a minute.
+func tick(_ s: Double) -> String { s < 60 ? String((s * 10).rounded() / 10) + "s" : PageFrame.duration(s) }
 
 extension String {
     /// A coordinate with one decimal.

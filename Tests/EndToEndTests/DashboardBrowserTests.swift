@@ -43,6 +43,10 @@ final class DashboardBrowserTests: EndToEndTestCase {
         for (batch, to) in [(1, "merged"), (2, "running"), (3, "failed"), (4, "failed")] {
             try waitForEvent(log: sandbox.eventLog, deadline: .seconds(30)) { $0.isTransition(phase: "1", batch: batch, to: to) }
         }
+        let sent = try sandbox.run(["send", "--to", "reviewer", "--from", "translator", "--type", "query",
+                                    "--body", #"{"text":"<b>look</b>"}"#, "--root", sandbox.root])
+        XCTAssertEqual(sent.exitCode, 0, sent.stderr)
+        try waitForEvent(log: sandbox.eventLog, deadline: .seconds(30)) { $0.event == "message.delivered" }
         let d = try DashboardProcess.start(sandbox)
         let shots = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent(".build/dashboard-shots").path

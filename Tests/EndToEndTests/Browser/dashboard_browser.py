@@ -171,7 +171,9 @@ try:
     shot(driver, "timeline")
 
     driver.get(f"{BASE}/messages")
-    check(driver.find_element(By.TAG_NAME, "h1").text == "Messages", "the messages page renders")
+    threads = driver.find_element(By.TAG_NAME, "main").text
+    check("translator → reviewer [query]" in threads, f"the messages page shows the thread: {threads!r}")
+    check("per sender: translator 1" in threads, "totals per sender")
     shot(driver, "messages")
 
     driver.get(f"{BASE}/events")
