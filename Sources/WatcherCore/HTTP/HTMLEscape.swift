@@ -2,23 +2,12 @@
 /// (agents' logs, validator messages, message bodies, names) goes through one of these.
 public enum HTMLEscape {
     /// Element content: `&`, `<`, `>`.
-    public static func text(_ s: String) -> String {
-        var out = ""
-        out.reserveCapacity(s.utf8.count)
-        for c in s.unicodeScalars {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\0": out += "\u{FFFD}"
-            default: out.unicodeScalars.append(c)
-            }
-        }
-        return out
-    }
+    public static func text(_ s: String) -> String { escape(s, quotes: false) }
 
     /// A quoted attribute value (`title="…"`): also `"` and `'`.
-    public static func attribute(_ s: String) -> String {
+    public static func attribute(_ s: String) -> String { escape(s, quotes: true) }
+
+    static func escape(_ s: String, quotes: Bool) -> String {
         var out = ""
         out.reserveCapacity(s.utf8.count)
         for c in s.unicodeScalars {
@@ -26,8 +15,8 @@ public enum HTMLEscape {
             case "&": out += "&amp;"
             case "<": out += "&lt;"
             case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
+            case "\"" where quotes: out += "&quot;"
+            case "'" where quotes: out += "&#39;"
             case "\0": out += "\u{FFFD}"
             default: out.unicodeScalars.append(c)
             }
