@@ -116,4 +116,20 @@ final class DashboardTests: EndToEndTestCase {
         XCTAssertTrue(answer.body.contains("exceeds 65536"), answer.body)
         XCTAssertEqual(try d.request("GET", "/api/status").status, 200, "the server still answers")
     }
+
+    /// `run --dashboard`: the dashboard starts beside a foreground daemon, serves its root, and
+    /// stops with it.
+    func testRunWithDashboardBesideTheDaemon() throws {
+        let sandbox = try makeSandbox()
+        let spec = Fixtures.spec(run: "beside", batchSize: 2, phases: [Fixtures.objectPhase("1", file: "out/1.json")])
+        let path = try Fixtures.install(in: sandbox, spec: spec, itemCount: 4, agentBody: "object_batch $start $end | publish \"$out\"")
+        let d = try DashboardProcess.start(sandbox, command: ["run", "--pipeline", path, "--root", sandbox.root, "--dashboard=127.0.0.1:0"])
+        try waitForEvent(log: sandbox.eventLog, deadline: .seconds(30)) { $0.event == "run.completed" }
+        let status = try d.request("GET", "/api/status")
+        XCTAssertEqual(status.status, 200, status.body)
+        XCTAssertTrue(status.body.contains(#""run":"beside","completed":true"#), status.body)
+        XCTAssertTrue(try sandbox.read("logs/dashboard.log").contains("dashboard: http"), "the child's output is in logs/dashboard.log")
+        try d.child.stop()
+        XCTAssertThrowsError(try d.request("GET", "/api/status", within: 2), "the dashboard stopped with the daemon")
+    }
 }

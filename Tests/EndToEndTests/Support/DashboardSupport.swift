@@ -12,9 +12,14 @@ struct DashboardProcess {
 
     /// Starts it and waits (inotify on the output folder, no polling) for the printed URL.
     static func start(_ sandbox: Sandbox, _ extra: [String] = [], within seconds: Double = 30) throws -> DashboardProcess {
+        try start(sandbox, command: ["dashboard", "--root", sandbox.root, "--listen", "127.0.0.1:0"] + extra, within: seconds)
+    }
+
+    /// Starts `agent-watcher COMMAND`, which prints `dashboard: URL` (also `run --dashboard`).
+    static func start(_ sandbox: Sandbox, command: [String], within seconds: Double = 30) throws -> DashboardProcess {
         let watch = try Inotify()
         _ = try watch.addWatch(sandbox.root + "/e2e", mask: [.modify, .closeWrite, .create])
-        let child = try sandbox.start(["dashboard", "--root", sandbox.root, "--listen", "127.0.0.1:0"] + extra)
+        let child = try sandbox.start(command)
         let deadline = Deadline.seconds(seconds)
         while true {
             if let line = child.stdout.split(separator: "\n").first(where: { $0.hasPrefix("dashboard: http://") }) {
