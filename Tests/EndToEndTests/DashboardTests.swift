@@ -132,4 +132,44 @@ final class DashboardTests: EndToEndTestCase {
         try d.child.stop()
         XCTAssertThrowsError(try d.request("GET", "/api/status", within: 2), "the dashboard stopped with the daemon")
     }
+
+    /// `/api/stream` resumes after `Last-Event-ID` with every later record, in order, and then
+    /// pushes new ones as they are logged.
+    func testStreamResumesAfterLastEventIDWithoutAGap() throws {
+        let sandbox = try makeSandbox()
+        let spec = Fixtures.spec(run: "sse", batchSize: 2, phases: [Fixtures.objectPhase("1", file: "out/1.json")])
+        let path = try Fixtures.install(in: sandbox, spec: spec, itemCount: 6, agentBody: "object_batch $start $end | publish \"$out\"")
+        let run = try sandbox.run(["run", "--pipeline", path, "--root", sandbox.root, "--daemon"])
+        XCTAssertEqual(run.exitCode, 0, run.stderr)
+        defer { _ = try? sandbox.run(["stop", "--root", sandbox.root]) } // cleanup; asserted below
+        try waitForEvent(log: sandbox.eventLog, deadline: .seconds(30)) { $0.event == "run.completed" }
+        let logged = try EventLog.read(sandbox.eventLog).map(\.seq)
+        let d = try DashboardProcess.start(sandbox)
+        let c = try RawHTTPClient(port: d.port)
+        try c.send(Array("GET /api/stream HTTP/1.1\r\nHost: \(d.host)\r\nAuthorization: Bearer \(d.token)\r\nLast-Event-ID: 3\r\n\r\n".utf8))
+        var text = ""
+        func ids(until last: Int, deadline: Deadline) throws -> [Int] {
+            while true {
+                let found = text.split(separator: "\n").filter { $0.hasPrefix("id: ") }.compactMap { Int($0.dropFirst(4)) }
+                if found.last.map({ $0 >= last }) == true { return found }
+                guard !deadline.hasPassed, c.readable(within: deadline.pollTimeout) else { throw E2EError("stream stalled: \(text.suffix(400))") }
+                var buf = [UInt8](repeating: 0, count: 65536)
+                let n = buf.withUnsafeMutableBytes { recv(c.fd, $0.baseAddress, 65536, 0) }
+                guard n > 0 else { throw E2EError("stream closed: \(text.suffix(400))") }
+                text += String(decoding: buf[..<n], as: UTF8.self)
+            }
+        }
+        let last = try XCTUnwrap(logged.last)
+        let backlog = try ids(until: last, deadline: .seconds(10))
+        XCTAssertEqual(backlog, Array(4...max(4, backlog.last ?? 0)), "every record after 3, in order")
+        XCTAssertGreaterThanOrEqual(backlog.last ?? 0, last)
+        // A live one: a control message's answer reaches the stream as it is logged.
+        let pause = try sandbox.run(["pause", "sse", "--root", sandbox.root])
+        XCTAssertEqual(pause.exitCode, 0, pause.stderr)
+        let newest = try XCTUnwrap(try EventLog.read(sandbox.eventLog).last?.seq)
+        let live = try ids(until: newest, deadline: .seconds(10))
+        XCTAssertEqual(live, Array(4...max(4, live.last ?? 0)), "then each new record, no gap")
+        XCTAssertGreaterThanOrEqual(live.last ?? 0, newest)
+        XCTAssertTrue(text.contains(#""event":"control.applied""#), "the pause's answer came live")
+    }
 }
