@@ -30,12 +30,14 @@ public final class LogFollower {
         offset += bytes.count
         pending += bytes
         var out: [(line: [UInt8], record: EventRecord?)] = []
-        while let nl = pending.firstIndex(of: 0x0A) {
-            let line = Array(pending[..<nl])
-            pending.removeSubrange(...nl)
+        var start = 0 // lines are cut off once at the end: a long log read from the start stays linear
+        while let nl = pending[start...].firstIndex(of: 0x0A) {
+            let line = Array(pending[start..<nl])
+            start = nl + 1
             let ok = EventRecord.checksumMatches(line[...])
             out.append((line, ok ? try? EventRecord.decode(line[...]) : nil)) // nil: shown as damaged
         }
+        pending.removeSubrange(..<start)
         return out
     }
 
