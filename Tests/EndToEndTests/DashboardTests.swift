@@ -45,6 +45,19 @@ final class DashboardTests: EndToEndTestCase {
         XCTAssertFalse(try d.child.hasExited())
     }
 
+    func testListeningBeyondLoopbackNeedsAllowRemote() throws {
+        let sandbox = try makeSandbox()
+        let refused = try sandbox.run(["dashboard", "--root", sandbox.root, "--listen", "0.0.0.0:0"], within: 30)
+        XCTAssertEqual(refused.exitCode, 64, refused.stdout)
+        XCTAssertTrue(refused.stderr.contains("--allow-remote"), refused.stderr)
+        XCTAssertFalse(sandbox.exists("logs/dashboard.token"), "nothing written when refused")
+        let bad = try sandbox.run(["dashboard", "--root", sandbox.root, "--listen", "nowhere"], within: 30)
+        XCTAssertEqual(bad.exitCode, 64, bad.stdout)
+        let remote = try DashboardProcess.start(sandbox, command: ["dashboard", "--root", sandbox.root, "--listen", "0.0.0.0:0", "--allow-remote"])
+        XCTAssertEqual(try remote.request("GET", "/api/status").status, 200)
+        XCTAssertEqual(try remote.request("GET", "/api/status", headers: ["Host": "elsewhere:1"]).status, 421, "the port must still match")
+    }
+
     func testSlowHeaderDribbleIsCutAtTheDeadline() throws {
         let sandbox = try makeSandbox()
         let d = try DashboardProcess.start(sandbox, ["--header-timeout-ms", "600"])
