@@ -20,7 +20,9 @@ let package = Package(
             dependencies: ["AgentWatcher", "WatcherCore", "WatcherSystem"],
             resources: [.copy("Resources/demo")]
         ),
-        .executableTarget(name: "agent-watcher", dependencies: ["AgentWatcher", "DemoCourse", "WatcherCore", "WatcherSystem"]),
+        // `agent-watcher dashboard`: a reader process serving the log and the mailbox over loopback HTTP.
+        .target(name: "Dashboard", dependencies: ["AgentWatcher", "WatcherCore", "WatcherSystem"]),
+        .executableTarget(name: "agent-watcher", dependencies: ["AgentWatcher", "Dashboard", "DemoCourse", "WatcherCore", "WatcherSystem"]),
         // The benchmark harness (`swift run -c release watcher-bench`); CI only builds it.
         .executableTarget(name: "watcher-bench", dependencies: ["AgentWatcher", "DemoCourse", "WatcherCore", "WatcherSystem"],
                           path: "Benchmarks/watcher-bench"),

@@ -30,12 +30,14 @@ public final class LogFollower {
         offset += bytes.count
         pending += bytes
         var out: [(line: [UInt8], record: EventRecord?)] = []
-        while let nl = pending.firstIndex(of: 0x0A) {
-            let line = Array(pending[..<nl])
-            pending.removeSubrange(...nl)
+        var start = 0 // lines are cut off once at the end: a long log read from the start stays linear
+        while let nl = pending[start...].firstIndex(of: 0x0A) {
+            let line = Array(pending[start..<nl])
+            start = nl + 1
             let ok = EventRecord.checksumMatches(line[...])
             out.append((line, ok ? try? EventRecord.decode(line[...]) : nil)) // nil: shown as damaged
         }
+        pending.removeSubrange(..<start)
         return out
     }
 
@@ -102,23 +104,33 @@ public struct ControlClient {
         guard runningDaemon() != nil else { throw NotRunning(root: layout.root) }
         let (s, us) = Clock.realtime()
         let id = "cli-\(getpid())-\(s)\(us)"
+        let follower = try LogFollower(layout: layout)
+        try drop(fields, id: id)
+        guard let answer = try follower.wait(seconds: waitSeconds, for: { ControlClient.isAnswer($0, to: id) })
+        else { throw NoAnswer(id: id, seconds: waitSeconds) }
+        return answer
+    }
+
+    /// Writes the control message `fields` plus `id` into `control/tmp/` and renames it into
+    /// `control/new/`, without waiting (the dashboard waits on its own log follower).
+    public func drop(_ fields: [(String, String)], id: String) throws {
         var json = "{"
         for (k, v) in fields + [("id", ControlClient.string(id))] {
             if json.count > 1 { json += "," }
             json += String(decoding: JSONText.quoted(k), as: UTF8.self) + ":" + v
         }
         json += "}\n"
-        let follower = try LogFollower(layout: layout)
         try FileSystem.createDirectory(layout.control + "/tmp")
         try FileSystem.createDirectory(layout.control + "/new")
         let tmp = layout.control + "/tmp/\(id).json"
         try AtomicFile.replace(tmp, with: Array(json.utf8))
         try FileSystem.rename(tmp, layout.control + "/new/\(id).json")
-        guard let answer = try follower.wait(seconds: waitSeconds, for: {
-            ($0.event.event == EventName.controlApplied || $0.event.event == EventName.controlRejected
-                || $0.event.event == EventName.fileRejected) && ($0.event.string("id") == id || $0.event.string("from")?.hasSuffix("/\(id).json") == true)
-        }) else { throw NoAnswer(id: id, seconds: waitSeconds) }
-        return answer
+    }
+
+    /// Whether `r` is the daemon's answer to control message `id`.
+    public static func isAnswer(_ r: EventRecord, to id: String) -> Bool {
+        (r.event.event == EventName.controlApplied || r.event.event == EventName.controlRejected
+            || r.event.event == EventName.fileRejected) && (r.event.string("id") == id || r.event.string("from")?.hasSuffix("/\(id).json") == true)
     }
 
     public static func string(_ s: String) -> String { String(decoding: JSONText.quoted(s), as: UTF8.self) }

@@ -19,6 +19,7 @@ do {
         "stop": StopCommand.main,
         "list": ListCommand.main,
         "show": ShowCommand.main,
+        "dashboard": DashboardCommand.main,
         "pause": ControlCommands.handler(.pause),
         "resume": ControlCommands.handler(.resume),
         "retry": ControlCommands.handler(.retry),

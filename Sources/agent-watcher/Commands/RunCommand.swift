@@ -4,9 +4,11 @@ import Glibc
 import WatcherCore
 import WatcherSystem
 
-/// `run --pipeline FILE [--root DIR] [--daemon]`: the daemon, in the foreground or detached.
+/// `run --pipeline FILE [--root DIR] [--daemon] [--dashboard[=ADDR]]`: the daemon, in the
+/// foreground or detached; in the foreground, with the dashboard beside it if asked.
 enum RunCommand {
     static func main(_ args: inout Arguments) throws -> Int32 {
+        let dashboard = DashboardChild.listenOption(&args)
         var pipelines: [String] = []
         while let p = args.option("pipeline") { pipelines.append(p) }
         pipelines += args.positionals
@@ -26,7 +28,13 @@ enum RunCommand {
             Console.error("agent-watcher: not started: \(problems.count) problem(s) in the pipeline spec(s)")
             return 1
         }
-        if detach { return try startDetached(pipelines: absolute, root: root) }
+        if detach {
+            if dashboard != nil { throw UsageError("--dashboard goes with a foreground run; beside a detached daemon run 'agent-watcher dashboard --root \(root)'") }
+            return try startDetached(pipelines: absolute, root: root)
+        }
+        let beside = try dashboard.map { try DashboardChild.start(root: root, listen: $0) }
+        defer { if let beside { Console.error("agent-watcher: stopping the dashboard"); try? beside.stop() } } // exiting anyway; a failed SIGTERM changes nothing
+        if let beside { Console.out("dashboard: \(beside.url)") }
         let daemon = try Daemon(options: Daemon.Options(root: root, pipelines: absolute, rules: RegisteredRules.registry))
         daemon.onWatching = { [layout = daemon.layout] in
             Console.error("agent-watcher: watching \(layout.mailbox); events in \(layout.eventLog)")

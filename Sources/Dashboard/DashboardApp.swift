@@ -1,0 +1,71 @@
+import AgentWatcher
+import WatcherCore
+import WatcherSystem
+
+/// Answers the routes that are plain request/response: pages, assets and the JSON API.
+/// Everything is computed from the event log (and, for a batch, its files) at request time.
+final class DashboardApp {
+    let layout: Layout
+    let log: DashboardLog
+
+    init(layout: Layout, log: DashboardLog) {
+        self.layout = layout
+        self.log = log
+    }
+
+    struct NotFound: Error, CustomStringConvertible { var description: String }
+
+    func respond(_ route: DashboardRoute, _ r: HTTPRequest) throws -> HTTPResponse {
+        let records = log.records
+        switch route {
+        case .asset(let name):
+            let (type, text) = name == "app.css" ? ("text/css; charset=utf-8", DashboardAssets.css)
+                : name == "icon.svg" ? ("image/svg+xml", DashboardAssets.icon) : ("text/javascript; charset=utf-8", DashboardAssets.js)
+            return HTTPResponse(status: 200, contentType: type, body: Array(text.utf8), headers: [.init("Cache-Control", "no-cache")])
+        case .overview:
+            return .html(OverviewPage.render(layout: layout, records: records, daemonPID: log.daemonPID(), lastSeq: log.lastSeq))
+        case .run(let run):
+            let state = StatusReport.replay(records)
+            guard let plan = state.plans[run] else { return notFound("no run \(run) in the event log") }
+            return .html(RunPage.render(layout: layout, state: state, plan: plan, lastSeq: log.lastSeq))
+        case .batch(let id):
+            let state = StatusReport.replay(records)
+            guard let b = state.batches[id] else { return notFound("no batch \(id) in the event log") }
+            return .html(BatchPage.render(layout: layout, batch: b, records: records.filter { $0.event.batchID == id }, lastSeq: log.lastSeq))
+        case .timeline(let run):
+            let state = StatusReport.replay(records)
+            guard let plan = state.plans[run] else { return notFound("no run \(run) in the event log") }
+            return .html(TimelinePage.render(plan: plan, records: records, lastSeq: log.lastSeq))
+        case .messages:
+            return .html(MessagesPage.render(records: records, lastSeq: log.lastSeq))
+        case .events:
+            return .html(EventsPage.render(entries: log.entries.suffix(1000), lastSeq: log.lastSeq))
+        case .apiStatus:
+            return .json(DashboardJSON.status(records: records, daemonPID: log.daemonPID(), root: layout.root, lastSeq: log.lastSeq))
+        case .apiEvents:
+            let since = UInt64(r.queryValue("since") ?? "0") ?? 0
+            let limit = 5000
+            let slice = log.entries(after: since)
+            var body = Array("{\"last_seq\":\(log.lastSeq),\"more\":\(slice.count > limit),\"events\":[".utf8)
+            for (i, e) in slice.prefix(limit).enumerated() {
+                if i > 0 { body.append(0x2C) }
+                body += e.line
+            }
+            body += Array("]}\n".utf8)
+            return HTTPResponse(status: 200, contentType: "application/json", body: body)
+        case .apiBatch(let id):
+            let state = StatusReport.replay(records)
+            guard let b = state.batches[id] else { return .error(404, "no batch \(id) in the event log") }
+            return .json(DashboardJSON.batch(b, spans: AttemptSpans.collect(records.filter { $0.event.batchID == id })))
+        case .apiMessages:
+            return .json(DashboardJSON.messages(MessageThreads.build(MessageThreads.collect(records: records, files: []))))
+        case .apiStream, .apiControl:
+            return .error(500, "served by the connection loop")
+        }
+    }
+
+    func notFound(_ message: String) -> HTTPResponse {
+        .html(PageFrame.render(title: "not found", page: "none", boot: .object([]),
+                               body: "<h1>Not found</h1><p>\(HTMLEscape.text(message))</p>"), status: 404)
+    }
+}

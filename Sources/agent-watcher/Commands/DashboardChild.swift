@@ -1,0 +1,69 @@
+import AgentWatcher
+import Foundation
+import Glibc
+import WatcherSystem
+
+/// `run --dashboard[=ADDR]` and `demo --dashboard[=ADDR]`: `agent-watcher dashboard` as a child
+/// process beside the daemon (a reader; it can die without the daemon noticing), its output in
+/// `logs/dashboard.log`, stopped when the command ends.
+struct DashboardChild {
+    static let defaultListen = "127.0.0.1:8765"
+    let pid: pid_t
+    let url: String
+
+    /// `--dashboard`, `--dashboard ADDR` or `--dashboard=ADDR`. Read it before the positionals:
+    /// in `--dashboard course.json` the value is a pipeline, not an address.
+    static func listenOption(_ args: inout Arguments) -> String? {
+        if let v = args.option("dashboard") {
+            if v.contains(":") { return v }
+            args.positionals.insert(v, at: 0)
+            return defaultListen
+        }
+        return args.flag("dashboard") ? defaultListen : nil
+    }
+
+    /// Starts it and waits (inotify on `logs/`) until it prints its URL.
+    static func start(root: String, listen: String) throws -> DashboardChild {
+        let layout = Layout(root: root)
+        try FileSystem.createDirectory(layout.logs)
+        let out = layout.logs + "/dashboard.log"
+        let watch = try Inotify()
+        _ = try watch.addWatch(layout.logs, mask: [.modify, .closeWrite, .create])
+        let pid = try Spawner.spawn(SpawnRequest(argv: [try FileSystem.executablePath(), "dashboard", "--root", root, "--listen", listen],
+                                                 workingDirectory: root, stdinPath: nil, outputPath: out))
+        let exited = try ProcessControl.openPIDFD(pid)
+        let deadline = Clock.monotonicNanoseconds() + 30_000_000_000
+        while true {
+            let text = FileSystem.exists(out) ? String(decoding: try FileSystem.readFile(out), as: UTF8.self) : ""
+            if let line = text.split(separator: "\n").first(where: { $0.hasPrefix("dashboard: ") }) {
+                return DashboardChild(pid: pid, url: String(line.dropFirst("dashboard: ".count)))
+            }
+            let now = Clock.monotonicNanoseconds()
+            let ready = now < deadline ? try Poller.wait([watch.fileDescriptor, exited.rawValue], timeoutMilliseconds: Poller.timeout(untilMonotonic: deadline)) : []
+            if ready.contains(exited.rawValue) || now >= deadline {
+                if !ready.contains(exited.rawValue) { _ = try ProcessControl.signal(pid, SIGKILL) }
+                let status = try ProcessControl.waitBlocking(pid)
+                throw DashboardFailed(description: "the dashboard did not start (\(status)): \(text.trimmingCharacters(in: .newlines))")
+            }
+            if ready.contains(watch.fileDescriptor) { _ = try watch.readEvents() }
+        }
+    }
+
+    struct DashboardFailed: Error, CustomStringConvertible { var description: String }
+
+    /// SIGTERM, then reaped.
+    func stop() throws {
+        _ = try ProcessControl.signal(pid, SIGTERM)
+        _ = try ProcessControl.waitBlocking(pid)
+    }
+
+    /// Keeps serving until SIGINT or SIGTERM (after a demo has ended), then stops the child.
+    func serveUntilSignalled() throws {
+        try Signals.block([SIGINT, SIGTERM])
+        let signals = try SignalFD(signals: [SIGINT, SIGTERM])
+        let exited = try ProcessControl.openPIDFD(pid)
+        Console.error("agent-watcher: the dashboard keeps serving at \(url); Ctrl-C stops it")
+        while try Poller.wait([signals.fileDescriptor, exited.rawValue], timeoutMilliseconds: -1).isEmpty {}
+        try stop()
+    }
+}
