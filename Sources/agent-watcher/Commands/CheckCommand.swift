@@ -5,16 +5,12 @@ import WatcherCore
 /// `check PIPELINE... `: every problem of the specs, as `run` would find them, at once.
 /// `check --prompt PHASE BATCH PIPELINE [--root DIR]`: the prompt attempt 1 of that batch would get.
 enum CheckCommand {
-    static func main(_ args: inout Arguments) throws -> Int32 {
-        var pipelines: [String] = []
-        while let p = args.option("pipeline") { pipelines.append(p) }
+    static func main(_ args: Arguments) throws -> Int32 {
+        var pipelines = args.options("pipeline")
         let promptPhase = args.option("prompt")
-        let cwd = FileManager.default.currentDirectoryPath
-        let rootArg = args.option("root") ?? cwd
+        let root = args.root
         var positionals = args.positionals
-        args.positionals = []
-        try args.finish()
-        let absolute = { (p: String) in p.hasPrefix("/") ? p : cwd + "/" + p }
+        let absolute = Arguments.absolute
         let searchPath = ProcessInfo.processInfo.environment["PATH"]
         if let phase = promptPhase {
             guard !positionals.isEmpty, let batch = Int(positionals.removeFirst()), batch >= 1 else {
@@ -27,7 +23,7 @@ enum CheckCommand {
                 for line in report.problems { Console.error(line) }
                 return 1
             }
-            Console.out(try SpecChecker.firstPrompt(context, phase: phase, batch: batch, root: absolute(rootArg)))
+            Console.out(try SpecChecker.firstPrompt(context, phase: phase, batch: batch, root: root))
             return 0
         }
         pipelines += positionals

@@ -7,38 +7,32 @@ import WatcherSystem
 /// `cancel RUN [PHASE BATCH]`, `drain RUN [--max N] [--force]`: each drops a control message
 /// for the daemon and reports its answer from the event log.
 enum ControlCommands {
-    static func handler(_ verb: ControlCommand.Verb) -> (inout Arguments) throws -> Int32 {
-        { args in try main(verb, &args) }
+    static func handler(_ verb: ControlCommand.Verb) -> @Sendable (Arguments) throws -> Int32 {
+        { args in try main(verb, args) }
     }
 
-    static func main(_ verb: ControlCommand.Verb, _ args: inout Arguments) throws -> Int32 {
-        let layout = Layout(root: args.option("root") ?? FileManager.default.currentDirectoryPath)
+    static func main(_ verb: ControlCommand.Verb, _ args: Arguments) throws -> Int32 {
+        let layout = Layout(root: args.root)
         var fields: [(String, String)] = [("command", ControlClient.string(verb.rawValue))]
         let pos = args.positionals
-        args.positionals = []
         switch verb {
-        case .pause, .resume:
-            guard pos.count == 1 else { throw UsageError("\(verb.rawValue) takes RUN") }
-        case .retry, .skip:
-            guard pos.count == 3 else { throw UsageError("\(verb.rawValue) takes RUN PHASE BATCH") }
+        case .pause, .resume, .retry, .skip:
+            break
         case .cancel:
-            guard pos.count == 1 || pos.count == 3 else { throw UsageError("cancel takes RUN [PHASE BATCH]") }
+            guard pos.count == 1 || pos.count == 3 else { throw args.usageError("give RUN, or RUN PHASE BATCH") }
         case .drain:
-            guard pos.count == 1 else { throw UsageError("drain takes RUN") }
-            if let max = try args.int("max") {
-                guard max >= 1 else { throw UsageError("--max must be ≥ 1") }
+            if let max = args.int("max") {
+                guard max >= 1 else { throw args.usageError("--max must be ≥ 1") }
                 fields.append(("max", String(max)))
             }
             if args.flag("force") { fields.append(("force", "true")) }
             if args.flag("dry-run") {
-                try args.finish()
                 return try DrainDryRun.main(layout: layout, run: pos[0], fields: fields)
             }
         }
-        try args.finish()
         fields.append(("run", ControlClient.string(pos[0])))
         if pos.count == 3 {
-            guard let k = Int(pos[2]), k >= 1 else { throw UsageError("BATCH must be a whole number ≥ 1, got '\(pos[2])'") }
+            guard let k = Int(pos[2]), k >= 1 else { throw args.usageError("BATCH must be a whole number ≥ 1, got '\(pos[2])'") }
             fields.append(("phase", ControlClient.string(pos[1])))
             fields.append(("batch", String(k)))
         }

@@ -4,9 +4,8 @@ import WatcherCore
 
 /// `list`: runs and their state, one line each, from the event log.
 enum ListCommand {
-    static func main(_ args: inout Arguments) throws -> Int32 {
-        let layout = Layout(root: args.option("root") ?? FileManager.default.currentDirectoryPath)
-        try args.finish()
+    static func main(_ args: Arguments) throws -> Int32 {
+        let layout = Layout(root: args.root)
         let records = try EventLogReader.read(layout.eventLog).records
         let report = StatusReport.build(records)
         if report.runs.isEmpty { Console.out("no runs in \(layout.eventLog)"); return 0 }

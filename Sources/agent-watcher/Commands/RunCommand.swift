@@ -6,18 +6,10 @@ import WatcherSystem
 
 /// `run --pipeline FILE [--root DIR] [--daemon]`: the daemon, in the foreground or detached.
 enum RunCommand {
-    static func main(_ args: inout Arguments) throws -> Int32 {
-        var pipelines: [String] = []
-        while let p = args.option("pipeline") { pipelines.append(p) }
-        pipelines += args.positionals
-        args.positionals = []
-        let cwd = FileManager.default.currentDirectoryPath
-        let rootArg = args.option("root") ?? cwd
+    static func main(_ args: Arguments) throws -> Int32 {
+        let absolute = args.options("pipeline").map(Arguments.absolute)
+        let root = args.root
         let detach = args.flag("daemon")
-        try args.finish()
-        guard !pipelines.isEmpty else { throw UsageError("run needs --pipeline FILE") }
-        let absolute = pipelines.map { $0.hasPrefix("/") ? $0 : cwd + "/" + $0 }
-        let root = rootArg.hasPrefix("/") ? rootArg : cwd + "/" + rootArg
         // The same checks as `check`: a spec with any problem starts nothing.
         let reports = SpecChecker.check(absolute, searchPath: ProcessInfo.processInfo.environment["PATH"], rules: RegisteredRules.registry)
         let problems = reports.flatMap(\.problems)

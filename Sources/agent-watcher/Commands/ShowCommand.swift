@@ -6,13 +6,11 @@ import WatcherSystem
 /// `show RUN`: every batch, one line each. `show RUN PHASE BATCH`: every attempt of a batch
 /// with times, exit status, errors, the agent log's path and its last lines.
 enum ShowCommand {
-    static func main(_ args: inout Arguments) throws -> Int32 {
-        let layout = Layout(root: args.option("root") ?? FileManager.default.currentDirectoryPath)
-        let lines = try args.int("lines") ?? 10
+    static func main(_ args: Arguments) throws -> Int32 {
+        let layout = Layout(root: args.root)
+        let lines = args.int("lines") ?? 10
         let pos = args.positionals
-        args.positionals = []
-        try args.finish()
-        guard pos.count == 1 || pos.count == 3 else { throw UsageError("show takes RUN [PHASE BATCH]") }
+        guard pos.count == 1 || pos.count == 3 else { throw args.usageError("give RUN, or RUN PHASE BATCH") }
         let records = try EventLogReader.read(layout.eventLog).records
         let state = StatusReport.replay(records)
         guard let plan = state.plans[pos[0]] else {

@@ -4,10 +4,9 @@ import WatcherCore
 import WatcherSystem
 
 enum StatusCommand {
-    static func main(_ args: inout Arguments) throws -> Int32 {
-        let layout = Layout(root: args.option("root") ?? FileManager.default.currentDirectoryPath)
-        let watch = args.flag("watch", "w")
-        try args.finish()
+    static func main(_ args: Arguments) throws -> Int32 {
+        let layout = Layout(root: args.root)
+        let watch = args.flag("watch")
         if watch { return try StatusWatch(layout: layout).run() }
         guard FileSystem.exists(layout.eventLog) else {
             Console.out("no event log at \(layout.eventLog): nothing has run on this root yet")

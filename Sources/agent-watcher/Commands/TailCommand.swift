@@ -5,12 +5,11 @@ import WatcherCore
 import WatcherSystem
 
 enum TailCommand {
-    static func main(_ args: inout Arguments) throws -> Int32 {
-        let layout = Layout(root: args.option("root") ?? FileManager.default.currentDirectoryPath)
-        let follow = args.flag("f", "follow")
+    static func main(_ args: Arguments) throws -> Int32 {
+        let layout = Layout(root: args.root)
+        let follow = args.flag("follow")
         let json = args.flag("json")
         let run = args.option("run")
-        try args.finish()
         var offset = 0
         var pending: [UInt8] = []
         func emit(_ bytes: [UInt8]) {
