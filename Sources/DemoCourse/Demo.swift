@@ -62,21 +62,7 @@ public struct Demo {
     }
 
     /// The lines worth a person's attention: retries, failures, timeouts, merges, the end.
-    static func interesting(_ r: EventRecord) -> String? {
-        let e = r.event
-        switch e.event {
-        case EventName.transition:
-            switch e.to {
-            case "merged"?, "retry_wait"?, "failed"?, "blocked"?: return EventFormatter.line(r)
-            case "spawning"? where (e.attempt ?? 1) > 1: return EventFormatter.line(r)
-            default: return nil
-            }
-        case EventName.agentSignalled, EventName.fileRejected, EventName.runCompleted:
-            return EventFormatter.line(r)
-        default:
-            return nil
-        }
-    }
+    static func interesting(_ r: EventRecord) -> String? { EventFormatter.attention(r) }
 
     func summary(records: [EventRecord], seconds: Double, specPath: String) throws -> String {
         let status = StatusReport.build(records)

@@ -31,8 +31,10 @@ enum CommandTable {
                 .value("pipeline", .path, "FILE", "a pipeline spec (give it once per run)", required: true, repeatable: true),
                 .root,
                 .flag("daemon", "detach: start in the background, print the pid once it is watching"),
+                .flag("until-done", "exit once every run is complete: 0 when every batch merged or was skipped, 2 when some failed, are blocked or were cancelled"),
+                .flag("quiet", short: "q", "print no progress lines (the foreground run prints one per transition worth attention)"),
             ],
-            examples: ["agent-watcher run --pipeline course.json", "agent-watcher run --pipeline a.json --pipeline b.json --daemon"],
+            examples: ["agent-watcher run --pipeline course.json", "agent-watcher run --pipeline course.json --until-done --quiet; echo $?", "agent-watcher run --pipeline a.json --pipeline b.json --daemon"],
             main: RunCommand.main),
         CommandSpec(
             name: "check", summary: "report every problem of pipeline specs at once, as run would find them",
@@ -54,12 +56,23 @@ enum CommandTable {
         CommandSpec(
             name: "status", summary: "per run and phase: batches merged, running, retrying, failed, pending, and an ETA",
             details: "From the event log, daemon running or not. --watch: a live view (plain lines on every change when stdout is not a terminal).",
-            options: [.flag("watch", short: "w", "a live view, redrawn when the log changes"), .root],
-            examples: ["agent-watcher status", "agent-watcher status --watch"],
+            options: [
+                .flag("watch", short: "w", "a live view, redrawn when the log or the pid file changes (at most 10 times a second)"),
+                .json,
+                .flag("check", "exit 2 when a run has failed or blocked batches, or no daemon runs while a run is incomplete"),
+                .root,
+            ],
+            examples: ["agent-watcher status", "agent-watcher status --watch", "agent-watcher status --json | jq '.runs[].phases[]'",
+                       "agent-watcher status --check || echo 'needs attention'"],
             main: StatusCommand.main),
         CommandSpec(
             name: "list", summary: "runs and their state, one line each",
-            options: [.root], examples: ["agent-watcher list"], main: ListCommand.main),
+            options: [
+                .json,
+                .flag("check", "exit 2 when a run has failed or blocked batches, or no daemon runs while a run is incomplete"),
+                .root,
+            ],
+            examples: ["agent-watcher list", "agent-watcher list --check"], main: ListCommand.main),
         CommandSpec(
             name: "show", summary: "every batch of a run; or every attempt of one batch: times, exit status, errors, agent log",
             arguments: [run, ArgumentSpec(name: "PHASE", summary: "a phase id", optional: true),

@@ -4,7 +4,9 @@ import Glibc
 import WatcherCore
 import WatcherSystem
 
-/// `run --pipeline FILE [--root DIR] [--daemon]`: the daemon, in the foreground or detached.
+/// `run --pipeline FILE [--root DIR] [--daemon | --until-done] [--quiet]`: the daemon, in the
+/// foreground or detached. `--until-done` exits once every run is complete: 0 when every batch
+/// merged or was skipped, 2 when some failed, are blocked or were cancelled.
 enum RunCommand {
     static func main(_ args: Arguments) throws -> Int32 {
         let absolute = args.options("pipeline").map(Arguments.absolute)
@@ -18,20 +20,31 @@ enum RunCommand {
             Console.error("agent-watcher: not started: \(problems.count) problem(s) in the pipeline spec(s)")
             return 1
         }
-        if detach { return try startDetached(pipelines: absolute, root: root) }
-        let daemon = try Daemon(options: Daemon.Options(root: root, pipelines: absolute, rules: RegisteredRules.registry))
+        if detach {
+            guard !args.flag("until-done") else { throw args.usageError("--until-done is for a foreground run, not with --daemon") }
+            return try startDetached(pipelines: absolute, root: root)
+        }
+        var options = Daemon.Options(root: root, pipelines: absolute, rules: RegisteredRules.registry)
+        options.exitWhenComplete = args.flag("until-done")
+        let daemon = try Daemon(options: options)
         daemon.onWatching = { [layout = daemon.layout] in
             Console.error("agent-watcher: watching \(layout.mailbox); events in \(layout.eventLog)")
         }
-        _ = try daemon.run()
-        return 0
+        let progress = ProgressPrinter(quiet: args.flag("quiet"))
+        daemon.observer = { progress.observe($0) }
+        let outcome = try daemon.run()
+        let records = try EventLogReader.read(daemon.layout.eventLog).records
+        let report = StatusReport.build(records, daemonRunning: false)
+        if !args.flag("quiet") { Console.out(StatusText.render(report)) }
+        guard outcome == .completed else { return 0 }
+        return report.runs.allSatisfy { r in r.phases.allSatisfy { $0.done == $0.total } } ? 0 : 2
     }
 
     /// Starts the daemon in a session of its own with stdio to `logs/watcher.log`, returns once
     /// it has logged `watcher.started` (it is watching), and prints its pid.
     static func startDetached(pipelines: [String], root: String) throws -> Int32 {
         let layout = Layout(root: root)
-        if let pid = ControlClient(layout: layout).runningDaemon() {
+        if let pid = try ControlClient(layout: layout).runningDaemon() {
             Console.error("agent-watcher: a daemon is already running on \(root) (pid \(pid)); 'agent-watcher stop --root \(root)' stops it")
             return 1
         }

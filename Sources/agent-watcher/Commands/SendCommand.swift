@@ -67,7 +67,7 @@ enum SendCommand {
         let layout = Layout(root: args.root)
         let path = try drop(message, layout: layout)
         Console.out(message.id)
-        if ControlClient(layout: layout).runningDaemon() == nil {
+        if try ControlClient(layout: layout).runningDaemon() == nil {
             Console.error("agent-watcher: \(path): queued; no daemon runs on \(layout.root), it is delivered when one starts")
         }
         return 0

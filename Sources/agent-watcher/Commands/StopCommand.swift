@@ -11,7 +11,7 @@ enum StopCommand {
         let agents = args.option("agents") ?? "kill"
         let wait = Double(args.int("timeout") ?? 60)
         let client = ControlClient(layout: layout)
-        guard let pid = client.runningDaemon() else {
+        guard let pid = try client.runningDaemon() else {
             if FileSystem.exists(layout.pidFile) {
                 let stale = String(decoding: try FileSystem.readFile(layout.pidFile), as: UTF8.self)
                     .trimmingCharacters(in: .whitespacesAndNewlines)
