@@ -49,6 +49,7 @@ enum CommandTable {
             options: [
                 .value("pipeline", .path, "FILE", "a pipeline spec, as an option", repeatable: true),
                 .value("prompt", .string, "PHASE", "print the first prompt of batch BATCH of PHASE instead"),
+                .json,
                 .root,
             ],
             examples: ["agent-watcher check course.json", "agent-watcher check --prompt 3 7 course.json"],
@@ -77,8 +78,8 @@ enum CommandTable {
             name: "show", summary: "every batch of a run; or every attempt of one batch: times, exit status, errors, agent log",
             arguments: [run, ArgumentSpec(name: "PHASE", summary: "a phase id", optional: true),
                         ArgumentSpec(name: "BATCH", summary: "a batch number", optional: true)],
-            options: [.value("lines", .int, "N", "agent log lines to show per attempt", default: "10"), .root],
-            examples: ["agent-watcher show spa_for_eng", "agent-watcher show spa_for_eng 3 7"],
+            options: [.value("lines", .int, "N", "agent log lines to show per attempt", default: "10"), .json, .root],
+            examples: ["agent-watcher show spa_for_eng", "agent-watcher show spa_for_eng 3 7", "agent-watcher show spa_for_eng 3 7 --json"],
             main: ShowCommand.main),
         CommandSpec(
             name: "pause", summary: "no new agents for RUN while paused; running ones finish",
@@ -162,6 +163,7 @@ enum CommandTable {
                 .value("to", .string, "NAME", "only threads with messages to NAME"),
                 .value("thread", .string, "ID", "only the thread holding message ID"),
                 .flag("follow", short: "f", "then print new message records as they are logged"),
+                .json,
                 .root,
             ],
             examples: ["agent-watcher messages", "agent-watcher messages --thread q-2 -f"],

@@ -108,3 +108,37 @@ final class ExitCodeTests: EndToEndTestCase {
         }
     }
 }
+
+/// `show --json`, `messages --json` and `check --json`: one document each, schema 1.
+final class JSONOutputTests: EndToEndTestCase {
+    func testShowMessagesAndCheckJSON() throws {
+        let sandbox = try makeSandbox()
+        let spec = Fixtures.spec(run: "js", batchSize: 2, phases: [Fixtures.objectPhase("p1", file: "out/p1.json")],
+                                 overrides: ["maxAttempts": 1])
+        let path = try Fixtures.install(in: sandbox, spec: spec, itemCount: 4, agentBody: """
+        if [ "$batch" = 2 ]; then echo "broken agent" >&2; exit 3; fi
+        object_batch $start $end | publish "$out"
+        """)
+        let check = try JSON.parse(try sandbox.run(["check", "--json", path]).stdout)
+        XCTAssertEqual(check["schema"]?.int, 1)
+        XCTAssertEqual(check["ok"], .bool(true))
+        XCTAssertEqual(check["specs"]?[0]?["run"]?.string, "js")
+        XCTAssertEqual(check["specs"]?[0]?["batches"]?.int, 2)
+        let badCheck = try sandbox.run(["check", "--json", sandbox.path("nowhere.json")])
+        XCTAssertEqual(badCheck.exitCode, 1)
+        XCTAssertEqual(try JSON.parse(badCheck.stdout)["ok"], .bool(false))
+
+        XCTAssertEqual(try sandbox.run(["run", "--pipeline", path, "--root", sandbox.root, "--until-done", "--quiet"]).exitCode, 2)
+        let all = try JSON.parse(try sandbox.run(["show", "js", "--json", "--root", sandbox.root]).stdout)
+        XCTAssertEqual(all["kind"]?.string, "batches")
+        XCTAssertEqual(all["batches"]?.array?.map { $0["state"]?.string ?? "?" }, ["merged", "failed"])
+        let one = try JSON.parse(try sandbox.run(["show", "js", "p1", "2", "--json", "--root", sandbox.root]).stdout)
+        XCTAssertEqual(one["state"]?.string, "failed")
+        XCTAssertEqual(one["attemptDetails"]?[0]?["agentLogTail"]?.array?.contains(.string("broken agent")), true, "\(one)")
+
+        _ = try sandbox.run(["send", "--root", sandbox.root, "--to", "carol", "--type", "query", "--id", "q-1", "--body", "{\"q\":1}"])
+        let messages = try JSON.parse(try sandbox.run(["messages", "--json", "--root", sandbox.root]).stdout)
+        XCTAssertEqual(messages["threads"]?[0]?["messages"]?[0]?["id"]?.string, "q-1")
+        XCTAssertEqual(messages["threads"]?[0]?["messages"]?[0]?["body"]?["q"]?.int, 1)
+    }
+}

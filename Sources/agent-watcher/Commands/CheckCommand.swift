@@ -13,6 +13,7 @@ enum CheckCommand {
         let absolute = Arguments.absolute
         let searchPath = ProcessInfo.processInfo.environment["PATH"]
         if let phase = promptPhase {
+            if args.flag("json") { throw args.usageError("--json is for the spec checks, not --prompt") }
             guard !positionals.isEmpty, let batch = Int(positionals.removeFirst()), batch >= 1 else {
                 throw UsageError("check --prompt PHASE BATCH PIPELINE: BATCH must be a whole number ≥ 1")
             }
@@ -29,6 +30,13 @@ enum CheckCommand {
         pipelines += positionals
         guard !pipelines.isEmpty else { throw UsageError("check needs at least one PIPELINE file") }
         let reports = SpecChecker.check(pipelines.map(absolute), searchPath: searchPath, rules: RegisteredRules.registry)
+        if args.flag("json") {
+            Console.out(OutputJSON.check(reports.map { r in
+                OutputJSON.SpecOutcome(path: r.path, run: r.context?.run, phases: r.context?.spec.phases.count,
+                                       items: r.context?.itemIDs.count, batches: r.context?.plan.batchCount, problems: r.problems)
+            }).description)
+            return reports.allSatisfy(\.isClean) ? 0 : 1
+        }
         for r in reports {
             if let ok = r.summary { Console.out(ok) }
             for line in r.problems { Console.error(line) }

@@ -12,6 +12,7 @@ enum MessagesCommand {
         let to = args.option("to")
         let threadID = args.option("thread")
         let follow = args.flag("follow")
+        if follow && args.flag("json") { throw args.usageError("--json prints one document; it does not follow (-f)") }
         let layout = Layout(root: args.root)
 
         let follower = follow ? try LogFollower(layout: layout, fromStart: true) : nil
@@ -34,6 +35,10 @@ enum MessagesCommand {
             }
         }
         if let to { threads = threads.filter { $0.entries.contains { $0.message.to == to } } }
+        if args.flag("json") {
+            Console.out(OutputJSON.threads(threads).description)
+            return 0
+        }
         if threads.isEmpty {
             Console.out(to.map { "no agent messages to \($0) yet" } ?? "no agent messages yet")
         }
