@@ -131,12 +131,17 @@ enum CommandTable {
         CommandSpec(
             name: "tail", summary: "the event log as readable lines (or raw JSONL)",
             options: [
-                .flag("follow", short: "f", "keep printing records as they are logged"),
+                .value("lines", short: "n", .int, "N", "only the last N records (that pass the filters)", default: "the whole log; 10 with -f"),
+                .flag("follow", short: "f", "then keep printing records as they are logged"),
                 .flag("json", "print the raw JSON lines"),
                 .value("run", .string, "RUN", "only this run's records"),
+                .value("event", .string, "NAME", "only this event (batch matches batch.transition and other batch.* events)"),
+                .value("batch", .string, "PHASE/K", "only this batch's records"),
+                .value("since", .string, "TIME", "only records at or after TIME: an ISO 8601 UTC prefix (2026-11-21T08:00) or 30s, 10m, 2h, 1d ago"),
                 .root,
             ],
-            examples: ["agent-watcher tail -f", "agent-watcher tail --json --run spa_for_eng | jq ."],
+            examples: ["agent-watcher tail -n 20", "agent-watcher tail -f", "agent-watcher tail --json --run spa_for_eng | jq .",
+                       "agent-watcher tail --batch 3/7 --since 1h"],
             main: TailCommand.main),
         CommandSpec(
             name: "send", summary: "drop a message for an agent into mailbox/agents/NAME/ and print its id",
