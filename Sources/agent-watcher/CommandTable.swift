@@ -108,17 +108,25 @@ enum CommandTable {
             details: """
             Order: no recorded reason, agent crash / missing output, validation failure, timeout; then lower \
             phase, fewer attempts. A batch whose last two attempts failed with the same error is held back \
-            unless --force. --dry-run prints the order only and changes nothing.
+            unless --force. --dry-run prints the order only and changes nothing. Unless --no-wait, drain waits \
+            until every re-queued batch has ended, prints processed, succeeded, failed, the success rate, the \
+            results by run and phase and each failed batch's last error, and writes the same as JSON to \
+            logs/drains/<drain-id>.json. Exit 0 when every re-queued batch merged, 2 when some failed again.
             """,
-            arguments: [run],
+            arguments: [ArgumentSpec(name: "RUN", summary: "the run to drain (or --all)", optional: true)],
             options: [
+                .flag("all", "drain every run on the root (each run in its own priority order: slots are per run)"),
                 .flag("dry-run", "print the order a drain would use; change nothing"),
-                .value("max", .int, "N", "re-queue at most N batches"),
+                .value("max", .int, "N", "re-queue at most N batches per run"),
                 .flag("force", "also re-queue batches that failed twice with the same error"),
+                .flag("no-wait", "return once the daemon applied the drain; no summary"),
+                .value("report", .string, "ID", "print the summary of an earlier drain (logs/drains/ID.json)"),
+                .flag("json", "with --report: print the report's JSON"),
                 .root,
             ],
-            examples: ["agent-watcher drain spa_for_eng --dry-run", "agent-watcher drain spa_for_eng --max 5"],
-            main: ControlCommands.handler(.drain)),
+            examples: ["agent-watcher drain spa_for_eng --dry-run", "agent-watcher drain spa_for_eng --max 5",
+                       "agent-watcher drain --all --no-wait", "agent-watcher drain --report drain-20261202180500123456-4242"],
+            main: DrainCommand.main),
         CommandSpec(
             name: "stop", summary: "ask the running daemon to shut down and wait until it has",
             options: [
