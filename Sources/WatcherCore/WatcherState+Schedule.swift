@@ -32,7 +32,7 @@ extension WatcherState {
                 index.runs[run]?.ready.popMin()
                 let id = batchID(forKey: key, plan)
                 index.runs[run]?.queued.remove(id)
-                guard isReadyIgnoringSlots(id), let b = batches[id] else { continue }
+                guard isReadyIgnoringSlots(id), inScope(id), let b = batches[id] else { continue }
                 let attempt = b.attempt + 1
                 if let held = b.heldPath {
                     // Its output is still there: check it again (the operator fixed the validator).

@@ -19,6 +19,8 @@ public struct WatcherState: Equatable, Sendable {
     /// Live only: no agent of the run starts before this (a transient failure's backoff).
     public internal(set) var backoffUntil: [String: Instant] = [:]
     var index = SchedulingIndex()
+    /// Per run, the part of it this daemon may start (`run --batches`, `--phases`); see `RunScope`.
+    public var scope: [String: RunScope] = [:]
 
     public init() {}
 

@@ -33,8 +33,10 @@ enum CommandTable {
                 .flag("daemon", "detach: start in the background, print the pid once it is watching"),
                 .flag("until-done", "exit once every run is complete: 0 when every batch merged or was skipped, 2 when some failed, are blocked or were cancelled"),
                 .flag("quiet", short: "q", "print no progress lines (the foreground run prints one per transition worth attention)"),
+                .value("batches", .string, "K|FROM-TO", "a trial on a part: start only these batches (1-based); the others stay pending for a later run"),
+                .value("phases", .string, "ID,...", "a trial on a part: start only these phases' batches; the others stay pending"),
             ],
-            examples: ["agent-watcher run --pipeline course.json", "agent-watcher run --pipeline course.json --until-done --quiet; echo $?", "agent-watcher run --pipeline a.json --pipeline b.json --daemon"],
+            examples: ["agent-watcher run --pipeline course.json", "agent-watcher run --pipeline course.json --until-done --quiet; echo $?", "agent-watcher run --pipeline course.json --batches 5-5 --until-done", "agent-watcher run --pipeline a.json --pipeline b.json --daemon"],
             main: RunCommand.main),
         CommandSpec(
             name: "check", summary: "report every problem of pipeline specs at once, as run would find them",

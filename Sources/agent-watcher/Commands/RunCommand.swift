@@ -22,10 +22,21 @@ enum RunCommand {
         }
         if detach {
             guard !args.flag("until-done") else { throw args.usageError("--until-done is for a foreground run, not with --daemon") }
+            guard try scope(args) == nil else { throw args.usageError("--batches and --phases are for a foreground trial, not with --daemon") }
             return try startDetached(pipelines: absolute, root: root)
         }
         var options = Daemon.Options(root: root, pipelines: absolute, rules: RegisteredRules.registry)
         options.exitWhenComplete = args.flag("until-done")
+        if let scope = try scope(args) {
+            for r in reports {
+                guard let c = r.context else { continue }
+                let known = Set(c.spec.phases.map(\.id))
+                if let unknown = scope.phases?.subtracting(known).sorted(), !unknown.isEmpty {
+                    throw args.usageError("--phases: \(c.run) has no phase \(unknown.joined(separator: ", ")) (its phases: \(c.spec.phases.map(\.id).joined(separator: ", ")))")
+                }
+                options.scope[c.run] = scope
+            }
+        }
         let daemon = try Daemon(options: options)
         daemon.onWatching = { [layout = daemon.layout] in
             Console.error("agent-watcher: watching \(layout.mailbox); events in \(layout.eventLog)")
@@ -37,7 +48,25 @@ enum RunCommand {
         let report = StatusReport.build(records, daemonRunning: false)
         if !args.flag("quiet") { Console.out(StatusText.render(report)) }
         guard outcome == .completed else { return 0 }
-        return report.runs.allSatisfy { r in r.phases.allSatisfy { $0.done == $0.total } } ? 0 : 2
+        // Judged within the scope: the batches outside it stay pending on purpose.
+        let state = StatusReport.replay(records)
+        let judged = state.batches.values.filter { options.scope[$0.id.run]?.contains($0.id) ?? true }
+        return judged.allSatisfy { $0.state.satisfiesDependants || ($0.state == .pending && options.scope[$0.id.run] != nil) } ? 0 : 2
+    }
+
+    /// `--batches 3-5` and `--phases 1,3`: the part of every run this daemon may start.
+    static func scope(_ args: Arguments) throws -> RunScope? {
+        var scope = RunScope()
+        if let text = args.option("batches") {
+            guard let range = RunScope.parseBatches(text) else { throw args.usageError("--batches expects K or FROM-TO (1-based), got '\(text)'") }
+            scope.batches = range
+        }
+        if let text = args.option("phases") {
+            let ids = text.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            guard !ids.isEmpty else { throw args.usageError("--phases expects ID[,ID...]") }
+            scope.phases = Set(ids)
+        }
+        return scope == RunScope() ? nil : scope
     }
 
     /// Starts the daemon in a session of its own with stdio to `logs/watcher.log`, returns once
