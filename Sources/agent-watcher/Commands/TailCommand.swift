@@ -39,14 +39,7 @@ enum TailCommand {
             var start = 0
             if let count, filter.isEmpty { start = try startOfLast(count, fd: fd, size: size) }
             if let count, !filter.isEmpty { printer.keepLast = count }
-            try fd.seek(to: Int64(start))
-            offset = start
-            while offset < size {
-                let chunk = try fd.read(upTo: min(chunkSize, size - offset))
-                if chunk.isEmpty { break }
-                offset += chunk.count
-                printer.feed(chunk)
-            }
+            offset = try stream(fd, from: start, to: size, into: &printer)
             try fd.close()
             printer.emitKept()
         }
@@ -60,16 +53,23 @@ enum TailCommand {
             let fd = try FileDescriptor.open(layout.eventLog, O_RDONLY)
             let size = Int(try fd.stat().size)
             if size < offset { offset = 0; printer.reset() } // the log was cut or replaced
-            try fd.seek(to: Int64(offset))
-            while offset < size {
-                let chunk = try fd.read(upTo: min(chunkSize, size - offset))
-                if chunk.isEmpty { break }
-                offset += chunk.count
-                printer.feed(chunk)
-            }
+            offset = try stream(fd, from: offset, to: size, into: &printer)
             try fd.close()
             out.flush()
         }
+    }
+
+    /// Feeds the bytes from `start` to `size` to the printer in chunks; returns the offset reached.
+    static func stream(_ fd: FileDescriptor, from start: Int, to size: Int, into printer: inout LinePrinter) throws -> Int {
+        try fd.seek(to: Int64(start))
+        var offset = start
+        while offset < size {
+            let chunk = try fd.read(upTo: min(chunkSize, size - offset))
+            if chunk.isEmpty { break }
+            offset += chunk.count
+            printer.feed(chunk)
+        }
+        return offset
     }
 
     /// The offset of the first of the last `n` lines, found by reading backwards in chunks.
