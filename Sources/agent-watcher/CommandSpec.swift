@@ -61,9 +61,10 @@ struct OptionSpec: Sendable {
                                        default: "$AGENT_WATCHER_ROOT, then the current folder")
     static let json = OptionSpec.flag("json", "print one JSON document (see the README's JSON output section)")
 
-    /// `--root DIR`, `[--watch]`, `--pipeline FILE...`.
+    /// `--root DIR`, `[-w]`, `[-n N]`, `--pipeline FILE...` (the short form where there is one).
     var usage: String {
-        let base = kind == .flag ? "--\(name)" : "--\(name) \(placeholder)"
+        let spelled = short.map { "-\($0)" } ?? "--\(name)"
+        let base = kind == .flag ? spelled : "\(spelled) \(placeholder)"
         let shown = repeatable ? base + "..." : base
         return required ? shown : "[\(shown)]"
     }

@@ -27,6 +27,7 @@ enum CommandTable {
             (output in logs/watcher.log, pid in logs/watcher.pid): the command returns once it is watching \
             and prints its pid.
             """,
+            arguments: [ArgumentSpec(name: "PIPELINE", summary: "more pipeline specs, after a --pipeline one", optional: true, repeating: true)],
             options: [
                 .value("pipeline", .path, "FILE", "a pipeline spec (give it once per run)", required: true, repeatable: true),
                 .root,

@@ -21,12 +21,13 @@ enum HelpText {
 
     /// `agent-watcher status [--watch] [--root DIR]`
     static func usageLine(_ c: CommandSpec) -> String {
-        var parts = ["agent-watcher", c.name]
+        // Required options first (`run --pipeline FILE...`), then the arguments, then the rest.
+        var parts = ["agent-watcher", c.name] + c.options.filter(\.required).map(\.usage)
         for a in c.arguments {
             let shown = a.repeating ? a.name + "..." : a.name
             parts.append(a.optional ? "[\(shown)]" : shown)
         }
-        parts += c.options.map(\.usage)
+        parts += c.options.filter { !$0.required }.map(\.usage)
         return parts.joined(separator: " ")
     }
 

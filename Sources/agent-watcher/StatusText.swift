@@ -6,7 +6,7 @@ import WatcherCore
 enum StatusText {
     static func daemonLine(_ pid: Int32?) -> String {
         pid.map { "daemon: running (pid \($0))" }
-            ?? "daemon: NOT RUNNING: nothing is being worked on; batches it was working on are shown as interrupted"
+            ?? "daemon: not running (nothing is being worked on; batches it was working on are shown as interrupted)"
     }
 
     /// `14/34 (41.2%) | elapsed 45m0s | estimated total 1h50m | remaining 1h5m`

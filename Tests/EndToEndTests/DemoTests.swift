@@ -108,7 +108,7 @@ final class DemoTests: EndToEndTestCase {
         let status = try sandbox.run(["status", "--root", root])
         XCTAssertEqual(status.exitCode, 0, status.stderr)
         let lines = status.stdout.split(separator: "\n").map(String.init)
-        XCTAssertTrue(lines[0].hasPrefix("daemon: NOT RUNNING"), status.stdout)
+        XCTAssertTrue(lines[0].hasPrefix("daemon: not running"), status.stdout)
         XCTAssertTrue(lines.contains { $0.hasPrefix("run spa_for_eng") && $0.contains("completed") }, status.stdout)
         let header = try XCTUnwrap(lines.firstIndex { $0.trimmingCharacters(in: .whitespaces).hasPrefix("phase") }, status.stdout)
         XCTAssertEqual(lines[header].split(separator: " "),

@@ -17,7 +17,7 @@ final class ExitCodeTests: EndToEndTestCase {
         XCTAssertTrue(r.stdout.contains("progress good phase p1: 3/3 (100.0%)"), r.stdout)
         let status = try sandbox.run(["status", "--check", "--root", sandbox.root])
         XCTAssertEqual(status.exitCode, 0, "complete, nothing failed: \(status.stdout)")
-        XCTAssertTrue(status.stdout.contains("daemon: NOT RUNNING"), status.stdout)
+        XCTAssertTrue(status.stdout.contains("daemon: not running"), status.stdout)
         let list = try sandbox.run(["list", "--check", "--root", sandbox.root])
         XCTAssertEqual(list.exitCode, 0, list.stdout)
 
@@ -68,8 +68,8 @@ final class ExitCodeTests: EndToEndTestCase {
         try FileSystem.createDirectory(sandbox.path("logs"))
         let watch = try sandbox.start(["status", "--watch", "--root", sandbox.root])
         // The watcher's first screen says no daemon runs; the lock file was not made by it.
-        try waitForOutput(watch, containing: "NOT RUNNING", deadline: .seconds(10))
-        XCTAssertTrue(watch.stdout.contains("NOT RUNNING"), watch.stdout + watch.stderr)
+        try waitForOutput(watch, containing: "daemon: not running", deadline: .seconds(10))
+        XCTAssertTrue(watch.stdout.contains("daemon: not running"), watch.stdout + watch.stderr)
         XCTAssertFalse(sandbox.exists("logs/watcher.lock"), "status --watch made no lock file")
         let started = try sandbox.run(["run", "--daemon", "--pipeline", path, "--root", sandbox.root], within: 60)
         XCTAssertEqual(started.exitCode, 0, "the start is not stopped by a watching reader: \(started.stderr)")
@@ -88,7 +88,7 @@ final class ExitCodeTests: EndToEndTestCase {
         XCTAssertEqual(try Poller.wait([exited.rawValue], timeoutMilliseconds: 10_000), [exited.rawValue], "the daemon is gone")
         let after = try sandbox.run(["status", "--check", "--root", sandbox.root])
         XCTAssertEqual(after.exitCode, 2, "daemon down, run incomplete: \(after.stdout)")
-        XCTAssertTrue(after.stdout.hasPrefix("daemon: NOT RUNNING"), after.stdout)
+        XCTAssertTrue(after.stdout.hasPrefix("daemon: not running"), after.stdout)
         XCTAssertFalse(after.stdout.contains("ETA "), after.stdout)
         XCTAssertTrue(after.stdout.contains("remaining -"), "no estimate without a daemon: \(after.stdout)")
         let json = try JSON.parse(try sandbox.run(["status", "--json", "--root", sandbox.root]).stdout)

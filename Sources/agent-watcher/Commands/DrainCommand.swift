@@ -15,6 +15,7 @@ enum DrainCommand {
             guard args.positionals.isEmpty, !args.flag("all") else { throw args.usageError("--report ID takes no RUN nor --all") }
             return try printReport(id, layout: layout, json: args.flag("json"))
         }
+        if args.flag("json") { throw args.usageError("--json goes with --report ID") }
         let all = args.flag("all")
         guard all != (args.positionals.count == 1) else { throw args.usageError("give RUN or --all (one of them)") }
         let max = args.int("max")

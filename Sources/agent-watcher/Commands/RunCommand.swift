@@ -9,7 +9,8 @@ import WatcherSystem
 /// merged or was skipped, 2 when some failed, are blocked or were cancelled.
 enum RunCommand {
     static func main(_ args: Arguments) throws -> Int32 {
-        let absolute = args.options("pipeline").map(Arguments.absolute)
+        let absolute = (args.options("pipeline") + args.positionals).map(Arguments.absolute)
+        guard !absolute.isEmpty else { throw args.usageError("missing --pipeline FILE") }
         let root = args.root
         let detach = args.flag("daemon")
         // The same checks as `check`: a spec with any problem starts nothing.
