@@ -52,6 +52,16 @@ final class HelpTests: EndToEndTestCase {
         XCTAssertTrue(dashed.stderr.contains("no run --odd"), dashed.stderr)
     }
 
+    /// `-` is a value: `send --body-file -` reads standard input (the space form, not only `=`).
+    func testDashIsAValue() throws {
+        let sandbox = try makeSandbox()
+        let script = "echo '{\"n\":7}' | \"$0\" send --root \"$1\" --to bob --type context --id dash-1 --body-file -"
+        let r = try sandbox.run(["/bin/sh", "-c", script, AgentWatcherBinary.path, sandbox.root], binary: nil)
+        XCTAssertEqual(r.exitCode, 0, r.stderr)
+        XCTAssertEqual(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "dash-1")
+        XCTAssertTrue(try sandbox.read("mailbox/agents/bob/new/dash-1.json").contains("\"n\":7"))
+    }
+
     func testRootDefaultsToTheEnvironmentThenTheCurrentFolder() throws {
         let sandbox = try makeSandbox()
         var env = ProcessInfo.processInfo.environment
