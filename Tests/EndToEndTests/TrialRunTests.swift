@@ -25,8 +25,10 @@ final class TrialRunTests: EndToEndTestCase {
         XCTAssertEqual(afterPhase["runs"]?[0]?["phases"]?[0]?["completed"]?.int, 6)
         XCTAssertEqual(afterPhase["runs"]?[0]?["phases"]?[1]?["pending"]?.int, 3, "phase p2's other batches wait")
 
-        let rest = try sandbox.run(["run", "--pipeline", path, "--root", sandbox.root, "--until-done", "--quiet"])
+        let rest = try sandbox.run(["run", "--pipeline", path, "--root", sandbox.root, "--until-done"])
         XCTAssertEqual(rest.exitCode, 0, rest.stderr)
+        XCTAssertTrue(rest.stdout.contains("progress tr phase p2: 6/6 (100.0%)"),
+                      "a restarted run's progress counts what earlier lives merged: \(rest.stdout)")
         let all = try EventLog.read(sandbox.eventLog)
         XCTAssertTrue(all.contains { $0.event == "run.completed" })
         let spawnsOfBatch3 = all.filter { $0.isTransition(phase: "p1", batch: 3, to: "spawning") }.count

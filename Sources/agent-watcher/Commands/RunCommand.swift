@@ -42,7 +42,8 @@ enum RunCommand {
         daemon.onWatching = { [layout = daemon.layout] in
             Console.error("agent-watcher: watching \(layout.mailbox); events in \(layout.eventLog)")
         }
-        let progress = ProgressPrinter(quiet: args.flag("quiet"))
+        let quiet = args.flag("quiet")
+        let progress = ProgressPrinter(quiet: quiet, earlier: quiet ? [] : try EventLogReader.read(daemon.layout.eventLog).records)
         daemon.observer = { progress.observe($0) }
         let outcome = try daemon.run()
         let records = try EventLogReader.read(daemon.layout.eventLog).records

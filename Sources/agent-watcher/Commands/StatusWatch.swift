@@ -18,10 +18,12 @@ struct StatusWatch {
         var records: [EventRecord] = []
         let terminal = Console.isTerminal
         var lastDraw: UInt64 = 0
+        var drawCost: UInt64 = 0
         var first = true
         while true {
-            // Rate limit: a burst of writes is drawn at most once per 100 ms.
-            let next = lastDraw + Self.minimumRedrawNanoseconds
+            // Rate limit: a burst of writes is drawn at most once per 100 ms, and (on a long log,
+            // whose report takes a while to build) at most a third of the time is spent drawing.
+            let next = lastDraw + max(Self.minimumRedrawNanoseconds, 2 * drawCost)
             let now = Clock.monotonicNanoseconds()
             if !first, now < next { _ = try Poller.wait([], timeoutMilliseconds: Int32((next - now) / 1_000_000) + 1) }
             lastDraw = Clock.monotonicNanoseconds()
@@ -37,6 +39,7 @@ struct StatusWatch {
                 Console.out("")
             }
             first = false
+            drawCost = Clock.monotonicNanoseconds() - lastDraw
             _ = try follower.waitForWrite(timeoutMilliseconds: -1)
         }
     }
