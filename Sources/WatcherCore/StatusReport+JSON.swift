@@ -11,7 +11,7 @@ extension StatusReport {
             ("root", .string(root)),
             ("generatedAt", .string(ISOTime.string(generatedAt))),
             ("daemon", .object([("running", .bool(daemonRunning))])),
-            ("runs", .array(runs.map { $0.json })),
+            ("runs", .array(runs.map { $0.json(daemonRunning: daemonRunning) })),
         ])
     }
 
@@ -40,10 +40,10 @@ extension StatusReport.RunRow {
         completed ? "completed" : paused ? "paused" : daemonRunning ? "running" : "stopped"
     }
 
-    var json: JSONValue {
+    func json(daemonRunning: Bool) -> JSONValue {
         var members: [(key: String, value: JSONValue)] = [
             ("run", .string(run)),
-            ("state", .string(state(daemonRunning: true))),
+            ("state", .string(state(daemonRunning: daemonRunning))),
             ("completed", .bool(completed)),
             ("paused", .bool(paused)),
             ("pauseReason", pauseReason.map(JSONValue.string) ?? .null),

@@ -54,6 +54,7 @@ import Testing
         #expect(json["daemon"]?["running"]?.boolValue == false)
         #expect(json["runs"]?[0]?["phases"]?[0]?["interrupted"]?.intValue == 1)
         #expect(json["runs"]?[0]?["estimatedCompletion"]?.isNull == true)
+        #expect(json["runs"]?[0]?["state"]?.stringValue == "stopped")
     }
 
     @Test func pausedRunHasNoEstimate() throws {
