@@ -15,6 +15,8 @@ public final class Daemon {
         /// Time a recipient has to move a delivered agent message to `cur/`; nil: the
         /// `AGENT_WATCHER_ACK_TIMEOUT` environment variable, else 300 s.
         public var ackTimeoutSeconds: Double?
+        /// Per run, the part it may start (`run --batches`, `--phases`); the rest stays pending.
+        public var scope: [String: RunScope] = [:]
         /// The rule sets the pipelines' phases may name in `rules`; a spec naming any other is refused.
         public var rules: RuleRegistry
 
@@ -78,7 +80,11 @@ public final class Daemon {
         self.layout = Layout(root: options.root)
         self.agentsOnStop = options.agentsOnStop
         self.wake = try WakePipe()
+        state.scope = options.scope
     }
+
+    /// Every run is complete, or finished within its scope.
+    var everyRunDone: Bool { runs.keys.allSatisfy { completedRuns.contains($0) || state.scopeFinished(run: $0) } }
 
     static func now() -> Instant { Instant(nanoseconds: Clock.monotonicNanoseconds()) }
 
@@ -100,7 +106,7 @@ public final class Daemon {
         }
         try log.append(Event(event: EventName.watcherStopped, details: [.init("pid", .int(Int(getpid())))]))
         if FileSystem.exists(layout.pidFile) { try FileSystem.unlink(layout.pidFile) }
-        return options.exitWhenComplete && completedRuns.isSuperset(of: runs.keys) ? .completed : .stopped
+        return options.exitWhenComplete && everyRunDone ? .completed : .stopped
     }
 
     func loop() throws {
@@ -122,7 +128,7 @@ public final class Daemon {
                     killAllAgentGroups(signal: SIGKILL)
                     stopping = (stop.since, Daemon.now().adding(seconds: 10), true)
                 }
-            } else if options.exitWhenComplete, !runs.isEmpty, completedRuns.isSuperset(of: runs.keys) {
+            } else if options.exitWhenComplete, !runs.isEmpty, everyRunDone {
                 beginStop(reason: "completed")
                 continue
             }

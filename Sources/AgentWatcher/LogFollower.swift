@@ -10,13 +10,30 @@ public final class LogFollower {
     public private(set) var offset: Int
     var pending: [UInt8] = []
 
+    /// Wakes only for the event log and the pid file (`onlyLogAndPid`): the folder is watched
+    /// for files created, renamed in or removed, the log itself for writes, so writes to any
+    /// other file (the lock, `watcher.log`) wake nothing.
+    let onlyLogAndPid: Bool
+
     /// Starts at the log's current end (or at `offset`).
-    public init(layout: Layout, fromStart: Bool = false) throws {
+    public init(layout: Layout, fromStart: Bool = false, onlyLogAndPid: Bool = false) throws {
         self.layout = layout
+        self.onlyLogAndPid = onlyLogAndPid
         try FileSystem.createDirectory(layout.logs)
         inotify = try Inotify()
-        _ = try inotify.addWatch(layout.logs, mask: [.modify, .create, .movedTo, .closeWrite])
         offset = fromStart || !FileSystem.exists(layout.eventLog) ? 0 : Int(try FileSystem.stat(layout.eventLog).size)
+        if onlyLogAndPid {
+            _ = try inotify.addWatch(layout.logs, mask: [.create, .movedTo, .delete, .movedFrom])
+            try watchLogFile()
+        } else {
+            _ = try inotify.addWatch(layout.logs, mask: [.modify, .create, .movedTo, .closeWrite])
+        }
+    }
+
+    /// Watches the log file itself for writes (again after it was created or replaced).
+    func watchLogFile() throws {
+        guard FileSystem.exists(layout.eventLog) else { return }
+        _ = try inotify.addWatch(layout.eventLog, mask: [.modify])
     }
 
     /// New complete lines since the last call (a damaged line is returned as nil).
@@ -51,7 +68,10 @@ public final class LogFollower {
     public func waitForWrite(timeoutMilliseconds: Int32) throws -> Bool {
         let ready = try Poller.wait([inotify.fileDescriptor], timeoutMilliseconds: timeoutMilliseconds)
         if ready.isEmpty { return false }
-        _ = try inotify.readEvents()
+        let events = try inotify.readEvents()
+        if onlyLogAndPid, events.contains(where: { $0.name == "events.jsonl" && ($0.mask.contains(.create) || $0.mask.contains(.movedTo)) }) {
+            try watchLogFile()
+        }
         return true
     }
 
@@ -74,16 +94,10 @@ public struct ControlClient {
 
     public init(layout: Layout) { self.layout = layout }
 
-    /// The pid of the daemon holding the root's lock, or nil when none runs.
-    public func runningDaemon() -> pid_t? {
-        guard FileSystem.exists(layout.lockFile) else { return nil }
-        do {
-            let lock = try FileLock.acquire(layout.lockFile)
-            lock.release()
-            return nil
-        } catch {
-            return FileLock.recordedHolder(layout.lockFile) ?? -1
-        }
+    /// The pid of the daemon holding the root's lock, or nil when none runs. A reader's check:
+    /// it neither takes the lock nor writes any file (see `FileLock.holder`).
+    public func runningDaemon() throws -> pid_t? {
+        try FileLock.holder(layout.lockFile)
     }
 
     public struct NotRunning: Error, CustomStringConvertible {
@@ -101,7 +115,7 @@ public struct ControlClient {
 
     /// Sends `fields` (plus a fresh `id`) and returns the daemon's answer.
     public func send(_ fields: [(String, String)], waitSeconds: Double = 30) throws -> EventRecord {
-        guard runningDaemon() != nil else { throw NotRunning(root: layout.root) }
+        guard try runningDaemon() != nil else { throw NotRunning(root: layout.root) }
         let (s, us) = Clock.realtime()
         let id = "cli-\(getpid())-\(s)\(us)"
         let follower = try LogFollower(layout: layout)

@@ -62,21 +62,7 @@ public struct Demo {
     }
 
     /// The lines worth a person's attention: retries, failures, timeouts, merges, the end.
-    static func interesting(_ r: EventRecord) -> String? {
-        let e = r.event
-        switch e.event {
-        case EventName.transition:
-            switch e.to {
-            case "merged"?, "retry_wait"?, "failed"?, "blocked"?: return EventFormatter.line(r)
-            case "spawning"? where (e.attempt ?? 1) > 1: return EventFormatter.line(r)
-            default: return nil
-            }
-        case EventName.agentSignalled, EventName.fileRejected, EventName.runCompleted:
-            return EventFormatter.line(r)
-        default:
-            return nil
-        }
-    }
+    static func interesting(_ r: EventRecord) -> String? { EventFormatter.attention(r) }
 
     func summary(records: [EventRecord], seconds: Double, specPath: String) throws -> String {
         let status = StatusReport.build(records)
@@ -95,11 +81,11 @@ public struct Demo {
         s += check
         if failed > 0 {
             s += "  The failed batches hold defects of the real course data that no faithful retry can fix\n"
-            s += "  (S0003's misspelt target; practice baskets with no phrase): see `agent-watcher show \(spec.run) 5 2 --root \(root)`.\n"
+            s += "  (S0003's misspelt target; practice baskets with no phrase): see `\(Invocation.command) show \(spec.run) 5 2 --root \(root)`.\n"
         }
         let outputs = spec.phases.map { root + "/" + $0.output.file }.filter { FileSystem.exists($0) }
         s += "  outputs:    " + outputs.joined(separator: "\n              ") + "\n"
-        s += "  event log:  \(root)/logs/events.jsonl   (agent-watcher tail --root \(root))\n"
+        s += "  event log:  \(root)/logs/events.jsonl   (\(Invocation.command) tail --root \(root))\n"
         s += "  agent logs: \(root)/logs/agents/\(spec.run)/\n"
         s += "  rejected:   \(root)/mailbox/\(spec.run)/rejected/ (each failed attempt's file and its errors)"
         return s

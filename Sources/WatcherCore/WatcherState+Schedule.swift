@@ -34,7 +34,7 @@ extension WatcherState {
                 if overBudget(before: id, into: &effects) { break }
                 index.runs[run]?.ready.popMin()
                 index.runs[run]?.queued.remove(id)
-                guard isReadyIgnoringSlots(id), let b = batches[id] else { continue }
+                guard isReadyIgnoringSlots(id), inScope(id), let b = batches[id] else { continue }
                 let attempt = b.attempt + 1
                 if let held = b.heldPath {
                     // Its output is still there: check it again (the operator fixed the validator).

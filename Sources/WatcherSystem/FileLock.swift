@@ -49,13 +49,6 @@ public final class FileLock: @unchecked Sendable {
         return FileLock(path: path, descriptor: fd)
     }
 
-    /// The pid written in a lock file, if it holds one (the holder may be gone).
-    public static func recordedHolder(_ path: String) -> pid_t? {
-        guard let bytes = try? FileSystem.readFile(path) else { return nil }
-        let text = String(decoding: bytes, as: UTF8.self).filter { $0 != "\n" }
-        return pid_t(text)
-    }
-
     /// Releases the lock now by closing the descriptor. Calling it twice is fine;
     /// dropping the last reference does the same.
     ///

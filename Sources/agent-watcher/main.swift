@@ -1,45 +1,35 @@
 import AgentWatcher
 import Glibc
 
-// agent-watcher: exit codes 0 (done), 1 (failure), 64 (usage).
+// agent-watcher: exit codes 0 (done), 1 (failure), 2 (done, with failed or blocked batches), 64 (usage).
 var args = Array(CommandLine.arguments.dropFirst())
-let command = args.isEmpty ? "help" : args.removeFirst()
+let name = args.isEmpty ? "help" : args.removeFirst()
 let code: Int32
+var current: CommandSpec?
 do {
-    var parsed = try Arguments(args)
-    let commands: [String: (inout Arguments) throws -> Int32] = [
-        "run": RunCommand.main,
-        "check": CheckCommand.main,
-        "demo": DemoCommand.main,
-        "status": StatusCommand.main,
-        "tail": TailCommand.main,
-        "simulate-agent": SimulateAgentCommand.main,
-        "send": SendCommand.main,
-        "messages": MessagesCommand.main,
-        "stop": StopCommand.main,
-        "list": ListCommand.main,
-        "show": ShowCommand.main,
-        "dashboard": DashboardCommand.main,
-        "pause": ControlCommands.handler(.pause),
-        "resume": ControlCommands.handler(.resume),
-        "retry": ControlCommands.handler(.retry),
-        "skip": ControlCommands.handler(.skip),
-        "cancel": ControlCommands.handler(.cancel),
-        "drain": ControlCommands.handler(.drain),
-    ]
-    if let handler = commands[command] {
-        code = try handler(&parsed)
-    } else if ["help", "--help", "-h"].contains(command) {
-        Console.out(Usage.text)
+    if name == "--help" || name == "-h" {
+        Console.out(HelpText.top)
         code = 0
-    } else if ["--version", "version"].contains(command) {
-        Console.out("agent-watcher 0.1.0 (event schema 1)")
+    } else if name == "--version" || name == "version" {
+        Console.out(CommandTable.version)
         code = 0
     } else {
-        throw UsageError("unknown command '\(command)'")
+        guard let spec = CommandTable.named(name) else { throw UsageError("unknown command '\(name)'") }
+        current = spec
+        let parsed = try Arguments(args, for: spec)
+        if parsed.wantsHelp {
+            Console.out(HelpText.command(spec))
+            code = 0
+        } else {
+            code = try spec.main(parsed)
+        }
     }
 } catch let e as UsageError {
-    Console.error("agent-watcher: \(e.message)\nRun 'agent-watcher help' for usage.")
+    if let spec = e.command.flatMap(CommandTable.named) ?? current {
+        Console.error("agent-watcher \(spec.name): \(e.message)\nusage: \(HelpText.usageLine(spec))\nRun 'agent-watcher help \(spec.name)' for more.")
+    } else {
+        Console.error("agent-watcher: \(e.message)\nRun 'agent-watcher help' for usage.")
+    }
     code = 64
 } catch {
     Console.error("agent-watcher: \(error)")

@@ -108,21 +108,21 @@ final class DemoTests: EndToEndTestCase {
         let status = try sandbox.run(["status", "--root", root])
         XCTAssertEqual(status.exitCode, 0, status.stderr)
         let lines = status.stdout.split(separator: "\n").map(String.init)
-        XCTAssertTrue(lines.contains("daemon: not running"), status.stdout)
+        XCTAssertTrue(lines[0].hasPrefix("daemon: not running"), status.stdout)
         XCTAssertTrue(lines.contains { $0.hasPrefix("run spa_for_eng") && $0.contains("completed") }, status.stdout)
         let header = try XCTUnwrap(lines.firstIndex { $0.trimmingCharacters(in: .whitespaces).hasPrefix("phase") }, status.stdout)
         XCTAssertEqual(lines[header].split(separator: " "),
-                       ["phase", "merged", "running", "retrying", "failed", "blocked", "pending", "total"])
+                       ["phase", "merged", "running", "interrupted", "retrying", "failed", "blocked", "pending", "total"])
         var rows: [String: [Int]] = [:]
         for row in lines[(header + 1)...] {
             let cols = row.split(separator: " ").map(String.init)
-            guard cols.count >= 8 else { continue }
-            rows[cols[0]] = cols[1...7].compactMap { Int($0) }
+            guard cols.count >= 9 else { continue }
+            rows[cols[0]] = cols[1...8].compactMap { Int($0) }
         }
         for phase in ["1", "3", "5"] {
             let mine = states.filter { $0.key.hasPrefix(phase + "/") }.map(\.value)
             let count = { (s: String) in mine.filter { $0 == s }.count }
-            XCTAssertEqual(rows[phase], [count("merged"), 0, 0, count("failed"), count("blocked"), 0, 5], "status row of phase \(phase)")
+            XCTAssertEqual(rows[phase], [count("merged"), 0, 0, 0, count("failed"), count("blocked"), 0, 5], "status row of phase \(phase)")
         }
 
         // tail --json: exactly the log's lines; tail: one readable line per record.

@@ -11,12 +11,15 @@ final class FileLockTests: XCTestCase {
         let path = tmp.file(".lock")
         let first = try FileLock.acquire(path)
         XCTAssertEqual(try readText(path), "\(getpid())\n")
-        XCTAssertEqual(FileLock.recordedHolder(path), getpid())
+        XCTAssertEqual(try FileLock.holder(path), getpid())
         XCTAssertThrowsError(try FileLock.acquire(path)) { error in
             XCTAssertEqual(error as? FileLock.Error, .held(path: path))
         }
+        XCTAssertEqual(try readText(path), "\(getpid())\n", "asking who holds it wrote nothing")
         first.release()
         first.release()
+        XCTAssertNil(try FileLock.holder(path), "released: nobody holds it")
+        XCTAssertNil(try FileLock.holder(tmp.file("absent")), "no file: nobody holds it")
         let second = try FileLock.acquire(path)
         second.release()
     }

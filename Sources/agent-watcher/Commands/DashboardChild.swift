@@ -13,13 +13,10 @@ struct DashboardChild {
 
     /// `--dashboard`, `--dashboard ADDR` or `--dashboard=ADDR`. Read it before the positionals:
     /// in `--dashboard course.json` the value is a pipeline, not an address.
-    static func listenOption(_ args: inout Arguments) -> String? {
-        if let v = args.option("dashboard") {
-            if v.contains(":") { return v }
-            args.positionals.insert(v, at: 0)
-            return defaultListen
-        }
-        return args.flag("dashboard") ? defaultListen : nil
+    /// `--dashboard` (the default address) or `--dashboard=ADDR`; nil without it.
+    static func listen(_ args: Arguments) -> String? {
+        guard let v = args.option("dashboard") else { return nil }
+        return v.isEmpty ? defaultListen : v
     }
 
     /// Starts it and waits (inotify on `logs/`) until it prints its URL.

@@ -5,24 +5,23 @@ import Foundation
 /// `dashboard [--root DIR] [--listen 127.0.0.1:8765] [--allow-remote]`: serves the web
 /// dashboard of a root, whether its daemon runs or not, and prints its URL with the token.
 enum DashboardCommand {
-    static func main(_ args: inout Arguments) throws -> Int32 {
-        var options = DashboardOptions(root: args.option("root") ?? FileManager.default.currentDirectoryPath)
+    static func main(_ args: Arguments) throws -> Int32 {
+        var options = DashboardOptions(root: args.root)
         do {
             if let listen = args.option("listen") { try options.setListen(listen) }
         } catch let e as DashboardOptions.Invalid {
-            throw UsageError(e.description)
+            throw args.usageError(e.description)
         }
         options.allowRemote = args.flag("allow-remote")
-        if let ms = try args.int("header-timeout-ms") {
-            guard ms >= 1 else { throw UsageError("--header-timeout-ms must be ≥ 1") }
+        if let ms = args.int("header-timeout-ms") {
+            guard ms >= 1 else { throw args.usageError("--header-timeout-ms must be ≥ 1") }
             options.headerTimeoutMilliseconds = ms
         }
-        if let n = try args.int("max-connections") {
-            guard n >= 1 else { throw UsageError("--max-connections must be ≥ 1") }
+        if let n = args.int("max-connections") {
+            guard n >= 1 else { throw args.usageError("--max-connections must be ≥ 1") }
             options.maxConnections = n
         }
-        try args.finish()
-        do { try options.check() } catch let e as DashboardOptions.Invalid { throw UsageError(e.description) }
+        do { try options.check() } catch let e as DashboardOptions.Invalid { throw args.usageError(e.description) }
         let server = try DashboardServer(options: options)
         Console.out("dashboard: \(server.url)")
         try server.run()

@@ -8,15 +8,12 @@ import WatcherSystem
 /// (bodies, and messages no daemon has read yet). `-f` then prints each new `message.*` record
 /// as it is logged (inotify on the log; no polling).
 enum MessagesCommand {
-    static func main(_ args: inout Arguments) throws -> Int32 {
-        let env = ProcessInfo.processInfo.environment
-        let cwd = FileManager.default.currentDirectoryPath
-        let rootArg = args.option("root") ?? env["AGENT_WATCHER_ROOT"] ?? cwd
+    static func main(_ args: Arguments) throws -> Int32 {
         let to = args.option("to")
         let threadID = args.option("thread")
-        let follow = args.flag("f", "follow")
-        try args.finish()
-        let layout = Layout(root: rootArg == "." ? cwd : rootArg.hasPrefix("/") ? rootArg : cwd + "/" + rootArg)
+        let follow = args.flag("follow")
+        if follow && args.flag("json") { throw args.usageError("--json prints one document; it does not follow (-f)") }
+        let layout = Layout(root: args.root)
 
         let follower = follow ? try LogFollower(layout: layout, fromStart: true) : nil
         var records: [EventRecord] = []
@@ -38,6 +35,10 @@ enum MessagesCommand {
             }
         }
         if let to { threads = threads.filter { $0.entries.contains { $0.message.to == to } } }
+        if args.flag("json") {
+            Console.out(OutputJSON.threads(threads).description)
+            return 0
+        }
         if threads.isEmpty {
             Console.out(to.map { "no agent messages to \($0) yet" } ?? "no agent messages yet")
         }

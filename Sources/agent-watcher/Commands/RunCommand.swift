@@ -4,22 +4,16 @@ import Glibc
 import WatcherCore
 import WatcherSystem
 
-/// `run --pipeline FILE [--root DIR] [--daemon] [--dashboard[=ADDR]]`: the daemon, in the
-/// foreground or detached; in the foreground, with the dashboard beside it if asked.
+/// `run --pipeline FILE [--root DIR] [--daemon | --until-done] [--quiet] [--dashboard[=ADDR]]`: the
+/// daemon, in the foreground (with the dashboard beside it if asked) or detached. `--until-done` exits once every run is complete: 0 when every batch
+/// merged or was skipped, 2 when some failed, are blocked or were cancelled.
 enum RunCommand {
-    static func main(_ args: inout Arguments) throws -> Int32 {
-        let dashboard = DashboardChild.listenOption(&args)
-        var pipelines: [String] = []
-        while let p = args.option("pipeline") { pipelines.append(p) }
-        pipelines += args.positionals
-        args.positionals = []
-        let cwd = FileManager.default.currentDirectoryPath
-        let rootArg = args.option("root") ?? cwd
+    static func main(_ args: Arguments) throws -> Int32 {
+        let absolute = (args.options("pipeline") + args.positionals).map(Arguments.absolute)
+        guard !absolute.isEmpty else { throw args.usageError("missing --pipeline FILE") }
+        let root = args.root
+        let dashboard = DashboardChild.listen(args)
         let detach = args.flag("daemon")
-        try args.finish()
-        guard !pipelines.isEmpty else { throw UsageError("run needs --pipeline FILE") }
-        let absolute = pipelines.map { $0.hasPrefix("/") ? $0 : cwd + "/" + $0 }
-        let root = rootArg.hasPrefix("/") ? rootArg : cwd + "/" + rootArg
         // The same checks as `check`: a spec with any problem starts nothing.
         let reports = SpecChecker.check(absolute, searchPath: ProcessInfo.processInfo.environment["PATH"], rules: RegisteredRules.registry)
         let problems = reports.flatMap(\.problems)
@@ -29,25 +23,64 @@ enum RunCommand {
             return 1
         }
         if detach {
-            if dashboard != nil { throw UsageError("--dashboard goes with a foreground run; beside a detached daemon run 'agent-watcher dashboard --root \(root)'") }
+            if dashboard != nil { throw args.usageError("--dashboard goes with a foreground run; beside a detached daemon run 'agent-watcher dashboard --root \(root)'") }
+            guard !args.flag("until-done") else { throw args.usageError("--until-done is for a foreground run, not with --daemon") }
+            guard try scope(args) == nil else { throw args.usageError("--batches and --phases are for a foreground trial, not with --daemon") }
             return try startDetached(pipelines: absolute, root: root)
+        }
+        var options = Daemon.Options(root: root, pipelines: absolute, rules: RegisteredRules.registry)
+        options.exitWhenComplete = args.flag("until-done")
+        if let scope = try scope(args) {
+            for r in reports {
+                guard let c = r.context else { continue }
+                let known = Set(c.spec.phases.map(\.id))
+                if let unknown = scope.phases?.subtracting(known).sorted(), !unknown.isEmpty {
+                    throw args.usageError("--phases: \(c.run) has no phase \(unknown.joined(separator: ", ")) (its phases: \(c.spec.phases.map(\.id).joined(separator: ", ")))")
+                }
+                options.scope[c.run] = scope
+            }
         }
         let beside = try dashboard.map { try DashboardChild.start(root: root, listen: $0) }
         defer { if let beside { Console.error("agent-watcher: stopping the dashboard"); try? beside.stop() } } // exiting anyway; a failed SIGTERM changes nothing
         if let beside { Console.out("dashboard: \(beside.url)") }
-        let daemon = try Daemon(options: Daemon.Options(root: root, pipelines: absolute, rules: RegisteredRules.registry))
+        let daemon = try Daemon(options: options)
         daemon.onWatching = { [layout = daemon.layout] in
             Console.error("agent-watcher: watching \(layout.mailbox); events in \(layout.eventLog)")
         }
-        _ = try daemon.run()
-        return 0
+        let quiet = args.flag("quiet")
+        let progress = ProgressPrinter(quiet: quiet, earlier: quiet ? [] : try EventLogReader.read(daemon.layout.eventLog).records)
+        daemon.observer = { progress.observe($0) }
+        let outcome = try daemon.run()
+        let records = try EventLogReader.read(daemon.layout.eventLog).records
+        let report = StatusReport.build(records, daemonRunning: false)
+        if !args.flag("quiet") { Console.out(StatusText.render(report)) }
+        guard outcome == .completed else { return 0 }
+        // Judged within the scope: the batches outside it stay pending on purpose.
+        let state = StatusReport.replay(records)
+        let judged = state.batches.values.filter { options.scope[$0.id.run]?.contains($0.id) ?? true }
+        return judged.allSatisfy { $0.state.satisfiesDependants || ($0.state == .pending && options.scope[$0.id.run] != nil) } ? 0 : 2
+    }
+
+    /// `--batches 3-5` and `--phases 1,3`: the part of every run this daemon may start.
+    static func scope(_ args: Arguments) throws -> RunScope? {
+        var scope = RunScope()
+        if let text = args.option("batches") {
+            guard let range = RunScope.parseBatches(text) else { throw args.usageError("--batches expects K or FROM-TO (1-based), got '\(text)'") }
+            scope.batches = range
+        }
+        if let text = args.option("phases") {
+            let ids = text.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            guard !ids.isEmpty else { throw args.usageError("--phases expects ID[,ID...]") }
+            scope.phases = Set(ids)
+        }
+        return scope == RunScope() ? nil : scope
     }
 
     /// Starts the daemon in a session of its own with stdio to `logs/watcher.log`, returns once
     /// it has logged `watcher.started` (it is watching), and prints its pid.
     static func startDetached(pipelines: [String], root: String) throws -> Int32 {
         let layout = Layout(root: root)
-        if let pid = ControlClient(layout: layout).runningDaemon() {
+        if let pid = try ControlClient(layout: layout).runningDaemon() {
             Console.error("agent-watcher: a daemon is already running on \(root) (pid \(pid)); 'agent-watcher stop --root \(root)' stops it")
             return 1
         }

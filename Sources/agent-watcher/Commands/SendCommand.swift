@@ -9,12 +9,10 @@ import WatcherSystem
 /// `mailbox/agents/<to>/tmp/`, renames it into `new/` and prints its id. No daemon is needed:
 /// a running one delivers it at once, a later one at its start.
 enum SendCommand {
-    static func main(_ args: inout Arguments) throws -> Int32 {
+    static func main(_ args: Arguments) throws -> Int32 {
         let env = ProcessInfo.processInfo.environment
-        let cwd = FileManager.default.currentDirectoryPath
-        let rootArg = args.option("root") ?? env["AGENT_WATCHER_ROOT"] ?? cwd
-        let to = try args.required("to")
-        let typeName = try args.required("type")
+        let to = args.option("to") ?? ""
+        let typeName = args.option("type") ?? ""
         let bodyText = args.option("body")
         let bodyFile = args.option("body-file")
         let replyTo = args.option("reply-to")
@@ -23,7 +21,6 @@ enum SendCommand {
         var phase = args.option("phase")
         var batchText = args.option("batch")
         let idArg = args.option("id")
-        try args.finish()
 
         guard let type = AgentMessage.Kind(rawValue: typeName) else {
             throw UsageError("--type: unknown message type '\(typeName)'; expected one of "
@@ -67,10 +64,10 @@ enum SendCommand {
         case .failure(let e): throw UsageError("cannot send this message: \(e)")
         case .success(let m): message = m
         }
-        let layout = Layout(root: rootArg == "." ? cwd : rootArg.hasPrefix("/") ? rootArg : cwd + "/" + rootArg)
+        let layout = Layout(root: args.root)
         let path = try drop(message, layout: layout)
         Console.out(message.id)
-        if ControlClient(layout: layout).runningDaemon() == nil {
+        if try ControlClient(layout: layout).runningDaemon() == nil {
             Console.error("agent-watcher: \(path): queued; no daemon runs on \(layout.root), it is delivered when one starts")
         }
         return 0

@@ -2,14 +2,13 @@ import AgentWatcher
 import DemoCourse
 
 enum SimulateAgentCommand {
-    static func main(_ args: inout Arguments) throws -> Int32 {
+    static func main(_ args: Arguments) throws -> Int32 {
         let agent = SimulatedAgent(
-            answersPath: try args.required("answers"), itemsPath: try args.required("items"),
-            phase: try args.required("phase"), batch: try args.int("batch") ?? 1,
-            start: try args.int("start") ?? 1, end: try args.int("end") ?? 1,
-            attempt: try args.int("attempt") ?? 1, output: try args.required("output"),
-            seed: UInt64(try args.int("seed") ?? 0))
-        try args.finish()
+            answersPath: args.option("answers") ?? "", itemsPath: args.option("items") ?? "",
+            phase: args.option("phase") ?? "", batch: args.int("batch") ?? 1,
+            start: args.int("start") ?? 1, end: args.int("end") ?? 1,
+            attempt: args.int("attempt") ?? 1, output: args.option("output") ?? "",
+            seed: UInt64(args.int("seed") ?? 0))
         return try agent.run()
     }
 }

@@ -4,59 +4,75 @@ import Glibc
 import WatcherCore
 import WatcherSystem
 
-/// `status --watch`: a live view redrawn in place on every log write (and once a second for
-/// the elapsed times) when stdout is a terminal; plain status lines on every change otherwise.
+/// `status --watch`: a live view redrawn in place when the event log or the pid file changes
+/// (at most 10 times a second) when stdout is a terminal; plain status lines on every change
+/// otherwise. It sleeps in poll() on inotify between changes: no CPU while nothing happens.
+/// A reader: it takes no lock and writes no file.
 struct StatusWatch {
     let layout: Layout
+    static let minimumRedrawNanoseconds: UInt64 = 100_000_000
 
     func run() throws -> Int32 {
-        let follower = try LogFollower(layout: layout, fromStart: true)
+        let follower = try LogFollower(layout: layout, fromStart: true, onlyLogAndPid: true)
+        let client = ControlClient(layout: layout)
         var records: [EventRecord] = []
         let terminal = Console.isTerminal
+        var lastDraw: UInt64 = 0
+        var drawCost: UInt64 = 0
+        var first = true
         while true {
+            // Rate limit: a burst of writes is drawn at most once per 100 ms, and (on a long log,
+            // whose report takes a while to build) at most a third of the time is spent drawing.
+            let next = lastDraw + max(Self.minimumRedrawNanoseconds, 2 * drawCost)
+            let now = Clock.monotonicNanoseconds()
+            if !first, now < next { _ = try Poller.wait([], timeoutMilliseconds: Int32((next - now) / 1_000_000) + 1) }
+            lastDraw = Clock.monotonicNanoseconds()
             let new = try follower.readNew().compactMap(\.record)
             records += new
+            let pid = try client.runningDaemon()
+            let report = StatusReport.build(records, daemonRunning: pid != nil, now: StatusCommand.now())
             if terminal {
-                Console.write("\u{1B}[H\u{1B}[2J" + screen(records) + "\n", to: 1)
-            } else if !new.isEmpty || records.isEmpty {
-                Console.out(StatusCommand.render(StatusReport.build(records)))
+                Console.write("\u{1B}[H\u{1B}[2J" + screen(report, records: records, pid: pid) + "\n", to: 1)
+            } else if !new.isEmpty || first {
+                Console.out(StatusText.daemonLine(pid))
+                Console.out(StatusText.render(report))
                 Console.out("")
             }
-            // A terminal view ticks each second for the elapsed times; a pipe waits for writes only.
-            if try follower.waitForWrite(timeoutMilliseconds: terminal ? 1000 : -1) { continue }
+            first = false
+            drawCost = Clock.monotonicNanoseconds() - lastDraw
+            _ = try follower.waitForWrite(timeoutMilliseconds: -1)
         }
     }
 
-    func screen(_ records: [EventRecord]) -> String {
-        let (s, us) = Clock.realtime()
-        let now = Double(s) + Double(us) / 1e6
-        var out = "agent-watcher  \(layout.root)  \(StatusCommand.daemonLine(layout))  \(Clock.iso8601(seconds: s, microseconds: 0).prefix(19))Z\n\n"
-        let report = StatusReport.build(records)
+    func screen(_ report: StatusReport, records: [EventRecord], pid: Int32?) -> String {
+        let (s, _) = Clock.realtime()
+        var out = "agent-watcher  \(layout.root)  \(StatusText.daemonLine(pid))  \(Clock.iso8601(seconds: s, microseconds: 0).prefix(19))Z\n\n"
         let state = StatusReport.replay(records)
-        var since: [BatchID: Double] = [:]
+        var since: [BatchID: String] = [:]
         for r in records where r.event.event == EventName.transition && r.event.to == BatchState.spawning.rawValue {
-            if let id = r.event.batchID, let t = EventFormatter.seconds(r.ts) { since[id] = t }
+            if let id = r.event.batchID { since[id] = String(r.ts.dropFirst(11).prefix(8)) }
         }
         for run in report.runs {
             var head = "run \(run.run)"
             if run.completed { head += "  completed" } else if run.paused { head += "  PAUSED (\(run.pauseReason ?? "operator"))" }
             head += "  retries \(run.retries)"
-            if let eta = run.etaSeconds, !run.completed, !run.paused, run.remainingBatches > 0 { head += "  ETA \(StatusCommand.duration(eta))" }
-            out += head + "\n"
+            out += head + "\n  " + StatusText.progress(done: run.done, total: run.total, elapsed: run.elapsedSeconds,
+                                                        remaining: run.etaSeconds) + "\n"
+            let width = max(6, run.phases.map(\.phase.count).max() ?? 0)
             for p in run.phases {
-                let done = p.count(.merged) + p.count(.skipped)
-                let width = 30
-                let filled = p.total == 0 ? 0 : done * width / p.total
-                out += "  phase \(p.phase.padding(toLength: 6, withPad: " ", startingAt: 0)) ["
-                out += String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled) + "] "
-                out += "\(done)/\(p.total)  running \(p.running)  retrying \(p.count(.retryWait))  failed \(p.count(.failed))"
+                let barWidth = 30
+                let filled = p.total == 0 ? 0 : p.done * barWidth / p.total
+                out += "  phase \(p.phase.padding(toLength: width, withPad: " ", startingAt: 0)) ["
+                out += String(repeating: "#", count: filled) + String(repeating: "-", count: barWidth - filled) + "] "
+                out += "\(p.done)/\(p.total)  running \(p.running)  retrying \(p.count(.retryWait))  failed \(p.count(.failed))"
                 if p.count(.blocked) > 0 { out += "  blocked \(p.count(.blocked))" }
+                if p.interrupted > 0 { out += "  interrupted \(p.interrupted)" }
                 out += "\n"
             }
+            guard report.daemonRunning else { out += "\n"; continue }
             let active = state.batches.values.filter { $0.id.run == run.run && $0.state.isActive }.sorted { $0.id < $1.id }
             for b in active {
-                let elapsed = since[b.id].map { StatusCommand.duration(max(0, now - $0)) } ?? "?"
-                out += "    \(b.id.phase)/\(b.id.index) attempt \(b.attempt)  \(b.state.rawValue)  \(elapsed)"
+                out += "    \(b.id.phase)/\(b.id.index) attempt \(b.attempt)  \(b.state.rawValue)  since \(since[b.id] ?? "?")"
                 out += b.pid.map { "  pid \($0)" } ?? ""
                 out += "\n"
             }

@@ -6,14 +6,12 @@ import WatcherSystem
 
 /// `stop [--agents=kill|leave]`: asks the running daemon to shut down and waits until it has.
 enum StopCommand {
-    static func main(_ args: inout Arguments) throws -> Int32 {
-        let layout = Layout(root: args.option("root") ?? FileManager.default.currentDirectoryPath)
+    static func main(_ args: Arguments) throws -> Int32 {
+        let layout = Layout(root: args.root)
         let agents = args.option("agents") ?? "kill"
-        let wait = Double(try args.int("timeout") ?? 60)
-        try args.finish()
-        guard agents == "kill" || agents == "leave" else { throw UsageError("--agents must be kill or leave, got '\(agents)'") }
+        let wait = Double(args.int("timeout") ?? 60)
         let client = ControlClient(layout: layout)
-        guard let pid = client.runningDaemon() else {
+        guard let pid = try client.runningDaemon() else {
             if FileSystem.exists(layout.pidFile) {
                 let stale = String(decoding: try FileSystem.readFile(layout.pidFile), as: UTF8.self)
                     .trimmingCharacters(in: .whitespacesAndNewlines)

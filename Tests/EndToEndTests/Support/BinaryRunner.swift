@@ -171,17 +171,21 @@ final class Sandbox {
     }
 
     /// Starts `agent-watcher ARGS` in the background.
-    func start(_ args: [String]) throws -> ChildProcess {
+    /// `binary: nil` runs `args` as the whole argv (another program).
+    func start(_ args: [String], environment: [String: String]? = nil,
+               binary: String? = AgentWatcherBinary.path) throws -> ChildProcess {
         counter += 1
-        let child = try ChildProcess(argv: [AgentWatcherBinary.path] + args, outputBase: root + "/e2e/\(counter)-\(args.first ?? "")",
-                                     workingDirectory: root)
+        let name = (args.first ?? "").split(separator: "/").last.map(String.init) ?? ""
+        let child = try ChildProcess(argv: (binary.map { [$0] } ?? []) + args, outputBase: root + "/e2e/\(counter)-\(name)",
+                                     workingDirectory: root, environment: environment)
         children.append(child)
         return child
     }
 
     /// Runs `agent-watcher ARGS` to the end.
-    func run(_ args: [String], within seconds: Double = 60) throws -> CLIResult {
-        let child = try start(args)
+    func run(_ args: [String], within seconds: Double = 60, environment: [String: String]? = nil,
+             binary: String? = AgentWatcherBinary.path) throws -> CLIResult {
+        let child = try start(args, environment: environment, binary: binary)
         let status = try child.finish(within: seconds)
         return CLIResult(status: status, stdout: child.stdout, stderr: child.stderr)
     }

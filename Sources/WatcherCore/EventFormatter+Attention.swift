@@ -1,0 +1,20 @@
+extension EventFormatter {
+    /// The line for a record worth a person's attention (merges, retries, failures, blocked
+    /// batches, agents signalled, rejected files, a run's end), or nil. The demo and the
+    /// foreground `run` print these.
+    public static func attention(_ r: EventRecord) -> String? {
+        let e = r.event
+        switch e.event {
+        case EventName.transition:
+            switch e.to {
+            case "merged"?, "retry_wait"?, "failed"?, "blocked"?: return line(r)
+            case "spawning"? where (e.attempt ?? 1) > 1: return line(r)
+            default: return nil
+            }
+        case EventName.agentSignalled, EventName.fileRejected, EventName.runCompleted:
+            return line(r)
+        default:
+            return nil
+        }
+    }
+}
