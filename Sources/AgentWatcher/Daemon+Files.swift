@@ -24,8 +24,14 @@ extension Daemon {
     func fileArrived(_ path: String, renamed: Bool, found: Bool = false) throws {
         // Events can repeat (a scan and a close for the same file) and the file may have been
         // moved on since: only what is still there counts.
-        guard FileSystem.exists(path) || isSymlink(path) else { return }
-        switch layout.place(of: path) {
+        guard root.exists(path) else { return }
+        let place = layout.place(of: path)
+        if case .other = place, let link = root.symlinkedComponent(of: path), path.hasPrefix(layout.mailbox + "/"),
+           path.dropFirst(layout.mailbox.count + 1).split(separator: "/").count <= 3 {
+            // A symbolic link where a folder of the mailbox goes (outbox/, rejected/, a run's folder ...).
+            return try refuseFolder(link, run: nil, about: path)
+        }
+        switch place {
         case .outbox(let run, let name):
             guard !Layout.isStagingName(name) else { return }
             guard runs[run] != nil else {
@@ -35,7 +41,11 @@ extension Daemon {
                 return try rejectFile(path, into: layout.rejected(run), run: run,
                                       reason: "\(name) is not a batch output name (<phase>_batch_<k>.json)")
             }
-            if found, let b = state.batch(id), b.agentAlive, b.state == .running || b.state == .spawning { return }
+            // A link or special file is refused at once; a regular file found by a scan while its
+            // agent runs is left to the agent's close or exit.
+            let plain = (try? root.lstat(path)).map { $0.kind == .regular && $0.linkCount == 1 } ?? false
+            if found, plain, let b = state.batch(id), b.agentAlive, b.state == .running || b.state == .spawning { return }
+            if !plain { return inputs.append(.outputWritten(id, path: path, renamed: true)) }
             if try archiveIfAlreadyJudged(id, path: path) { return }
             inputs.append(.outputWritten(id, path: path, renamed: renamed))
         case .control(let name):
@@ -53,7 +63,7 @@ extension Daemon {
     func controlMessage(_ path: String) throws {
         guard !controlFilesToFile.contains(path) else { return } // seen twice in one round (a scan and an event)
         let rejected = layout.control + "/rejected"
-        switch SafeFile.readDropped(path, limit: 1 << 20) {
+        switch SafeFile.readDropped(path, beneath: root, limit: 1 << 20) {
         case .vanished:
             return
         case .refused(let r):
@@ -95,7 +105,7 @@ extension Daemon {
     func archiveIfAlreadyJudged(_ id: BatchID, path: String) throws -> Bool {
         guard let b = state.batch(id), b.state == .retryWait || b.state == .failed,
               let judged = b.failedChecksum, let limit = runs[id.run]?.spec.maxFileBytes,
-              case .contents(let bytes, _) = SafeFile.readDropped(path, limit: limit), SHA256.hex(bytes) == judged
+              case .contents(let bytes, _) = SafeFile.readDropped(path, beneath: root, limit: limit), SHA256.hex(bytes) == judged
         else { return false } // anything else is judged as usual (and refused there if it must be)
         let report = b.lastReport ?? ValidationReport.from(errors: [ValidationError(
             type: b.lastReason ?? "validation_failed", item: nil,

@@ -10,9 +10,12 @@ extension Daemon {
             let report = ValidationReport.from(errors: [ValidationError(type: type, item: nil, message: message, suggestion: nil)])
             inputs.append(.validated(id, attempt: attempt, report: report, checksum: checksum, unparseable: false))
         }
-        switch SafeFile.readDropped(path, limit: ctx.spec.maxFileBytes) {
+        switch SafeFile.readDropped(path, beneath: root, limit: ctx.spec.maxFileBytes) {
         case .vanished:
             fail(ValidationErrorType.noOutput, "\(path) vanished before it could be read")
+        case .refused(.symlinkedFolder(let link)):
+            try refuseFolder(link, run: id.run, about: path)
+            fail("file_refused", "\(path) was not read: it \(SafeFile.Refusal.symlinkedFolder(link))")
         case .refused(let refusal):
             try log.append(Event(event: EventName.fileRejected, run: id.run, phase: id.phase, batch: id.index,
                                  attempt: attempt, reason: "\(refusal)", details: [.init("path", .string(path))]))

@@ -34,6 +34,14 @@ public final class Daemon {
     var state = WatcherState()
     var runs: [String: RunContext] = [:]
     var lock: FileLock?
+    /// The root, opened once: every path under it is resolved beneath this descriptor.
+    var root: RootDirectory!
+    /// Symbolic links found where the daemon's folders should be, each logged once.
+    var refusedFolders: Set<String> = []
+    /// The temp tags previous lives logged (`watcher.started` `temp_tag`): their temps are ours.
+    var tempTags: Set<String> = []
+    /// Symbolic links found at start where the daemon's folders go, logged once the log is open.
+    var symlinkedAtStart: [(String, String)] = []
     var log: EventLogWriter!
     var watcher: DirectoryWatcher!
     var signals: SignalFD!

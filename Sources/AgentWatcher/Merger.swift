@@ -5,6 +5,8 @@ import WatcherSystem
 /// bytes into the main file's bytes (no re-serialisation), then atomically replace the file.
 struct Merger {
     let context: RunContext
+    /// The root the batch files are read beneath.
+    let root: RootDirectory
 
     enum Result {
         case merged(items: Int, alreadyMerged: Bool)
@@ -43,7 +45,7 @@ struct Merger {
     /// The result for one batch, and the main file's new bytes when it changes them.
     func mergeOne(_ job: Job, phase: PipelineSpec.PhaseSpec, main: [UInt8], mainPath: String,
                   limit: Int) throws -> (Result, [UInt8]?) {
-        guard case .contents(let bytes, _) = SafeFile.readDropped(job.path, limit: limit), SHA256.hex(bytes) == job.checksum else {
+        guard case .contents(let bytes, _) = SafeFile.readDropped(job.path, beneath: root, limit: limit), SHA256.hex(bytes) == job.checksum else {
             return (.changed, nil)
         }
         let checked = BatchChecks.check(bytes: bytes, strategy: phase.output.strategy, itemsKey: phase.output.key,

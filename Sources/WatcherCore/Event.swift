@@ -66,6 +66,8 @@ public enum EventName {
     public static let watchOverflow = "watch.overflow"
     public static let watchRescan = "watch.rescan"
     public static let fileRejected = "file.rejected"
+    /// A folder the watcher uses is a symbolic link: never followed, nothing in it touched.
+    public static let folderRefused = "folder.refused"
     public static let fileArchived = "file.archived"
     public static let runStarted = "run.started"
     public static let runCompleted = "run.completed"

@@ -16,6 +16,26 @@ public enum AtomicFile {
     }
 
     private static let counter = Locked<UInt64>(0)
+    private static let tagStore = Locked<String?>(nil)
+
+    /// A random tag that marks this process's temps as its own (`.aw-<tag>-<pid>-<n>.tmp`),
+    /// beyond a name pattern anyone could match: a sweep removes only names carrying a tag it
+    /// knows was one of its own (logged). Without a tag, temps are `.<basename>.tmp-<pid>-<n>`.
+    public static var tag: String? {
+        get { tagStore.withLock { $0 } }
+        set { tagStore.withLock { $0 = newValue } }
+    }
+
+    /// A new random tag: 16 hex digits.
+    public static func randomTag() -> String {
+        var g = SystemRandomNumberGenerator()
+        let v = g.next() as UInt64
+        let hex = String(v, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+
+    /// The name of the next temp of this process, for `basename` (used only without a tag).
+    public static func nextTempName(for basename: String) -> String { tempName(for: basename) }
 
     /// Replaces `path` with `bytes`.
     ///
@@ -60,7 +80,34 @@ public enum AtomicFile {
             value += 1
             return value
         }
+        if let tag { return ".aw-\(tag)-\(getpid())-\(n).tmp" } // short: fits whatever the basename
         return ".\(basename).tmp-\(getpid())-\(n)"
+    }
+
+    /// Whether `name` is a temp made by a process whose tag is in `tags`.
+    public static func isTempName(_ name: String, tags: Set<String>) -> Bool {
+        guard name.hasPrefix(".aw-"), name.hasSuffix(".tmp") else { return false }
+        let middle = name.dropFirst(4).dropLast(4).split(separator: "-", omittingEmptySubsequences: false)
+        return middle.count == 3 && tags.contains(String(middle[0]))
+            && middle.dropFirst().allSatisfy { !$0.isEmpty && $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }
+    }
+
+    /// Removes the temps in `directory` that carry one of `tags` (regular files only), and
+    /// returns their paths. Nothing else is touched, however much it looks like a temp.
+    @discardableResult
+    public static func removeStaleTemps(in directory: String, tags: Set<String>) throws -> [String] {
+        var removed: [String] = []
+        for entry in try FileSystem.listDirectory(directory)
+        where entry.kind == .regular && entry.isUTF8 && isTempName(entry.name, tags: tags) {
+            let path = Path.join(directory, entry.name)
+            do {
+                try FileSystem.unlink(path)
+                removed.append(path)
+            } catch Errno.noSuchFile {
+                continue  // someone else removed it: nothing left to do
+            }
+        }
+        return removed
     }
 
     /// Whether `name` (a file name, not a path) looks like one of our temporary

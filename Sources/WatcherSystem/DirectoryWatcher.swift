@@ -152,11 +152,12 @@ public final class DirectoryWatcher: @unchecked Sendable {
         }
     }
 
-    /// Whether `path` is there and is neither a regular file nor a folder (not following links).
+    /// Whether `path` is there and is neither a regular file nor a folder (not following links),
+    /// or is a regular file with more than one hard link (made with `link`, never closed here).
     private func isSpecialFile(_ path: String) -> Bool {
         do {
-            let kind = try FileSystem.lstat(path).kind
-            return kind != .regular && kind != .directory
+            let status = try FileSystem.lstat(path)
+            return (status.kind != .regular && status.kind != .directory) || (status.kind == .regular && status.linkCount > 1)
         } catch {
             return false // gone already: nothing to report
         }

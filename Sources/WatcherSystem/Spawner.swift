@@ -42,8 +42,10 @@ public enum Spawner {
 
         // Opened here, not in the child, so that errors name the right path.
         let input = try aboveStandardStreams(FileDescriptor.open(request.stdinPath ?? "/dev/null", O_RDONLY))
-        let output = try aboveStandardStreams(
-            FileDescriptor.open(request.outputPath, O_WRONLY | O_CREAT | O_APPEND, mode: 0o644))
+        let output = try aboveStandardStreams(request.outputDescriptor.map { fd in
+            FileDescriptor(owning: try valueOrErrno("fcntl", path: request.outputPath) { fcntl(fd, F_DUPFD_CLOEXEC, 3) },
+                           path: request.outputPath)
+        } ?? FileDescriptor.open(request.outputPath, O_WRONLY | O_CREAT | O_APPEND, mode: 0o644))
         let errors = try request.errorPath.map {
             try aboveStandardStreams(FileDescriptor.open($0, O_WRONLY | O_CREAT | O_APPEND, mode: 0o644))
         }
@@ -78,8 +80,7 @@ public enum Spawner {
         sigemptyset(&mask)
         try zeroOrErrno("posix_spawnattr_setsigmask") { posix_spawnattr_setsigmask(&attributes, &mask) }
         var defaulted = sigset_t()
-        sigemptyset(&defaulted)
-        for signal in defaultedSignals { sigaddset(&defaulted, signal) }
+        sigfillset(&defaulted) // every signal at its default disposition, whatever the daemon ignores
         try zeroOrErrno("posix_spawnattr_setsigdefault") { posix_spawnattr_setsigdefault(&attributes, &defaulted) }
 
         let arguments = CStringArray(request.argv)
