@@ -36,6 +36,29 @@ public enum DerivedName {
         return out
     }
 
+    /// `text` with every control character but (when `keepingNewlines`) `\n` and `\t` escaped
+    /// as in ``escaped(_:)``; backslashes are kept as they are. For whole lines for people.
+    public static func terminalSafe(_ text: String, keepingNewlines: Bool = true) -> String {
+        guard text.unicodeScalars.contains(where: { isControl($0) && !(keepingNewlines && ($0 == "\n" || $0 == "\t")) })
+        else { return text }
+        var out = ""
+        for scalar in text.unicodeScalars {
+            if isControl(scalar) && !(keepingNewlines && (scalar == "\n" || scalar == "\t")) {
+                out += "\\u{" + String(scalar.value, radix: 16) + "}"
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+
+    static func isControl(_ s: Unicode.Scalar) -> Bool {
+        switch s.value {
+        case 0..<0x20, 0x7F, 0x80..<0xA0, 0x2028, 0x2029, 0x202A...0x202E, 0x2066...0x2069: return true
+        default: return false
+        }
+    }
+
     /// `rawName` as text: itself when it is UTF-8, else each byte that is not part of valid
     /// UTF-8 as `\xHH` (so two different non-UTF-8 names never print the same). Then ``escaped(_:)``.
     public static func shown(_ rawName: [UInt8]) -> String {
