@@ -59,7 +59,7 @@ public final class RootDirectory: @unchecked Sendable {
         let full = flags | O_CLOEXEC | O_NOFOLLOW
         if rel.isEmpty { return try reopenRoot(flags: full, label: path) }
         if Self.openat2Works.withLock({ $0 }), let syscall = GNU.syscall4 {
-            var how = (UInt64(UInt32(bitPattern: full)), UInt64(mode),
+            var how = (UInt64(UInt32(bitPattern: full)), (full & O_CREAT) != 0 ? UInt64(mode) : 0, // a mode without O_CREAT is EINVAL
                        GNU.RESOLVE_BENEATH | GNU.RESOLVE_NO_SYMLINKS | GNU.RESOLVE_NO_MAGICLINKS)
             do {
                 let fd = try valueOrErrno("openat2", path: path) {

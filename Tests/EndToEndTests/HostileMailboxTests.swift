@@ -1,0 +1,230 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import WatcherCore
+import WatcherSystem
+import XCTest
+
+/// Whatever is written into the root, the daemon never leaves it, never loses a file and goes
+/// on. Each case plants something hostile, then checks the record, where the file ended up,
+/// that a decoy folder beside the root is byte for byte as it was, and that a later batch
+/// still merges.
+final class HostileMailboxTests: EndToEndTestCase {
+    let outbox = "mailbox/d/outbox"
+    let rejected = "mailbox/d/rejected"
+
+    /// A folder outside the root, with a file in it, and the hash of its whole tree.
+    final class Decoy {
+        let path: String
+        init() throws {
+            path = try FileSystem.makeTemporaryDirectory("/tmp/aw-decoy-")
+            let fd = try FileDescriptor.open(path + "/precious.json", O_WRONLY | O_CREAT | O_TRUNC)
+            try fd.writeAll("{\"results\": {\"i2\": {\"id\": \"i2\", \"n\": 2}}}\n")
+            try fd.close()
+        }
+        /// Every entry's name, kind, size, inode and contents, hashed (not its link count: a
+        /// hard link refused into rejected/ keeps naming the same file).
+        func fingerprint() throws -> String {
+            var text = ""
+            func walk(_ dir: String) throws {
+                for e in try FileSystem.listDirectory(dir).sorted(by: { $0.name < $1.name }) {
+                    let p = dir + "/" + e.name
+                    let s = try FileSystem.lstat(p)
+                    text += "\(p) \(s.kind) \(s.size) \(s.inode)\n"
+                    if s.kind == .regular { text += SHA256.hex(try FileSystem.readFile(p)) + "\n" }
+                    if s.kind == .directory { try walk(p) }
+                }
+            }
+            try walk(path)
+            return SHA256.hex(Array(text.utf8))
+        }
+        deinit { try? FileSystem.removeTree(path) } // a test folder; nothing to report
+    }
+
+    func startIdleRun(_ sandbox: Sandbox, items: Int = 6) throws -> ChildProcess {
+        let spec = Fixtures.spec(run: "d", batchSize: 1, phases: [Fixtures.objectPhase("p1", file: "out/p1.json")],
+                                 overrides: ["maxAttempts": 1, "maxFileBytes": 4096])
+        let specPath = try Fixtures.install(in: sandbox, spec: spec, itemCount: items, agentBody: "exit 0")
+        let daemon = try sandbox.start(["run", "--pipeline", specPath, "--root", sandbox.root])
+        try waitForEvent(log: sandbox.eventLog, deadline: .seconds(20), daemon: daemon, "run.completed") {
+            $0.isEvent("run.completed", run: "d")
+        }
+        return daemon
+    }
+
+    func batchText(_ k: Int) -> String { "{\"results\": {\"i\(k)\": \(Fixtures.item(k))}}\n" }
+
+    /// A later batch still merges: the daemon answers.
+    func assertStillMerges(_ sandbox: Sandbox, _ daemon: ChildProcess, batch k: Int,
+                           file: StaticString = #filePath, line: UInt = #line) throws {
+        try sandbox.publish("\(outbox)/p1_batch_\(k).json", batchText(k), staging: "\(outbox)/tmp")
+        try waitForEvent(log: sandbox.eventLog, deadline: .seconds(10), daemon: daemon, "p1/\(k) merged") {
+            $0.isTransition(phase: "p1", batch: k, to: "merged")
+        }
+        XCTAssertTrue(try sandbox.read("out/p1.json").contains("\"i\(k)\""), file: file, line: line)
+    }
+
+    func rejection(_ sandbox: Sandbox, _ daemon: ChildProcess, from suffix: String) throws -> LogRecord {
+        try waitForEvent(log: sandbox.eventLog, deadline: .seconds(10), daemon: daemon, "file.rejected of \(suffix)") {
+            $0.event == "file.rejected" && ($0["from"]?.string ?? "").hasSuffix(suffix)
+        }
+    }
+
+    // MARK: - Names
+
+    /// A 250-byte name (the old daemon died at every start: its note's temp name passed 255
+    /// bytes) and names with control characters and leading dashes: refused with a record
+    /// showing the name escaped, moved with a note whose name fits, and `tail` prints no raw
+    /// control character.
+    func testHostileNamesAreRefusedWithFittingNotesAndEscapedOutput() throws {
+        let sandbox = try makeSandbox()
+        let decoy = try Decoy()
+        let before = try decoy.fingerprint()
+        let daemon = try startIdleRun(sandbox)
+
+        let long = String(repeating: "n", count: 245) + ".json"
+        try sandbox.publish("\(outbox)/\(long)", "{}", staging: "\(outbox)/tmp")
+        let r1 = try rejection(sandbox, daemon, from: "/" + long)
+        let moved = try XCTUnwrap(r1["path"]?.string)
+        XCTAssertTrue(FileSystem.exists(moved), r1.line)
+        XCTAssertTrue(FileSystem.exists(moved + ".error"), "the note beside it")
+        XCTAssertLessThanOrEqual(Path.basename(moved + ".error").utf8.count, 255)
+        for entry in sandbox.list(rejected) { XCTAssertLessThanOrEqual(entry.utf8.count, 255, entry) }
+
+        let nasty = "-rf \u{1B}[31mred\u{07}\nline.json"
+        try sandbox.publish("\(outbox)/\(nasty)", "{}", staging: "\(outbox)/tmp")
+        let r2 = try rejection(sandbox, daemon, from: "/" + nasty)
+        XCTAssertEqual(r2["name"]?.string, DerivedName.escaped(nasty), r2.line)
+        XCTAssertTrue(sandbox.exists("\(rejected)/\(nasty)"), "kept, under its own name")
+        XCTAssertTrue(sandbox.exists("\(rejected)/\(nasty).error"))
+
+        let tail = try sandbox.run(["tail", "--root", sandbox.root])
+        XCTAssertEqual(tail.status, .exited(0), tail.stderr)
+        XCTAssertFalse(tail.stdout.utf8.contains(0x1B), "no raw ESC reaches the terminal")
+        XCTAssertFalse(tail.stdout.utf8.contains(0x07), "no raw BEL reaches the terminal")
+        XCTAssertTrue(tail.stdout.contains("\\u{1b}[31mred"), tail.stdout)
+
+        try assertStillMerges(sandbox, daemon, batch: 1)
+        XCTAssertEqual(try daemon.stop(), .exited(0), daemon.stderr)
+        // And it starts again with all of it there.
+        let again = try sandbox.start(["run", "--pipeline", sandbox.path("d.json"), "--root", sandbox.root])
+        try waitForEvent(log: sandbox.eventLog, deadline: .seconds(20), daemon: again, "second start") {
+            $0.event == "watcher.started" && $0["pid"]?.int == Int(again.pid)
+        }
+        try assertStillMerges(sandbox, again, batch: 3)
+        XCTAssertEqual(try again.stop(), .exited(0), again.stderr)
+        XCTAssertEqual(try decoy.fingerprint(), before)
+    }
+
+    /// The daemon's notes never replace a file already kept under the name it would use.
+    func testNotesNeverReplaceKeptFiles() throws {
+        let sandbox = try makeSandbox()
+        let daemon = try startIdleRun(sandbox)
+        try sandbox.write("\(rejected)/notes.json.error", "mine\n")
+        try sandbox.publish("\(outbox)/notes.json", "{}", staging: "\(outbox)/tmp")
+        let r = try rejection(sandbox, daemon, from: "/notes.json")
+        XCTAssertEqual(r["path"]?.string, sandbox.path("\(rejected)/notes.json.2"), r.line)
+        XCTAssertEqual(try sandbox.read("\(rejected)/notes.json.error"), "mine\n", "the kept file is untouched")
+        XCTAssertTrue(try sandbox.read("\(rejected)/notes.json.2.error").contains("not a batch output name"))
+        try assertStillMerges(sandbox, daemon, batch: 2)
+        XCTAssertEqual(try daemon.stop(), .exited(0), daemon.stderr)
+    }
+
+    // MARK: - Links
+
+    /// A hard link to a file outside the root, made in place: refused at once (nlink 2),
+    /// moved aside as a link, never merged; the outside file is unchanged.
+    func testHardLinkToAFileOutsideIsRefusedAndNotMerged() throws {
+        let sandbox = try makeSandbox()
+        let decoy = try Decoy()
+        let before = try decoy.fingerprint()
+        let daemon = try startIdleRun(sandbox)
+        XCTAssertEqual(link(decoy.path + "/precious.json", sandbox.path("\(outbox)/p1_batch_2.json")), 0)
+        let r = try waitForEvent(log: sandbox.eventLog, deadline: .seconds(10), daemon: daemon, "refusal") {
+            $0.event == "file.rejected" && ($0["path"]?.string ?? "").hasSuffix("/p1_batch_2.json")
+        }
+        XCTAssertTrue(r.reason?.contains("hard links") ?? false, r.line)
+        XCTAssertFalse(sandbox.exists("\(outbox)/p1_batch_2.json"))
+        try assertStillMerges(sandbox, daemon, batch: 3)
+        XCTAssertFalse(try sandbox.read("out/p1.json").contains("\"i2\""), "not merged")
+        XCTAssertEqual(try daemon.stop(), .exited(0), daemon.stderr)
+        XCTAssertEqual(try decoy.fingerprint(), before, "same names, inodes and bytes (a name in rejected/ links to it)")
+    }
+
+    /// `outbox/` replaced by a symbolic link to a folder outside: refused with `folder.refused`
+    /// naming it; a batch file there is neither read, merged nor moved.
+    func testSymlinkedOutboxIsRefusedNeverFollowed() throws {
+        let sandbox = try makeSandbox()
+        let decoy = try Decoy()
+        try FileSystem.rename(decoy.path + "/precious.json", decoy.path + "/p1_batch_2.json")
+        let before = try decoy.fingerprint()
+        let daemon = try startIdleRun(sandbox)
+        try FileSystem.rename(sandbox.path(outbox), sandbox.path("mailbox/d/outbox.real"))
+        XCTAssertEqual(symlink(decoy.path, sandbox.path(outbox)), 0)
+        let r = try waitForEvent(log: sandbox.eventLog, deadline: .seconds(10), daemon: daemon, "folder.refused") {
+            $0.event == "folder.refused"
+        }
+        XCTAssertEqual(r["path"]?.string, sandbox.path(outbox), r.line)
+        // Put the real folder back: the daemon goes on, and what was outside stayed there.
+        XCTAssertEqual(unlink(sandbox.path(outbox)), 0)
+        try FileSystem.rename(sandbox.path("mailbox/d/outbox.real"), sandbox.path(outbox))
+        try assertStillMerges(sandbox, daemon, batch: 4)
+        XCTAssertEqual(try daemon.stop(), .exited(0), daemon.stderr)
+        XCTAssertEqual(try decoy.fingerprint(), before)
+        XCTAssertFalse(try sandbox.read("out/p1.json").contains("\"i2\""))
+    }
+
+    /// `rejected/` replaced by a symbolic link: a file to reject stays where it is, with a
+    /// `folder.refused` record; nothing is written outside.
+    func testSymlinkedRejectedFolderIsNeverWrittenThrough() throws {
+        let sandbox = try makeSandbox()
+        let decoy = try Decoy()
+        let before = try decoy.fingerprint()
+        let daemon = try startIdleRun(sandbox)
+        try FileSystem.rename(sandbox.path(rejected), sandbox.path("mailbox/d/rejected.real"))
+        XCTAssertEqual(symlink(decoy.path, sandbox.path(rejected)), 0)
+        try sandbox.publish("\(outbox)/junk.json", "{}", staging: "\(outbox)/tmp")
+        let r = try waitForEvent(log: sandbox.eventLog, deadline: .seconds(10), daemon: daemon, "folder.refused") {
+            $0.event == "folder.refused" && $0["path"]?.string == sandbox.path(rejected)
+        }
+        XCTAssertTrue(r.reason?.contains("symbolic link") ?? false, r.line)
+        XCTAssertTrue(sandbox.exists("\(outbox)/junk.json"), "left in place, not lost")
+        XCTAssertEqual(try decoy.fingerprint(), before)
+        try assertStillMerges(sandbox, daemon, batch: 5)
+        XCTAssertEqual(try daemon.stop(), .exited(0), daemon.stderr)
+        XCTAssertEqual(try decoy.fingerprint(), before)
+    }
+
+    /// Links planted where the next attempt's prompt and log go: the prompt replaces the link
+    /// (its target untouched), the log's link is moved aside with a record, and a look-alike
+    /// of the daemon's temps survives the start-up sweep.
+    func testPlantedPromptAndLogLinksAndTempLookalikesAreLeftAlone() throws {
+        let sandbox = try makeSandbox()
+        let decoy = try Decoy()
+        let before = try decoy.fingerprint()
+        try sandbox.write("logs/agents/d/keep", "")
+        XCTAssertEqual(symlink(decoy.path + "/precious.json", sandbox.path("logs/agents/d/p1-1-1.prompt.md")), 0)
+        XCTAssertEqual(symlink(decoy.path + "/precious.json", sandbox.path("logs/agents/d/p1-1-1.log")), 0)
+        try sandbox.write("\(rejected)/.mine.json.tmp-12-3", "user's\n")
+        try sandbox.write("\(rejected)/.aw-0123456789abcdef-1-1.tmp", "user's too\n")
+        let daemon = try startIdleRun(sandbox)
+        let moved = try waitForEvent(log: sandbox.eventLog, deadline: .seconds(10), daemon: daemon, "log link moved") {
+            $0.event == "file.rejected" && ($0["from"]?.string ?? "").hasSuffix("/p1-1-1.log")
+        }
+        XCTAssertEqual(sandbox.kind("logs/agents/d/refused/p1-1-1.log"), .symlink, moved.line)
+        XCTAssertEqual(sandbox.kind("logs/agents/d/p1-1-1.prompt.md"), .regular, "the prompt replaced the link")
+        XCTAssertEqual(sandbox.kind("logs/agents/d/p1-1-1.log"), .regular)
+        try assertStillMerges(sandbox, daemon, batch: 1)
+        XCTAssertEqual(try daemon.stop(), .exited(0), daemon.stderr)
+        let again = try sandbox.start(["run", "--pipeline", sandbox.path("d.json"), "--root", sandbox.root])
+        try waitForEvent(log: sandbox.eventLog, deadline: .seconds(20), daemon: again, "second start") {
+            $0.event == "watcher.started" && $0["pid"]?.int == Int(again.pid)
+        }
+        try assertStillMerges(sandbox, again, batch: 2)
+        XCTAssertEqual(try again.stop(), .exited(0), again.stderr)
+        XCTAssertEqual(try sandbox.read("\(rejected)/.mine.json.tmp-12-3"), "user's\n")
+        XCTAssertEqual(try sandbox.read("\(rejected)/.aw-0123456789abcdef-1-1.tmp"), "user's too\n")
+        XCTAssertEqual(try decoy.fingerprint(), before)
+    }
+}
