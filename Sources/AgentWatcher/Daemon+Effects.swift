@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import Glibc
 import WatcherCore
 import WatcherSystem
 
@@ -144,11 +145,19 @@ extension Daemon {
         guard try folderIsOurs(folder, for: path, run: id.run) else { return }
         var dest = folder + "/" + id.outputFileName
         var n = 1
-        while root.exists(dest) || root.exists(dest + ".sha256") {
+        func sum(_ dest: String) -> [UInt8] { Array("\(checksum)  \(basename(dest))\n".utf8) }
+        /// A `.sha256` with exactly these bytes and no file beside it: ours, left by a crash
+        /// between the two steps; used again rather than replaced or skipped.
+        func ownSum(_ dest: String) -> Bool {
+            guard let fd = try? root.open(dest + ".sha256", O_RDONLY | O_NONBLOCK), let s = try? fd.stat(),
+                  s.kind == .regular, s.size == Int64(sum(dest).count) else { return false } // anything else is not ours
+            return (try? fd.readAll()) == sum(dest)
+        }
+        while root.exists(dest) || (root.exists(dest + ".sha256") && !ownSum(dest)) {
             n += 1
             dest = folder + "/" + id.outputFileName + ".\(n)"
         }
-        try root.createNew(dest + ".sha256", with: Array("\(checksum)  \(basename(dest))\n".utf8))
+        if !root.exists(dest + ".sha256") { try root.createNew(dest + ".sha256", with: sum(dest)) }
         try root.renameNoReplace(path, dest)
         FaultInjection.point("archive")
         try log.append(Event(event: EventName.fileArchived, run: id.run, phase: id.phase, batch: id.index,

@@ -80,16 +80,27 @@ public enum AtomicFile {
             value += 1
             return value
         }
-        if let tag { return ".aw-\(tag)-\(getpid())-\(n).tmp" } // short: fits whatever the basename
+        if let tag {
+            // `.<basename>.tmp-<tag>-<pid>-<n>`, the basename cut (at a character) to fit in 255 bytes.
+            let suffix = ".tmp-\(tag)-\(getpid())-\(n)"
+            var base = Array(basename.utf8)
+            if base.count + suffix.utf8.count + 1 > 255 {
+                var keep = 255 - suffix.utf8.count - 1
+                while keep > 0 && base[keep] & 0xC0 == 0x80 { keep -= 1 }
+                base = Array(base.prefix(keep))
+            }
+            return "." + String(decoding: base, as: UTF8.self) + suffix
+        }
         return ".\(basename).tmp-\(getpid())-\(n)"
     }
 
     /// Whether `name` is a temp made by a process whose tag is in `tags`.
     public static func isTempName(_ name: String, tags: Set<String>) -> Bool {
-        guard name.hasPrefix(".aw-"), name.hasSuffix(".tmp") else { return false }
-        let middle = name.dropFirst(4).dropLast(4).split(separator: "-", omittingEmptySubsequences: false)
-        return middle.count == 3 && tags.contains(String(middle[0]))
-            && middle.dropFirst().allSatisfy { !$0.isEmpty && $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }
+        let parts = name.split(separator: "-", omittingEmptySubsequences: false)
+        guard name.hasPrefix("."), parts.count >= 4 else { return false }
+        let head = parts.dropLast(3).joined(separator: "-") // `.<basename>.tmp`
+        return head.hasSuffix(".tmp") && head.utf8.count > 5 && tags.contains(String(parts[parts.count - 3]))
+            && parts.suffix(2).allSatisfy { !$0.isEmpty && $0.allSatisfy { $0 >= "0" && $0 <= "9" } }
     }
 
     /// Removes the temps in `directory` that carry one of `tags` (regular files only), and
@@ -122,7 +133,8 @@ public enum AtomicFile {
             start -= 1
         }
         guard start >= 2 else { return false }
-        let numbers = bytes[(start + marker.count)...].split(separator: UInt8(ascii: "-"), omittingEmptySubsequences: false)
+        var numbers = bytes[(start + marker.count)...].split(separator: UInt8(ascii: "-"), omittingEmptySubsequences: false)
+        if numbers.count == 3, let tag = tag, numbers[0].elementsEqual(tag.utf8) { numbers.removeFirst() } // this process's own
         return numbers.count == 2 && numbers.allSatisfy { part in
             !part.isEmpty && part.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
         }
