@@ -91,8 +91,21 @@ public final class Daemon {
 
     /// Runs until stopped (or, with `exitWhenComplete`, until every run is complete).
     public func run() throws -> Outcome {
-        try start()
         defer { lock?.release() }
+        do {
+            try start()
+            try log.append(Event(event: EventName.watcherReady, details: [.init("pid", .int(Int(getpid())))]))
+        } catch {
+            // A start that fails says so in the log when the log is open (`run --daemon` waits
+            // for watcher.ready or this), and the caller prints it and exits non-zero.
+            if let log {
+                do { try log.append(Event(event: EventName.watcherFailed, reason: "\(error)",
+                                          details: [.init("pid", .int(Int(getpid())))])) } catch {
+                    Console.error("agent-watcher: cannot log watcher.failed: \(error)")
+                }
+            }
+            throw error // agents it started or adopted are left to the next start, which adopts them
+        }
         onWatching?()
         do {
             try loop()

@@ -60,6 +60,8 @@ public enum EventName {
     public static let agentExited = "agent.exited"
     public static let agentAdopted = "agent.adopted"
     public static let watcherStarted = "watcher.started"
+    /// Recovery and the first scan are done and every folder is watched: the daemon is up.
+    public static let watcherReady = "watcher.ready"
     public static let watcherRecovered = "watcher.recovered"
     public static let watcherStopping = "watcher.stopping"
     public static let watcherStopped = "watcher.stopped"

@@ -227,4 +227,32 @@ final class HostileMailboxTests: EndToEndTestCase {
         XCTAssertEqual(try sandbox.read("\(rejected)/.aw-0123456789abcdef-1-1.tmp"), "user's too\n")
         XCTAssertEqual(try decoy.fingerprint(), before)
     }
+
+    // MARK: - Startup
+
+    /// `run --daemon` succeeds only once the daemon is watching after recovery and the first
+    /// scan (`watcher.ready`): a daemon that dies during its start (here right after spawning
+    /// the first agent, past `watcher.started`) makes it fail, print why, and print no pid.
+    func testRunDaemonFailsWhenTheStartDoesNotFinish() throws {
+        let sandbox = try makeSandbox()
+        let spec = Fixtures.spec(run: "d", batchSize: 1, phases: [Fixtures.objectPhase("p1", file: "out/p1.json")])
+        let specPath = try Fixtures.install(in: sandbox, spec: spec, itemCount: 2, agentBody: "exit 0")
+        var env = SpawnRequest.currentEnvironment()
+        env["AGENT_WATCHER_FAULT"] = "spawned:1"
+        let child = try ChildProcess(argv: [AgentWatcherBinary.path, "run", "--daemon", "--pipeline", specPath, "--root", sandbox.root],
+                                     outputBase: sandbox.path("e2e/faulty"), workingDirectory: sandbox.root, environment: env)
+        XCTAssertEqual(try child.finish(within: 60), .exited(1), child.stderr)
+        XCTAssertEqual(child.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "", "no pid is printed")
+        XCTAssertTrue(child.stderr.contains("before it was watching"), child.stderr)
+        let records = try EventLog.read(sandbox.eventLog)
+        XCTAssertTrue(records.contains { $0.event == "watcher.started" }, "it got past watcher.started")
+        XCTAssertFalse(records.contains { $0.event == "watcher.ready" })
+        // A start that works prints the pid after watcher.ready.
+        let ok = try sandbox.run(["run", "--daemon", "--pipeline", specPath, "--root", sandbox.root], within: 60)
+        XCTAssertEqual(ok.exitCode, 0, ok.stderr)
+        let pid = try XCTUnwrap(Int32(ok.stdout.trimmingCharacters(in: .whitespacesAndNewlines)), ok.stdout)
+        XCTAssertTrue(try EventLog.read(sandbox.eventLog).contains { $0.event == "watcher.ready" && $0["pid"]?.int == Int(pid) })
+        let stop = try sandbox.run(["stop", "--root", sandbox.root], within: 60)
+        XCTAssertEqual(stop.exitCode, 0, stop.stderr)
+    }
 }
