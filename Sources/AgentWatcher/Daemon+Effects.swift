@@ -106,8 +106,17 @@ extension Daemon {
         for key in groups.keys.sorted() {
             guard let group = groups[key], let first = group.first, let ctx = runs[first.id.run],
                   let phase = ctx.phase(first.id.phase) else { continue }
-            for (job, result) in try Merger(context: ctx, root: root).merge(group, phase: phase, limit: ctx.spec.maxFileBytes) {
+            let mainPath = ctx.mainPath(phase)
+            let results = try Merger(context: ctx, root: root).merge(
+                group, phase: phase, limit: ctx.spec.maxFileBytes, known: mainFiles[mainPath] ?? []) { facts in
+                try log.append(Event(event: EventName.mainWritten, run: ctx.run, phase: phase.id,
+                                     details: [.init("path", .string(mainPath))] + facts.details))
+                mainFiles[mainPath] = Array(((mainFiles[mainPath] ?? []) + [facts]).suffix(2))
+            }
+            for (job, result) in results {
                 switch result {
+                case .mainFileChanged(let message):
+                    inputs.append(.mainFileChanged(job.id, attempt: job.attempt, message: message))
                 case .merged(let items, let already):
                     inputs.append(.merged(job.id, attempt: job.attempt, checksum: job.checksum, items: items, alreadyMerged: already))
                 case .changed:

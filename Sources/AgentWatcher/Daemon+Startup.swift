@@ -101,6 +101,10 @@ extension Daemon {
             case EventName.watcherStarted:
                 previousLifeStoppedCleanly = false
                 if let tag = e.string("temp_tag") { tempTags.insert(tag) }
+            case EventName.mainWritten:
+                if let path = e.string("path"), let facts = MainFileFacts(e) {
+                    mainFiles[path] = Array(((mainFiles[path] ?? []) + [facts]).suffix(2))
+                }
             case EventName.watcherStopped:
                 previousLifeStoppedCleanly = true
             case let name where name.hasPrefix("message."):

@@ -62,6 +62,8 @@ public enum EventName {
     public static let watcherStarted = "watcher.started"
     /// Recovery and the first scan are done and every folder is watched: the daemon is up.
     public static let watcherReady = "watcher.ready"
+    /// A main file is about to be replaced with these `size` and `crc32` (written ahead).
+    public static let mainWritten = "main.written"
     public static let watcherRecovered = "watcher.recovered"
     public static let watcherStopping = "watcher.stopping"
     public static let watcherStopped = "watcher.stopped"

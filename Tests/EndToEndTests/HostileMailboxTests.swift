@@ -255,4 +255,36 @@ final class HostileMailboxTests: EndToEndTestCase {
         let stop = try sandbox.run(["stop", "--root", sandbox.root], within: 60)
         XCTAssertEqual(stop.exitCode, 0, stop.stderr)
     }
+
+    // MARK: - Main files
+
+    /// A main file emptied by hand is not rebuilt from the template and the batch is not
+    /// blamed: the run pauses with `main_file_changed`, no attempt used, the batch file stays;
+    /// once the file is restored, `resume` merges the batch into it.
+    func testAChangedMainFilePausesTheRunAndIsNeverRebuilt() throws {
+        let sandbox = try makeSandbox()
+        let daemon = try startIdleRun(sandbox)
+        try assertStillMerges(sandbox, daemon, batch: 1)
+        let good = try sandbox.read("out/p1.json")
+        try sandbox.write("out/p1.json", "")
+        try sandbox.publish("\(outbox)/p1_batch_2.json", batchText(2), staging: "\(outbox)/tmp")
+        let paused = try waitForEvent(log: sandbox.eventLog, deadline: .seconds(10), daemon: daemon, "run.paused") {
+            $0.event == "run.paused" && $0.reason == "main_file_changed"
+        }
+        XCTAssertTrue(paused["message"]?.string?.contains("shrank") ?? false, paused.line)
+        let failed = try XCTUnwrap(try EventLog.read(sandbox.eventLog).last { $0.isTransition(phase: "p1", batch: 2, to: "retry_wait") })
+        XCTAssertEqual(failed.reason, "main_file_changed", failed.line)
+        XCTAssertEqual(failed["attempt_used"], .bool(false), failed.line)
+        XCTAssertEqual(try sandbox.read("out/p1.json"), "", "not rebuilt from the template")
+        XCTAssertTrue(sandbox.exists("\(outbox)/p1_batch_2.json"), "the batch file is kept")
+        try sandbox.write("out/p1.json", good)
+        let resume = try sandbox.run(["resume", "d", "--root", sandbox.root])
+        XCTAssertEqual(resume.exitCode, 0, resume.stderr)
+        try waitForEvent(log: sandbox.eventLog, deadline: .seconds(20), daemon: daemon, "p1/2 merged") {
+            $0.isTransition(phase: "p1", batch: 2, to: "merged")
+        }
+        let items = try containerItems(sandbox.read("out/p1.json"), key: "results", idField: nil).map(\.id)
+        XCTAssertEqual(items, ["i1", "i2"], "the earlier items are still there")
+        XCTAssertEqual(try daemon.stop(), .exited(0), daemon.stderr)
+    }
 }
