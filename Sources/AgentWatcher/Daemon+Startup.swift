@@ -41,6 +41,10 @@ extension Daemon {
     func acquireRoot() throws {
         AtomicFile.tag = AtomicFile.randomTag() // this life's temps: logged in watcher.started
         root = try RootDirectory(layout.root)
+        // The lock is the root folder's own: removing or replacing logs/ cannot let a second daemon in.
+        guard try root.lockExclusively() else {
+            throw AlreadyRunning(lockPath: layout.root, pid: FileLock.recordedHolder(layout.lockFile).map { "\($0)" })
+        }
         for dir in [layout.mailbox, layout.logs, layout.control + "/tmp", layout.control + "/new", layout.control + "/cur"] {
             try root.createDirectory(dir)
         }
@@ -201,6 +205,9 @@ extension Daemon {
     /// found is handled after the recovery's effects, but it was listed before any new agent
     /// started, so a new agent's half-written file is never taken for a finished one.
     func startWatching(_ effects: [Effect]) throws {
+        logWatch = try Inotify()
+        _ = try logWatch.addWatch(layout.logs, mask: [.deleteSelf, .moveSelf, .onlyDir, .dontFollow])
+        _ = try logWatch.addWatch(layout.eventLog, mask: [.attrib, .deleteSelf, .moveSelf, .dontFollow])
         watcher = try DirectoryWatcher(ignoringPath: { [layout] path in layout.isUnwatched(path) })
         let found = try watcher.watchTree(layout.mailbox)
         try execute(effects)

@@ -46,6 +46,8 @@ public final class Daemon {
     var symlinkedAtStart: [(String, String)] = []
     var log: EventLogWriter!
     var watcher: DirectoryWatcher!
+    /// Watches `logs/` and the event log itself, so that their removal or replacement is noticed at once.
+    var logWatch: Inotify!
     var signals: SignalFD!
     let wake: WakePipe
     var children: [pid_t: Child] = [:]
@@ -148,8 +150,13 @@ public final class Daemon {
                 beginStop(reason: "completed")
                 continue
             }
-            let ready = try Poller.wait([watcher.fileDescriptor, signals.fileDescriptor, wake.readFD] + adoptedAgents.keys,
+            let ready = try Poller.wait([watcher.fileDescriptor, signals.fileDescriptor, wake.readFD, logWatch.fileDescriptor]
+                                            + adoptedAgents.keys,
                                         timeoutMilliseconds: pollTimeout())
+            if ready.contains(logWatch.fileDescriptor) {
+                _ = try logWatch.readEvents()
+                try log.checkStillInPlace() // logs/ or the log removed, moved or replaced: stop now
+            }
             for fd in ready where adoptedAgents[fd] != nil { adoptedAgentExited(fd) }
             if ready.contains(signals.fileDescriptor) { try handleSignals() }
             if ready.contains(watcher.fileDescriptor) { try handleFileEvents(try watcher.readEvents()) }

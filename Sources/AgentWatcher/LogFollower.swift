@@ -74,6 +74,7 @@ public struct ControlClient {
 
     /// The pid of the daemon holding the root's lock, or nil when none runs.
     public func runningDaemon() -> pid_t? {
+        if RootDirectory.isLocked(layout.root) { return FileLock.recordedHolder(layout.lockFile) ?? -1 }
         guard FileSystem.exists(layout.lockFile) else { return nil }
         do {
             let lock = try FileLock.acquire(layout.lockFile)

@@ -32,6 +32,27 @@ public final class RootDirectory: @unchecked Sendable {
         inode = status.inode
     }
 
+    /// Takes an exclusive `flock` on the root folder itself, held as long as this object lives
+    /// (whatever happens to the files under it); false when another process holds it.
+    ///
+    /// The corresponding C function is `flock(LOCK_EX | LOCK_NB)`.
+    public func lockExclusively() throws -> Bool {
+        do {
+            _ = try valueOrErrno("flock", path: path) { flock(descriptor.rawValue, LOCK_EX | LOCK_NB) }
+            return true
+        } catch Errno.wouldBlock {
+            return false
+        }
+    }
+
+    /// Whether some process holds the lock of ``lockExclusively()`` on the folder `path`
+    /// (tried on a descriptor of its own and let go at once).
+    public static func isLocked(_ path: String) -> Bool {
+        guard let root = try? RootDirectory(path) else { return false } // no folder: no daemon
+        guard let got = try? root.lockExclusively() else { return false }
+        return !got
+    }
+
     /// `path` relative to the root (`""` for the root itself), or ``Errno/crossDevice`` when
     /// it is not beneath it or has a `..` component.
     public func relative(_ path: String) throws -> String {

@@ -287,4 +287,25 @@ final class HostileMailboxTests: EndToEndTestCase {
         XCTAssertEqual(items, ["i1", "i2"], "the earlier items are still there")
         XCTAssertEqual(try daemon.stop(), .exited(0), daemon.stderr)
     }
+
+    // MARK: - One daemon per root
+
+    /// `rm -rf logs/` under a running daemon is noticed at once: it says so on stderr and stops
+    /// (non-zero), its agents stopped; the next daemon starts on a fresh log, and while the
+    /// first one lived the root's own lock kept a second one out.
+    func testRemovingTheLogsFolderStopsTheDaemon() throws {
+        let sandbox = try makeSandbox()
+        let daemon = try startIdleRun(sandbox)
+        let second = try sandbox.run(["run", "--pipeline", sandbox.path("d.json"), "--root", sandbox.root], within: 30)
+        XCTAssertEqual(second.exitCode, 1)
+        XCTAssertTrue(second.stderr.contains("already running"), second.stderr)
+        try FileSystem.removeTree(sandbox.path("logs"))
+        XCTAssertEqual(try daemon.finish(within: 10), .exited(1), daemon.stderr)
+        XCTAssertTrue(daemon.stderr.contains("was removed"), daemon.stderr)
+        let again = try sandbox.start(["run", "--pipeline", sandbox.path("d.json"), "--root", sandbox.root])
+        try waitForEvent(log: sandbox.eventLog, deadline: .seconds(20), daemon: again, "watcher.ready") {
+            $0.event == "watcher.ready" && $0["pid"]?.int == Int(again.pid)
+        }
+        XCTAssertEqual(try again.stop(), .exited(0), again.stderr)
+    }
 }
