@@ -12,6 +12,8 @@ struct AgentLauncher {
     var root: RootDirectory? = nil
     /// The temp name for the prompt's atomic replace (one of ``AtomicFile``'s tagged names).
     var tempName = ""
+    /// This life's tag (``AtomicFile/tag``), part of every agent's token.
+    var lifeTag = ""
 
     /// The prompt of one attempt: the phase's instructions, the batch's input items, the output
     /// path and (on a retry) the previous attempt. Reads the instructions and the input items;
@@ -48,7 +50,14 @@ struct AgentLauncher {
         ]
         var env = ProcessInfo.processInfo.environment
         for (k, v) in agent.env { env[k] = v }
-        env["AGENT_WATCHER_ROOT"] = layout.root // how a restarted daemon finds agents of its previous life
+        env["AGENT_WATCHER_ROOT"] = layout.root // for the agent; not how the daemon knows its own (see below)
+        do {
+            // How a daemon knows its own agents and their descendants (even those that `setsid`):
+            // the root by device and inode, and a token that names this life (its tag, logged in
+            // watcher.started) and this attempt. A process with only AGENT_WATCHER_ROOT is a stranger.
+            env[AgentToken.rootVariable] = AgentToken.rootID(device: root.device, inode: root.inode)
+            env[AgentToken.variable] = AgentToken(lifeTag: lifeTag, id: id, attempt: attempt).text
+        }
         env["AGENT_WATCHER_RUN"] = id.run
         env["AGENT_WATCHER_PHASE"] = id.phase
         env["AGENT_WATCHER_BATCH"] = String(id.index)

@@ -35,6 +35,7 @@ extension Daemon {
             case .merge(let id, let attempt, let path, let checksum):
                 merges.append(Merger.Job(id: id, attempt: attempt, path: path, checksum: checksum))
             case .signal(let id, let pid, let signal):
+                signalDescendantsOutsideTheGroup(pid, signal == .kill ? SIGKILL : SIGTERM)
                 do { _ = try ProcessControl.signalGroup(pid, signal == .kill ? SIGKILL : SIGTERM) } catch {
                     try log.append(Event(event: "agent.signal_failed", run: id.run, phase: id.phase, batch: id.index,
                                          reason: "\(error)", details: [.init("pid", .int(Int(pid)))]))
@@ -56,7 +57,7 @@ extension Daemon {
         guard let ctx = runs[id.run] else { return }
         do {
             var request = try AgentLauncher(layout: layout, context: ctx, root: root,
-                                            tempName: AtomicFile.nextTempName(for: "prompt"))
+                                            tempName: AtomicFile.nextTempName(for: "prompt"), lifeTag: AtomicFile.tag ?? "")
                 .request(for: id, attempt: attempt, previous: previousAttempt(id, attempt: attempt - 1, liveReport: feedback))
             let logPath = layout.agentLog(id, attempt: attempt)
             let logFile = try openAgentLog(logPath, run: id.run)
@@ -66,7 +67,7 @@ extension Daemon {
             try logFile.close()
             FaultInjection.point("spawned")
             children[pid] = .agent(id, attempt: attempt, logStart: logStart)
-            trackAgentGroup(pid, id)
+            trackAgentGroup(pid, id, token: AgentToken(lifeTag: AtomicFile.tag ?? "", id: id, attempt: attempt).text)
             inputs.append(.spawned(id, attempt: attempt, pid: pid))
         } catch let e as SystemError where Daemon.isOwnDiskFailure(e) {
             throw e // the watcher's own disk (prompt file, agent log) failed, not the agent: stop, do not burn attempts

@@ -29,6 +29,7 @@ extension Daemon {
         if contents.count > 0 || brokenPath != nil {
             var recovered: [Event.Detail] = [
                 .init("records", .int(contents.count)), .init("killed_agents", .strings(killed)),
+                .init("left_alone", .strings(strangersLeftAlone.map(String.init))),
                 .init("stale_temps", .strings(temps)),
             ]
             if let brokenPath { recovered.append(.init("torn_tail_saved", .string(brokenPath))) }

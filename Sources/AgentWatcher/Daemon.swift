@@ -42,6 +42,8 @@ public final class Daemon {
     var tempTags: Set<String> = []
     /// Per main file path, the facts of the last two `main.written` records (newest last).
     var mainFiles: [String: [MainFileFacts]] = [:]
+    /// Processes that carry this root's AGENT_WATCHER_ROOT but no token of ours: reported once.
+    var strangersLeftAlone: [pid_t] = []
     /// Symbolic links found at start where the daemon's folders go, logged once the log is open.
     var symlinkedAtStart: [(String, String)] = []
     var log: EventLogWriter!
@@ -240,6 +242,7 @@ public final class Daemon {
 
     func killAllAgentGroups(signal: Int32) {
         for pid in Set(children.keys).union(agentGroups.keys) {
+            signalDescendantsOutsideTheGroup(pid, signal)
             do { _ = try ProcessControl.signalGroup(pid, signal) } catch {
                 Console.error("agent-watcher: cannot signal process group \(pid): \(error)")
             }

@@ -81,6 +81,11 @@ public enum Spawner {
         try zeroOrErrno("posix_spawnattr_setsigmask") { posix_spawnattr_setsigmask(&attributes, &mask) }
         var defaulted = sigset_t()
         sigfillset(&defaulted) // every signal at its default disposition, whatever the daemon ignores
+        // glibc's sigfillset leaves out its two internal signals (32 and 33), and its spawn then
+        // gives the child SIG_IGN for them: set their bits (signal n is bit n-1) directly.
+        withUnsafeMutableBytes(of: &defaulted) { raw in
+            raw.storeBytes(of: raw.load(as: UInt64.self) | (1 << 31) | (1 << 32), as: UInt64.self)
+        }
         try zeroOrErrno("posix_spawnattr_setsigdefault") { posix_spawnattr_setsigdefault(&attributes, &defaulted) }
 
         let arguments = CStringArray(request.argv)

@@ -308,4 +308,50 @@ final class HostileMailboxTests: EndToEndTestCase {
         }
         XCTAssertEqual(try again.stop(), .exited(0), again.stderr)
     }
+
+    // MARK: - Only its own processes
+
+    /// A process that merely carries `AGENT_WATCHER_ROOT=<root>` (an operator's shell with it
+    /// exported) is left alone at every start; an agent's descendant that calls `setsid` is
+    /// still stopped with its attempt; agents start with no signal ignored or blocked.
+    func testStrangersAreLeftAloneAndSetsidDescendantsAreStopped() throws {
+        let sandbox = try makeSandbox()
+        var env = SpawnRequest.currentEnvironment()
+        env["AGENT_WATCHER_ROOT"] = sandbox.root
+        let stranger = try Spawner.spawn(SpawnRequest(argv: ["/bin/sleep", "120"], environment: env, outputPath: "/dev/null"))
+        let strangerFD = try ProcessControl.openPIDFD(stranger)
+        defer { _ = try? ProcessControl.signal(stranger, SIGKILL); _ = try? ProcessControl.waitBlocking(stranger) } // cleanup
+        let spec = Fixtures.spec(run: "d", batchSize: 1, phases: [Fixtures.objectPhase("p1", file: "out/p1.json")],
+                                 overrides: ["maxAttempts": 1, "killGraceSeconds": 0.2])
+        let specPath = try Fixtures.install(in: sandbox, spec: spec, itemCount: 1, agentBody: """
+        grep -E '^Sig(Ign|Blk):' /proc/self/status > signals-$batch
+        setsid sleep 300 &
+        echo $! > stray-$batch
+        exit 0
+        """)
+        let daemon = try sandbox.start(["run", "--pipeline", specPath, "--root", sandbox.root])
+        try waitForEvent(log: sandbox.eventLog, deadline: .seconds(20), daemon: daemon, "run.completed") {
+            $0.isEvent("run.completed", run: "d")
+        }
+        let stray = try XCTUnwrap(pid_t(try sandbox.read("stray-1").trimmingCharacters(in: .whitespacesAndNewlines)))
+        do {
+            let strayFD = try ProcessControl.openPIDFD(stray)
+            XCTAssertEqual(try Poller.wait([strayFD.rawValue], timeoutMilliseconds: 10_000), [strayFD.rawValue],
+                           "the setsid descendant \(stray) outlived its attempt")
+        } catch Errno.noSuchProcess {
+            // Already stopped and reaped.
+        }
+        let signals = try sandbox.read("signals-1")
+        XCTAssertTrue(signals.contains("SigIgn:\t0000000000000000"), signals)
+        XCTAssertTrue(signals.contains("SigBlk:\t0000000000000000"), signals)
+        XCTAssertEqual(try daemon.stop(), .exited(0), daemon.stderr)
+        let again = try sandbox.start(["run", "--pipeline", specPath, "--root", sandbox.root])
+        try waitForEvent(log: sandbox.eventLog, deadline: .seconds(20), daemon: again, "watcher.ready") {
+            $0.event == "watcher.ready" && $0["pid"]?.int == Int(again.pid)
+        }
+        XCTAssertEqual(try again.stop(), .exited(0), again.stderr)
+        XCTAssertEqual(try Poller.wait([strangerFD.rawValue], timeoutMilliseconds: 0), [], "the stranger still runs")
+        XCTAssertTrue(ProcessControl.isAlive(stranger))
+        XCTAssertTrue(again.stderr.contains("left alone"), again.stderr)
+    }
 }
