@@ -109,10 +109,10 @@ extension Daemon {
                   let phase = ctx.phase(first.id.phase) else { continue }
             let mainPath = ctx.mainPath(phase)
             let results = try Merger(context: ctx, root: root).merge(
-                group, phase: phase, limit: ctx.spec.maxFileBytes, known: mainFiles[mainPath] ?? []) { facts in
+                group, phase: phase, limit: ctx.spec.maxFileBytes, known: mainFiles[mainPath]) { record in
                 try log.append(Event(event: EventName.mainWritten, run: ctx.run, phase: phase.id,
-                                     details: [.init("path", .string(mainPath))] + facts.details))
-                mainFiles[mainPath] = Array(((mainFiles[mainPath] ?? []) + [facts]).suffix(2))
+                                     details: [.init("path", .string(mainPath))] + record.details))
+                mainFiles[mainPath] = record
             }
             for (job, result) in results {
                 switch result {
@@ -167,7 +167,7 @@ extension Daemon {
             n += 1
             dest = folder + "/" + id.outputFileName + ".\(n)"
         }
-        if !root.exists(dest + ".sha256") { try root.createNew(dest + ".sha256", with: sum(dest)) }
+        if !root.exists(dest + ".sha256") { try root.createAtomically(dest + ".sha256", with: sum(dest), tempName: AtomicFile.nextTempName(for: "sha256")) }
         try root.renameNoReplace(path, dest)
         FaultInjection.point("archive")
         try log.append(Event(event: EventName.fileArchived, run: id.run, phase: id.phase, batch: id.index,
@@ -178,7 +178,8 @@ extension Daemon {
     /// The report beside a rejected file, as a new file: `moveUnique` chose a name whose report
     /// name was free, and a file someone put there since is not replaced.
     func writeErrors(_ report: ValidationReport, beside path: String) throws {
-        try root.createNew(Daemon.errorsPath(beside: path), with: report.json.prettySerialized() + [0x0A])
+        try root.createAtomically(Daemon.errorsPath(beside: path), with: report.json.prettySerialized() + [0x0A],
+                                  tempName: AtomicFile.nextTempName(for: "errors"))
     }
 
     func settleDuplicate(_ id: BatchID, path: String, mergedChecksum: String?) throws {
@@ -209,7 +210,7 @@ extension Daemon {
         guard try folderIsOurs(folder, for: path, run: run) else { return }
         try root.createDirectory(folder)
         let dest = try moveUnique(path, toFolder: folder, name: basename(path), companions: { [$0 + ".error"] })
-        try root.createNew(dest + ".error", with: Array((reason + "\n").utf8))
+        try root.createAtomically(dest + ".error", with: Array((reason + "\n").utf8), tempName: AtomicFile.nextTempName(for: "error"))
         try log.append(Event(event: EventName.fileRejected, run: run, reason: reason,
                              details: [.init("from", .string(path)), .init("path", .string(dest)),
                                        .init("name", .string(DerivedName.escaped(basename(path))))]))

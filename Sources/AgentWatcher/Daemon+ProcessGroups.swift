@@ -41,12 +41,14 @@ extension Daemon {
     func leaderExited(_ pgid: pid_t) {
         guard var group = agentGroups[pgid] else { return }
         group.leaderAlive = false
+        // Descendants that left the group (`setsid`) are looked for now and again after the
+        // grace period (one may be between fork and setsid now): the group is tracked till then.
         let strays = signalDescendantsOutsideTheGroup(pgid, SIGTERM)
-        guard ProcessControl.hasLiveMembers(pgid) || strays > 0 else {
+        guard ProcessControl.hasLiveMembers(pgid) || strays > 0 || group.token != nil else {
             agentGroups[pgid] = nil
             return
         }
-        signal(group: pgid, SIGTERM)
+        if ProcessControl.hasLiveMembers(pgid) { signal(group: pgid, SIGTERM) }
         group.killAt = Daemon.now().adding(seconds: runs[group.id.run]?.spec.killGraceSeconds ?? 5)
         agentGroups[pgid] = group
     }
@@ -55,12 +57,13 @@ extension Daemon {
     func sweepAgentGroups() {
         let now = Daemon.now()
         for (pgid, group) in agentGroups where !group.leaderAlive {
-            if !ProcessControl.hasLiveMembers(pgid) && (group.killAt == nil || signalDescendantsOutsideTheGroup(pgid, 0) == 0) {
-                agentGroups[pgid] = nil
-            } else if let at = group.killAt, at <= now {
+            if let at = group.killAt, at <= now {
                 signalDescendantsOutsideTheGroup(pgid, SIGKILL)
-                signal(group: pgid, SIGKILL)
+                if ProcessControl.hasLiveMembers(pgid) { signal(group: pgid, SIGKILL) }
                 agentGroups[pgid]?.killAt = nil
+            } else if group.killAt == nil, !ProcessControl.hasLiveMembers(pgid),
+                      signalDescendantsOutsideTheGroup(pgid, 0) == 0 {
+                agentGroups[pgid] = nil
             }
         }
     }

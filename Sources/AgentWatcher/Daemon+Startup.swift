@@ -107,9 +107,7 @@ extension Daemon {
                 previousLifeStoppedCleanly = false
                 if let tag = e.string("temp_tag") { tempTags.insert(tag) }
             case EventName.mainWritten:
-                if let path = e.string("path"), let facts = MainFileFacts(e) {
-                    mainFiles[path] = Array(((mainFiles[path] ?? []) + [facts]).suffix(2))
-                }
+                if let path = e.string("path"), let record = MainFileRecord(e) { mainFiles[path] = record }
             case EventName.watcherStopped:
                 previousLifeStoppedCleanly = true
             case let name where name.hasPrefix("message."):

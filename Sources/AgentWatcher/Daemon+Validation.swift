@@ -50,7 +50,12 @@ extension Daemon {
             }
             let pid = try Spawner.spawn(SpawnRequest(
                 argv: v.argv.map { Placeholders.fill($0, values) },
-                environment: ProcessInfo.processInfo.environment.merging(["AGENT_WATCHER_ROOT": layout.root]) { $1 },
+                environment: ProcessInfo.processInfo.environment.merging([
+                    "AGENT_WATCHER_ROOT": layout.root,
+                    // Known as the daemon's own by a restart (see AgentToken), like an agent.
+                    AgentToken.rootVariable: AgentToken.rootID(device: root.device, inode: root.inode),
+                    AgentToken.variable: AgentToken(lifeTag: AtomicFile.tag ?? "", id: job.id, attempt: job.attempt).validatorText,
+                ]) { $1 },
                 workingDirectory: ctx.baseDir, stdinPath: nil, outputPath: job.stdoutPath,
                 errorPath: String(job.stdoutPath.dropLast(4)) + ".err"))
             children[pid] = .validator(job)

@@ -40,8 +40,8 @@ public final class Daemon {
     var refusedFolders: Set<String> = []
     /// The temp tags previous lives logged (`watcher.started` `temp_tag`): their temps are ours.
     var tempTags: Set<String> = []
-    /// Per main file path, the facts of the last two `main.written` records (newest last).
-    var mainFiles: [String: [MainFileFacts]] = [:]
+    /// Per main file path, its last `main.written` record.
+    var mainFiles: [String: MainFileRecord] = [:]
     /// Processes that carry this root's AGENT_WATCHER_ROOT but no token of ours: reported once.
     var strangersLeftAlone: [pid_t] = []
     /// Symbolic links found at start where the daemon's folders go, logged once the log is open.

@@ -30,14 +30,14 @@ struct Merger {
     /// one atomic replace: a group commit for merges. All of them land, or none does.
     ///
     /// - Parameters:
-    ///   - known: what the log says the main file held after the last merges (see `MainFileFacts`);
-    ///     a file that matches neither is left alone and every job gets `.mainFileChanged`.
+    ///   - known: the last `main.written` record of the file (see `MainFileRecord`); a file that
+    ///     matches neither its base nor what it wrote is left alone and every job gets `.mainFileChanged`.
     ///   - beforeWrite: called with the new file's facts before the replace (to log them first).
-    func merge(_ jobs: [Job], phase: PipelineSpec.PhaseSpec, limit: Int, known: [MainFileFacts] = [],
-               beforeWrite: (MainFileFacts) throws -> Void = { _ in }) throws -> [(Job, Result)] {
+    func merge(_ jobs: [Job], phase: PipelineSpec.PhaseSpec, limit: Int, known: MainFileRecord? = nil,
+               beforeWrite: (MainFileRecord) throws -> Void = { _ in }) throws -> [(Job, Result)] {
         let mainPath = context.mainPath(phase)
         let found = FileSystem.exists(mainPath) ? try FileSystem.readFile(mainPath) : nil
-        if let problem = MainFileFacts.problem(path: mainPath, found: found, known: known) {
+        if let problem = MainFileRecord.problem(path: mainPath, found: found, record: known) {
             return jobs.map { ($0, .mainFileChanged(problem)) }
         }
         var main = found ?? []
@@ -55,7 +55,7 @@ struct Merger {
             return results.map { ($0.0, { if case .merged = $0 { return .mainFileChanged("\(mainPath) cannot be merged into") }; return $0 }($0.1)) }
         }
         if changed {
-            try beforeWrite(MainFileFacts(of: main))
+            try beforeWrite(MainFileRecord(base: found.map(MainFileFacts.init(of:)), written: MainFileFacts(of: main)))
             try AtomicFile.replace(mainPath, with: main, faultHook: FaultInjection.atomicStep)
         }
         return results

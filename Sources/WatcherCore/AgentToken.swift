@@ -18,12 +18,15 @@ public struct AgentToken: Equatable, Sendable {
 
     public var text: String { "\(lifeTag)/\(id.run)/\(id.phase)/\(id.index)/\(attempt)" }
 
+    /// The token of a validator of the attempt: the daemon's too, but not the agent's descendant.
+    public var validatorText: String { text + "/validator" }
+
     public static func rootID(device: UInt64, inode: UInt64) -> String { "\(device):\(inode)" }
 
     /// The life tag of a token, when the rest has the token's shape.
     public static func lifeTag(of text: String) -> String? {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count == 5, !parts[0].isEmpty, Int(parts[3]) != nil, Int(parts[4]) != nil else { return nil }
+        guard parts.count == 5 || (parts.count == 6 && parts[5] == "validator"), !parts[0].isEmpty, Int(parts[3]) != nil, Int(parts[4]) != nil else { return nil }
         return String(parts[0])
     }
 

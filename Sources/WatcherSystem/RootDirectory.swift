@@ -195,6 +195,18 @@ public final class RootDirectory: @unchecked Sendable {
         try fd.close()
     }
 
+    /// Creates the new file `path` with `bytes`, whole or not at all: written to the new temp
+    /// `tempName` in the same folder, `fsync`ed, then renamed to `path` only if `path` is still
+    /// free (``renameNoReplace(_:_:)``). A crash leaves at most the temp.
+    public func createAtomically(_ path: String, with bytes: [UInt8], tempName: String) throws {
+        let temp = Path.join(Path.parent(path), tempName)
+        try createNew(temp, with: bytes)
+        do { try renameNoReplace(temp, path) } catch {
+            _ = try? unlink(temp) // our own temp; the rename's error is the one to report
+            throw error
+        }
+    }
+
     /// Replaces `path` with `bytes` atomically: a new temp `tempName` in the same folder
     /// (`O_EXCL`), `fsync`, `renameat` over `path`, `fsync` of the folder. The name is replaced,
     /// never written through, so a hard link planted at `path` keeps its old contents.
