@@ -1,3 +1,5 @@
+import Foundation
+import Glibc
 import WatcherCore
 import WatcherSystem
 
@@ -10,6 +12,15 @@ extension Daemon {
             case .found(let path): try fileArrived(path, renamed: false, found: true)
             case .directoryGone(let path):
                 if path == layout.mailbox { throw MailboxGone(path: path) }
+            case .unwatchable(let path, let errno):
+                try log.append(Event(event: EventName.watchFailed, reason: Daemon.unwatchableReason(path, errno),
+                                     details: [.init("path", .string(path)),
+                                               .init("errno", .string(errno.map { "\($0.rawValue)" } ?? "depth")),
+                                               .init("scan_every_s", .int(Int(Daemon.unwatchedScanSeconds)))]))
+                Console.error("agent-watcher: \(Daemon.unwatchableReason(path, errno))")
+                if nextUnwatchedScan == nil {
+                    nextUnwatchedScan = Daemon.now().adding(seconds: Daemon.unwatchedScanSeconds)
+                }
             case .overflow:
                 try log.append(Event(event: EventName.watchOverflow))
                 let found = try watcher.rescan()
@@ -135,6 +146,44 @@ extension Daemon {
         _ = try moveUnique(path, toFolder: layout.control + "/cur", name: basename(path))
         agentsOnStop = agents
         beginStop(reason: "stop command")
+    }
+}
+
+extension Daemon {
+    /// How often folders that cannot be watched are scanned: `AGENT_WATCHER_UNWATCHED_SCAN_SECONDS`,
+    /// else 60 s.
+    static let unwatchedScanSeconds: Double = {
+        let v = SpawnRequest.currentEnvironment()["AGENT_WATCHER_UNWATCHED_SCAN_SECONDS"].flatMap(Double.init) ?? 60
+        return v > 0 ? v : 60
+    }()
+
+    /// What a person needs to know about a folder that cannot be watched: the limit's name,
+    /// its value and how to raise it.
+    static func unwatchableReason(_ path: String, _ errno: Errno?) -> String {
+        func value(_ file: String) -> String {
+            guard let bytes = try? FileSystem.readFile(file) else { return "unknown" } // only for the message
+            return String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        let shown = DerivedName.escaped(path)
+        let scan = "it is scanned every \(Int(unwatchedScanSeconds)) s instead until it can be watched; the rest of the mailbox is watched"
+        switch errno?.rawValue {
+        case nil:
+            return "\(shown) is more than \(DirectoryWatcher.defaultMaxDepth) folders below the mailbox: not watched and not looked into (deeper trees are refused)"
+        case ENOSPC:
+            return "\(shown) cannot be watched: the inotify watch limit is reached (fs.inotify.max_user_watches = "
+                + "\(value("/proc/sys/fs/inotify/max_user_watches")), user namespace limit user.max_inotify_watches = "
+                + "\(value("/proc/sys/user/max_inotify_watches"))); raise it with "
+                + "`sudo sysctl fs.inotify.max_user_watches=<more>` (not a full disk); " + scan
+        case ENAMETOOLONG:
+            return "\(shown) cannot be watched: its path is \(path.utf8.count) bytes, over the kernel's PATH_MAX of 4096 "
+                + "(or a name is over 255 bytes); use shorter names; " + scan
+        case EMFILE:
+            return "\(shown) cannot be watched: the inotify instance limit fs.inotify.max_user_instances = "
+                + "\(value("/proc/sys/fs/inotify/max_user_instances")) is reached; raise it with "
+                + "`sudo sysctl fs.inotify.max_user_instances=<more>`; " + scan
+        default:
+            return "\(shown) cannot be watched: \(errno.map(\.description) ?? "?"); " + scan
+        }
     }
 }
 

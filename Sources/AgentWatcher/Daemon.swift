@@ -44,6 +44,8 @@ public final class Daemon {
     var mainFiles: [String: MainFileRecord] = [:]
     /// Processes that carry this root's AGENT_WATCHER_ROOT but no token of ours: reported once.
     var strangersLeftAlone: [pid_t] = []
+    /// When folders that cannot be watched are scanned next (nil: every folder is watched).
+    var nextUnwatchedScan: Instant?
     /// Symbolic links found at start where the daemon's folders go, logged once the log is open.
     var symlinkedAtStart: [(String, String)] = []
     var log: EventLogWriter!
@@ -165,6 +167,12 @@ public final class Daemon {
             if ready.contains(wake.readFD) { wake.drain() }
             if stopping == nil, let d = state.nextDeadline(), d <= Daemon.now() { inputs.append(.tick) }
             if stopping == nil { try fireMessageDeadlines() }
+            if stopping == nil, let d = nextUnwatchedScan, d <= Daemon.now() {
+                // The timer scan of folders a kernel limit keeps unwatched (also re-tries the watches).
+                let found = try watcher.rescan()
+                nextUnwatchedScan = watcher.unwatchable.isEmpty ? nil : Daemon.now().adding(seconds: Daemon.unwatchedScanSeconds)
+                try handleFileEvents(found)
+            }
             sweepAgentGroups()
             try drainInputs()
         }
@@ -177,6 +185,7 @@ public final class Daemon {
         if stopping == nil, let d = messages.nextDeadline() { deadlines.append(d) }
         if let s = stopping { deadlines.append(s.killAt) }
         deadlines += agentGroups.values.compactMap(\.killAt)
+        if let d = nextUnwatchedScan { deadlines.append(d) }
         deadlines += children.values.compactMap { if case .validator(let j) = $0, !j.timedOut { return j.deadline }; return nil }
         guard let next = deadlines.min() else { return -1 }
         return Int32(min(Int(Int32.max), now.milliseconds(until: next)))

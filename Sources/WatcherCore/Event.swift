@@ -64,6 +64,8 @@ public enum EventName {
     public static let watcherReady = "watcher.ready"
     /// A main file is about to be replaced with these `size` and `crc32` (written ahead).
     public static let mainWritten = "main.written"
+    /// A folder of the mailbox cannot be watched (a kernel limit, a path too long, too deep).
+    public static let watchFailed = "watch.failed"
     public static let watcherRecovered = "watcher.recovered"
     public static let watcherStopping = "watcher.stopping"
     public static let watcherStopped = "watcher.stopped"

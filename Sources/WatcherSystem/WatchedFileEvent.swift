@@ -13,11 +13,15 @@ public enum WatchedFileEvent: Equatable, Hashable, Sendable, CustomStringConvert
     /// The kernel's event queue overflowed and events were lost: call
     /// ``DirectoryWatcher/rescan()``.
     case overflow
+    /// A folder that cannot be watched: `inotify_add_watch` failed with the errno (the watch
+    /// limit: `ENOSPC`; `ENAMETOOLONG` ...), or nil when it is deeper than the watcher's
+    /// ``DirectoryWatcher/maxDepth``. Reported once; its files are still listed by every scan.
+    case unwatchable(String, Errno?)
 
     /// The file or folder the event is about (`nil` for ``overflow``).
     public var path: String? {
         switch self {
-        case .found(let p), .closedWrite(let p), .movedIn(let p), .directoryGone(let p): return p
+        case .found(let p), .closedWrite(let p), .movedIn(let p), .directoryGone(let p), .unwatchable(let p, _): return p
         case .overflow: return nil
         }
     }
@@ -29,6 +33,7 @@ public enum WatchedFileEvent: Equatable, Hashable, Sendable, CustomStringConvert
         case .movedIn(let p): return "moved-in \(p)"
         case .directoryGone(let p): return "directory-gone \(p)"
         case .overflow: return "overflow"
+        case .unwatchable(let p, let e): return "unwatchable \(p): \(e.map(\.description) ?? "too deep")"
         }
     }
 }

@@ -354,4 +354,48 @@ final class HostileMailboxTests: EndToEndTestCase {
         XCTAssertTrue(ProcessControl.isAlive(stranger))
         XCTAssertTrue(again.stderr.contains("left alone"), again.stderr)
     }
+
+    // MARK: - Kernel limits
+
+    /// Inside a private user namespace (`unshare -U -r`) with `user.max_inotify_watches` lowered
+    /// (never the machine's limit), folders past the limit are a `watch.failed` record naming
+    /// the limit, its value and how to raise it; the daemon goes on (folders it cannot watch are
+    /// scanned on a timer), and a tree deeper than the documented depth is refused the same way.
+    func testAWatchLimitIsARecordAndTheRestGoesOn() throws {
+        guard let unshare = ["/usr/bin/unshare", "/bin/unshare"].first(where: { FileSystem.isExecutableFile($0) }) else {
+            throw XCTSkip("unshare is not installed: the watch limit is only lowered inside a private user namespace")
+        }
+        let probe = try ChildProcess(argv: [unshare, "-U", "-r", "/bin/sh", "-c", "echo 5 > /proc/sys/user/max_inotify_watches"],
+                                     outputBase: "/tmp/aw-unshare-probe-\(getpid())")
+        guard try probe.finish(within: 10) == .exited(0) else {
+            throw XCTSkip("unshare -U -r cannot set user.max_inotify_watches here: \(probe.stderr)")
+        }
+        let sandbox = try makeSandbox()
+        let spec = Fixtures.spec(run: "d", batchSize: 1, phases: [Fixtures.objectPhase("p1", file: "out/p1.json")],
+                                 overrides: ["maxAttempts": 1])
+        let specPath = try Fixtures.install(in: sandbox, spec: spec, itemCount: 6, agentBody: "exit 0")
+        for i in 1...40 { try FileSystem.createDirectory(sandbox.path("mailbox/zz-extra/f\(i)")) }
+        try FileSystem.createDirectory(sandbox.path("mailbox/deep/" + (1...20).map(String.init).joined(separator: "/")))
+        var env = SpawnRequest.currentEnvironment()
+        env["AGENT_WATCHER_UNWATCHED_SCAN_SECONDS"] = "1"
+        let daemon = try ChildProcess(
+            argv: [unshare, "-U", "-r", "/bin/sh", "-c", "echo 30 > /proc/sys/user/max_inotify_watches && exec \"$@\"", "sh",
+                   AgentWatcherBinary.path, "run", "--pipeline", specPath, "--root", sandbox.root],
+            outputBase: sandbox.path("e2e/limited"), workingDirectory: sandbox.root, environment: env)
+        defer { if daemon.status == nil { _ = try? daemon.stop(within: 10) } } // cleanup after a failure only
+        let failed = try waitForEvent(log: sandbox.eventLog, deadline: .seconds(20), daemon: daemon, "watch.failed (limit)") {
+            $0.event == "watch.failed" && ($0.reason ?? "").contains("max_user_watches")
+        }
+        XCTAssertTrue(failed.reason?.contains("sysctl fs.inotify.max_user_watches=") ?? false, failed.line)
+        XCTAssertTrue(failed.reason?.contains("= 30") ?? false, "the value of the lowered limit: \(failed.line)")
+        let deep = try waitForEvent(log: sandbox.eventLog, deadline: .seconds(20), daemon: daemon, "watch.failed (depth)") {
+            $0.event == "watch.failed" && $0["errno"]?.string == "depth"
+        }
+        XCTAssertTrue(deep.reason?.contains("16") ?? false, deep.line)
+        try waitForEvent(log: sandbox.eventLog, deadline: .seconds(20), daemon: daemon, "run.completed") {
+            $0.isEvent("run.completed", run: "d")
+        }
+        try assertStillMerges(sandbox, daemon, batch: 2)
+        XCTAssertEqual(try daemon.stop(), .exited(0), daemon.stderr)
+    }
 }
