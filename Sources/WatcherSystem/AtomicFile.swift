@@ -49,24 +49,11 @@ public enum AtomicFile {
         with bytes: [UInt8],
         faultHook: ((Step) -> Void)? = nil
     ) throws {
-        let directory = Path.parent(path)
-        let temp = Path.join(directory, tempName(for: Path.basename(path)))
-        let fd = try FileDescriptor.open(temp, O_CREAT | O_EXCL | O_WRONLY, mode: 0o644)
-        do {
-            try fd.writeAll(bytes)
-            faultHook?(.tempWritten)
-            try fd.fsync()
-            faultHook?(.tempSynced)
-            try fd.close()
-            try FileSystem.rename(temp, path)
-        } catch {
-            try? fd.close()  // already failing; the first error is the one to report
-            try? FileSystem.unlink(temp)  // best effort cleanup of our own temp file
-            throw error
-        }
-        faultHook?(.renamed)
-        try FileSystem.fsyncDirectory(directory)
-        faultHook?(.directorySynced)
+        // The folder is opened once (links in `path` followed, as a path is), and the temp, the
+        // rename and the folder's fsync all go through its descriptor.
+        let folder = try RootDirectory(Path.parent(path))
+        let name = Path.basename(path)
+        try folder.replace(name, with: bytes, tempName: tempName(for: name), faultHook: faultHook)
     }
 
     /// Convenience for UTF-8 text.
@@ -107,18 +94,7 @@ public enum AtomicFile {
     /// returns their paths. Nothing else is touched, however much it looks like a temp.
     @discardableResult
     public static func removeStaleTemps(in directory: String, tags: Set<String>) throws -> [String] {
-        var removed: [String] = []
-        for entry in try FileSystem.listDirectory(directory)
-        where entry.kind == .regular && entry.isUTF8 && isTempName(entry.name, tags: tags) {
-            let path = Path.join(directory, entry.name)
-            do {
-                try FileSystem.unlink(path)
-                removed.append(path)
-            } catch Errno.noSuchFile {
-                continue  // someone else removed it: nothing left to do
-            }
-        }
-        return removed
+        try removeFiles(in: directory) { $0.isUTF8 && isTempName($0.name, tags: tags) }
     }
 
     /// Whether `name` (a file name, not a path) looks like one of our temporary
@@ -145,9 +121,13 @@ public enum AtomicFile {
     /// in progress (at start-up, for example).
     @discardableResult
     public static func removeStaleTemps(in directory: String) throws -> [String] {
+        try removeFiles(in: directory) { isTempName($0.name) }
+    }
+
+    /// Removes the regular files of `directory` that `isTemp` picks; returns their paths.
+    private static func removeFiles(in directory: String, where isTemp: (DirectoryEntry) -> Bool) throws -> [String] {
         var removed: [String] = []
-        for entry in try FileSystem.listDirectory(directory)
-        where entry.kind == .regular && isTempName(entry.name) {
+        for entry in try FileSystem.listDirectory(directory) where entry.kind == .regular && isTemp(entry) {
             let path = Path.join(directory, entry.name)
             do {
                 try FileSystem.unlink(path)

@@ -53,6 +53,15 @@ final class HostileMailboxTests: EndToEndTestCase {
         return daemon
     }
 
+    /// Starts the daemon again on the same root and waits until it is watching.
+    func restart(_ sandbox: Sandbox) throws -> ChildProcess {
+        let again = try sandbox.start(["run", "--pipeline", sandbox.path("d.json"), "--root", sandbox.root])
+        try waitForEvent(log: sandbox.eventLog, deadline: .seconds(20), daemon: again, "the restart is watching") {
+            $0.event == "watcher.ready" && $0["pid"]?.int == Int(again.pid)
+        }
+        return again
+    }
+
     func batchText(_ k: Int) -> String { "{\"results\": {\"i\(k)\": \(Fixtures.item(k))}}\n" }
 
     /// A later batch still merges: the daemon answers.
@@ -108,10 +117,7 @@ final class HostileMailboxTests: EndToEndTestCase {
         try assertStillMerges(sandbox, daemon, batch: 1)
         XCTAssertEqual(try daemon.stop(), .exited(0), daemon.stderr)
         // And it starts again with all of it there.
-        let again = try sandbox.start(["run", "--pipeline", sandbox.path("d.json"), "--root", sandbox.root])
-        try waitForEvent(log: sandbox.eventLog, deadline: .seconds(20), daemon: again, "second start") {
-            $0.event == "watcher.started" && $0["pid"]?.int == Int(again.pid)
-        }
+        let again = try restart(sandbox)
         try assertStillMerges(sandbox, again, batch: 3)
         XCTAssertEqual(try again.stop(), .exited(0), again.stderr)
         XCTAssertEqual(try decoy.fingerprint(), before)
@@ -217,10 +223,7 @@ final class HostileMailboxTests: EndToEndTestCase {
         XCTAssertEqual(sandbox.kind("logs/agents/d/p1-1-1.log"), .regular)
         try assertStillMerges(sandbox, daemon, batch: 1)
         XCTAssertEqual(try daemon.stop(), .exited(0), daemon.stderr)
-        let again = try sandbox.start(["run", "--pipeline", sandbox.path("d.json"), "--root", sandbox.root])
-        try waitForEvent(log: sandbox.eventLog, deadline: .seconds(20), daemon: again, "second start") {
-            $0.event == "watcher.started" && $0["pid"]?.int == Int(again.pid)
-        }
+        let again = try restart(sandbox)
         try assertStillMerges(sandbox, again, batch: 2)
         XCTAssertEqual(try again.stop(), .exited(0), again.stderr)
         XCTAssertEqual(try sandbox.read("\(rejected)/.mine.json.tmp-12-3"), "user's\n")
