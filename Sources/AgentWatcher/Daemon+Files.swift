@@ -12,6 +12,8 @@ extension Daemon {
             case .found(let path): try fileArrived(path, renamed: false, found: true)
             case .directoryGone(let path):
                 if path == layout.mailbox { throw MailboxGone(path: path) }
+            case .undecodable(let folder, let rawName):
+                try refuseUndecodableName(folder, rawName)
             case .unwatchable(let path, let errno):
                 try log.append(Event(event: EventName.watchFailed, reason: Daemon.unwatchableReason(path, errno),
                                      details: [.init("path", .string(path)),
@@ -184,6 +186,42 @@ extension Daemon {
         default:
             return "\(shown) cannot be watched: \(errno.map(\.description) ?? "?"); " + scan
         }
+    }
+}
+
+extension Daemon {
+    /// A file whose name is not UTF-8: moved under a name that is (`name-not-utf8-<hash>`) into the
+    /// folder's rejected/ with a note and a `file.rejected` record showing the name escaped
+    /// (`\xff`); in a folder that has no rejected/ it stays, and the record says so. Once per name.
+    func refuseUndecodableName(_ folder: String, _ rawName: [UInt8]) throws {
+        let shown = DerivedName.shown(rawName)
+        guard refusedRawNames.insert(folder + "/" + shown).inserted else { return }
+        let rejected: String?
+        switch layout.place(of: folder + "/x") {
+        case .outbox(let run, _): rejected = layout.rejected(run)
+        case .control: rejected = layout.control + "/rejected"
+        case .agentMessage(let recipient, _, _): rejected = layout.agentRejected(recipient)
+        default: rejected = nil
+        }
+        let reason = "the file name \"\(shown)\" is not UTF-8; rename it to a UTF-8 name to have it read"
+        guard let rejected, try folderIsOurs(rejected, for: folder, run: nil) else {
+            return try log.append(Event(event: EventName.fileRejected, reason: reason + " (left where it is)",
+                                        details: [.init("from", .string(folder + "/" + shown)), .init("name", .string(shown))]))
+        }
+        try root.createDirectory(rejected)
+        var dest = rejected + "/name-not-utf8-" + String(SHA256.hex(rawName).prefix(16))
+        var n = 1
+        while root.exists(dest) || root.exists(dest + ".error") {
+            n += 1
+            dest = rejected + "/name-not-utf8-" + String(SHA256.hex(rawName).prefix(16)) + ".\(n)"
+        }
+        do { try root.renameNoReplace(inFolder: folder, rawName: rawName, to: dest) } catch Errno.noSuchFile {
+            return // gone meanwhile
+        }
+        try root.createAtomically(dest + ".error", with: Array((reason + "\n").utf8), tempName: AtomicFile.nextTempName(for: "error"))
+        try log.append(Event(event: EventName.fileRejected, reason: reason,
+                             details: [.init("from", .string(folder + "/" + shown)), .init("path", .string(dest)),
+                                       .init("name", .string(shown))]))
     }
 }
 

@@ -46,6 +46,8 @@ public final class Daemon {
     var strangersLeftAlone: [pid_t] = []
     /// When folders that cannot be watched are scanned next (nil: every folder is watched).
     var nextUnwatchedScan: Instant?
+    /// Names that are not UTF-8 already refused (folder + escaped name).
+    var refusedRawNames: Set<String> = []
     /// Symbolic links found at start where the daemon's folders go, logged once the log is open.
     var symlinkedAtStart: [(String, String)] = []
     var log: EventLogWriter!

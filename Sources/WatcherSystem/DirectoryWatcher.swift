@@ -113,6 +113,12 @@ public final class DirectoryWatcher: @unchecked Sendable {
                 }
                 continue
             }
+            if String(validating: event.rawName, as: UTF8.self) == nil {
+                if !event.mask.isDisjoint(with: [.closeWrite, .movedTo, .create]) {
+                    events.append(.undecodable(folder: watch.path, rawName: event.rawName))
+                }
+                continue
+            }
             if isIgnored(watch.path, event.name) { continue }
             let path = Path.join(watch.path, event.name)
             if event.mask.contains(.isDir) {
@@ -175,7 +181,10 @@ public final class DirectoryWatcher: @unchecked Sendable {
         } catch let error where !isRoot && (Errno.noSuchFile ~= error || Errno.notDirectory ~= error) {
             return
         }
-        for entry in entries where !isIgnored(directory, entry.name) {
+        for entry in entries where !entry.isUTF8 {
+            events.append(.undecodable(folder: directory, rawName: entry.rawName))
+        }
+        for entry in entries where entry.isUTF8 && !isIgnored(directory, entry.name) {
             let path = Path.join(directory, entry.name)
             switch entry.kind {
             case .directory: try addTree(path, isRoot: false, events: &events, visited: &visited)

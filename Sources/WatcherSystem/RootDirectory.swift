@@ -195,6 +195,21 @@ public final class RootDirectory: @unchecked Sendable {
         try fd.close()
     }
 
+    /// Renames the entry `rawName` (any bytes, such as a name that is not UTF-8) of `folder` to
+    /// `to`, failing with ``Errno/exists`` if `to` exists; flushes the destination folder.
+    public func renameNoReplace(inFolder folder: String, rawName: [UInt8], to: String) throws {
+        let from = try openDirectory(folder)
+        let (toDir, toName) = try parent(of: to)
+        let name = rawName.map { CChar(bitPattern: $0) } + [0]
+        guard let renameat2 = GNU.renameat2 else {
+            throw SystemError(operation: "renameat2", path: to, errno: .notImplemented)
+        }
+        _ = try valueOrErrno("renameat2", path: "\(folder)/… -> \(to)") {
+            renameat2(from.rawValue, name, toDir.rawValue, toName, GNU.RENAME_NOREPLACE)
+        }
+        try toDir.fsync()
+    }
+
     /// Creates the new file `path` with `bytes`, whole or not at all: written to the new temp
     /// `tempName` in the same folder, `fsync`ed, then renamed to `path` only if `path` is still
     /// free (``renameNoReplace(_:_:)``). A crash leaves at most the temp.

@@ -123,6 +123,37 @@ final class HostileMailboxTests: EndToEndTestCase {
         XCTAssertEqual(try decoy.fingerprint(), before)
     }
 
+    /// A name with a byte that is not UTF-8, dropped while the daemon runs and found at a
+    /// start: refused with a record showing it escaped, moved to rejected/ under a UTF-8 name.
+    func testANameThatIsNotUTF8IsRefusedWithARecord() throws {
+        let sandbox = try makeSandbox()
+        let daemon = try startIdleRun(sandbox)
+        func drop(_ raw: [UInt8]) throws {
+            let path = Array(sandbox.path(outbox).utf8) + [UInt8(ascii: "/")] + raw
+            let fd = Glibc.open(path.map { CChar(bitPattern: $0) } + [0], O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+            XCTAssertGreaterThanOrEqual(fd, 0)
+            XCTAssertEqual(Glibc.write(fd, "{}", 2), 2)
+            XCTAssertEqual(Glibc.close(fd), 0)
+        }
+        try drop(Array("p1_batch_2".utf8) + [0xFF] + Array(".json".utf8))
+        let r = try waitForEvent(log: sandbox.eventLog, deadline: .seconds(10), daemon: daemon, "file.rejected (not UTF-8)") {
+            $0.event == "file.rejected" && $0["name"]?.string == "p1_batch_2\\xff.json"
+        }
+        let dest = try XCTUnwrap(r["path"]?.string, r.line)
+        XCTAssertEqual(try FileSystem.readFile(dest), Array("{}".utf8))
+        XCTAssertTrue(FileSystem.exists(dest + ".error"))
+        XCTAssertEqual(sandbox.list(outbox), ["tmp"], "nothing is left behind in the outbox")
+        try assertStillMerges(sandbox, daemon, batch: 3)
+        XCTAssertEqual(try daemon.stop(), .exited(0), daemon.stderr)
+        // Found by the scan at a start as well.
+        try drop([0xC3, 0x28] + Array(".json".utf8))
+        let again = try restart(sandbox)
+        try waitForEvent(log: sandbox.eventLog, deadline: .seconds(10), daemon: again, "file.rejected at start") {
+            $0.event == "file.rejected" && $0["name"]?.string == "\\xc3(.json"
+        }
+        XCTAssertEqual(try again.stop(), .exited(0), again.stderr)
+    }
+
     /// The daemon's notes never replace a file already kept under the name it would use.
     func testNotesNeverReplaceKeptFiles() throws {
         let sandbox = try makeSandbox()
