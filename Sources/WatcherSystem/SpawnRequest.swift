@@ -25,6 +25,8 @@ public struct SpawnRequest: Equatable, Sendable {
     /// An open descriptor for the child's stdout (and stderr) instead of opening ``outputPath``:
     /// for a log the caller opened safely (beneath a root, no link followed). Not closed here.
     public var outputDescriptor: Int32?
+    /// Likewise for stderr instead of opening ``errorPath``.
+    public var errorDescriptor: Int32?
 
     public init(
         argv: [String],

@@ -46,8 +46,10 @@ public enum Spawner {
             FileDescriptor(owning: try valueOrErrno("fcntl", path: request.outputPath) { fcntl(fd, F_DUPFD_CLOEXEC, 3) },
                            path: request.outputPath)
         } ?? FileDescriptor.open(request.outputPath, O_WRONLY | O_CREAT | O_APPEND, mode: 0o644))
-        let errors = try request.errorPath.map {
-            try aboveStandardStreams(FileDescriptor.open($0, O_WRONLY | O_CREAT | O_APPEND, mode: 0o644))
+        let errors = try request.errorPath.map { path in
+            try aboveStandardStreams(request.errorDescriptor.map { fd in
+                FileDescriptor(owning: try valueOrErrno("fcntl", path: path) { fcntl(fd, F_DUPFD_CLOEXEC, 3) }, path: path)
+            } ?? FileDescriptor.open(path, O_WRONLY | O_CREAT | O_APPEND, mode: 0o644))
         }
 
         var actions = posix_spawn_file_actions_t()
