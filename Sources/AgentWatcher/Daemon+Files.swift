@@ -56,7 +56,15 @@ extension Daemon {
             }
             // A link or special file is refused at once; a regular file found by a scan while its
             // agent runs is left to the agent's close or exit.
-            let plain = (try? root.lstat(path)).map { $0.kind == .regular && $0.linkCount == 1 } ?? false
+            let plain: Bool
+            do {
+                let status = try root.lstat(path)
+                plain = status.kind == .regular && status.linkCount == 1
+            } catch Errno.noSuchFile {
+                return // moved on meanwhile
+            } catch {
+                plain = false // cannot be looked at safely: judged now, and refused by the validation's read
+            }
             if found, plain, let b = state.batch(id), b.agentAlive, b.state == .running || b.state == .spawning { return }
             if !plain { return inputs.append(.outputWritten(id, path: path, renamed: true)) }
             if try archiveIfAlreadyJudged(id, path: path) { return }
