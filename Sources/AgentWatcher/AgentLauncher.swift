@@ -8,6 +8,12 @@ import WatcherSystem
 struct AgentLauncher {
     let layout: Layout
     let context: RunContext
+    /// The root the prompt file is written beneath (needed by ``request(for:attempt:previous:)``).
+    var root: RootDirectory? = nil
+    /// The temp name for the prompt's atomic replace (one of ``AtomicFile``'s tagged names).
+    var tempName = ""
+    /// This life's tag (``AtomicFile/tag``), part of every agent's token.
+    var lifeTag = ""
 
     /// The prompt of one attempt: the phase's instructions, the batch's input items, the output
     /// path and (on a retry) the previous attempt. Reads the instructions and the input items;
@@ -34,11 +40,10 @@ struct AgentLauncher {
         let range = context.plan.itemRange(ofBatch: id.index)
         let prompt = try self.prompt(for: id, attempt: attempt, previous: previous)
         let promptFile = layout.promptFile(id, attempt: attempt)
-        // Not an atomic replace: the prompt is rendered again for every attempt, and the agent
-        // is spawned only after it is whole; its fsyncs would sit on the path to every spawn.
-        let fd = try FileDescriptor.open(promptFile, O_WRONLY | O_CREAT | O_TRUNC)
-        try fd.writeAll(Array(prompt.utf8))
-        try fd.close()
+        // Replaced, never written through: a link planted at the prompt's name is replaced by
+        // the prompt, and what it pointed to is untouched.
+        guard let root else { throw SystemError(operation: "open", path: promptFile, errno: .badFileDescriptor) }
+        try root.replace(promptFile, with: Array(prompt.utf8), tempName: tempName)
         var values: [String: String] = [
             "prompt_file": promptFile, "output": output, "run": id.run, "phase": id.phase,
             "batch": String(id.index), "start": String(range.lowerBound + 1), "end": String(range.upperBound),
@@ -47,7 +52,14 @@ struct AgentLauncher {
         if let budgetUSD { values["budget_usd"] = CostFormat.usd(budgetUSD) }
         var env = ProcessInfo.processInfo.environment
         for (k, v) in agent.env { env[k] = v }
-        env["AGENT_WATCHER_ROOT"] = layout.root // how a restarted daemon finds agents of its previous life
+        env["AGENT_WATCHER_ROOT"] = layout.root // for the agent; not how the daemon knows its own (see below)
+        do {
+            // How a daemon knows its own agents and their descendants (even those that `setsid`):
+            // the root by device and inode, and a token that names this life (its tag, logged in
+            // watcher.started) and this attempt. A process with only AGENT_WATCHER_ROOT is a stranger.
+            env[AgentToken.rootVariable] = AgentToken.rootID(device: root.device, inode: root.inode)
+            env[AgentToken.variable] = AgentToken(lifeTag: lifeTag, id: id, attempt: attempt).text
+        }
         env["AGENT_WATCHER_RUN"] = id.run
         env["AGENT_WATCHER_PHASE"] = id.phase
         env["AGENT_WATCHER_BATCH"] = String(id.index)

@@ -1,13 +1,16 @@
 import Glibc
+import WatcherCore
 
 /// Writes to standard error and standard output without buffering surprises.
 public enum Console {
+    /// Writes `message` and a newline; control characters in it (a file name's escape sequence,
+    /// say) are escaped, newlines and tabs kept: nothing printed can drive the terminal.
     public static func error(_ message: String) {
-        write(message + "\n", to: 2)
+        write(DerivedName.terminalSafe(message) + "\n", to: 2)
     }
 
     public static func out(_ message: String) {
-        write(message + "\n", to: 1)
+        write(DerivedName.terminalSafe(message) + "\n", to: 1)
     }
 
     public static func write(_ s: String, to fd: Int32) {

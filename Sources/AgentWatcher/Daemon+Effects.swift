@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import Glibc
 import WatcherCore
 import WatcherSystem
 
@@ -34,6 +35,7 @@ extension Daemon {
             case .merge(let id, let attempt, let path, let checksum):
                 merges.append(Merger.Job(id: id, attempt: attempt, path: path, checksum: checksum))
             case .signal(let id, let pid, let signal):
+                signalDescendantsOutsideTheGroup(pid, signal == .kill ? SIGKILL : SIGTERM)
                 do { _ = try ProcessControl.signalGroup(pid, signal == .kill ? SIGKILL : SIGTERM) } catch {
                     try log.append(Event(event: "agent.signal_failed", run: id.run, phase: id.phase, batch: id.index,
                                          reason: "\(error)", details: [.init("pid", .int(Int(pid)))]))
@@ -54,17 +56,31 @@ extension Daemon {
     func spawnAgent(_ id: BatchID, attempt: Int, feedback: ValidationReport?) throws {
         guard let ctx = runs[id.run] else { return }
         do {
-            let request = try AgentLauncher(layout: layout, context: ctx)
+            var request = try AgentLauncher(layout: layout, context: ctx, root: root,
+                                            tempName: AtomicFile.nextTempName(for: "prompt"), lifeTag: AtomicFile.tag ?? "")
                 .request(for: id, attempt: attempt, previous: previousAttempt(id, attempt: attempt - 1, liveReport: feedback),
                          budgetUSD: state.budgetLeftPerBatch(id.run))
             let logPath = layout.agentLog(id, attempt: attempt)
-            let logStart = FileSystem.exists(logPath) ? try FileSystem.stat(logPath).size : 0
-            let stdoutPath = layout.agentStdout(id, attempt: attempt)
-            let stdoutStart = FileSystem.exists(stdoutPath) ? try FileSystem.stat(stdoutPath).size : 0
+            let logFile = try openAgentLog(logPath, run: id.run)
+            let logStart = try logFile.stat().size
+            // A JSON agent's stdout is read when it exits (its own file); its stderr goes to the log.
+            var stdoutFile: FileDescriptor?
+            var stdoutStart: Int64 = 0
+            if ctx.phase(id.phase).flatMap({ ctx.spec.agent(for: $0) })?.output.isJSON == true {
+                let out = try openAgentLog(layout.agentStdout(id, attempt: attempt), run: id.run)
+                stdoutStart = try out.stat().size
+                request.outputDescriptor = out.rawValue
+                request.errorDescriptor = logFile.rawValue
+                stdoutFile = out
+            } else {
+                request.outputDescriptor = logFile.rawValue
+            }
             let pid = try Spawner.spawn(request)
+            try logFile.close()
+            try stdoutFile?.close()
             FaultInjection.point("spawned")
             children[pid] = .agent(id, attempt: attempt, logStart: logStart, stdoutStart: stdoutStart)
-            trackAgentGroup(pid, id)
+            trackAgentGroup(pid, id, token: AgentToken(lifeTag: AtomicFile.tag ?? "", id: id, attempt: attempt).text)
             inputs.append(.spawned(id, attempt: attempt, pid: pid))
         } catch let e as SystemError where Daemon.isOwnDiskFailure(e) {
             throw e // the watcher's own disk (prompt file, agent log) failed, not the agent: stop, do not burn attempts
@@ -73,6 +89,24 @@ extension Daemon {
             let missing = (error as? SystemError).map { $0.errno == .noSuchFile || $0.errno == .notDirectory } ?? false
             inputs.append(.spawnFailed(id, attempt: attempt, message: "\(error)", missing: missing))
         }
+    }
+
+    /// The agent's log, opened beneath the root for appending. Anything planted at its name that
+    /// is not a plain file of the daemon's (a symbolic link, a hard link, a FIFO) is moved aside
+    /// into `refused/` with a record, never written through, and a new log is made.
+    func openAgentLog(_ path: String, run: String) throws -> FileDescriptor {
+        for _ in 0..<3 {
+            do {
+                let fd = try root.open(path, O_WRONLY | O_CREAT | O_APPEND | O_NONBLOCK)
+                let status = try fd.stat()
+                if status.kind == .regular && status.linkCount == 1 { return fd }
+                try fd.close()
+            } catch let e as SystemError where e.errno == .tooManySymlinks && root.symlinkedComponent(of: path) == path {
+            }
+            try rejectFile(path, into: layout.agentLogs(run) + "/refused", run: run,
+                           reason: "\(basename(path)) was planted where the agent's log goes (a link or a special file); moved aside, not written through")
+        }
+        throw SystemError(operation: "open", path: path, errno: .exists)
     }
 
     /// A failure of the disk the watcher writes to: it must stop, not count it against a batch.
@@ -86,8 +120,17 @@ extension Daemon {
         for key in groups.keys.sorted() {
             guard let group = groups[key], let first = group.first, let ctx = runs[first.id.run],
                   let phase = ctx.phase(first.id.phase) else { continue }
-            for (job, result) in try Merger(context: ctx).merge(group, phase: phase, limit: ctx.spec.maxFileBytes) {
+            let mainPath = ctx.mainPath(phase)
+            let results = try Merger(context: ctx, root: root).merge(
+                group, phase: phase, limit: ctx.spec.maxFileBytes, known: mainFiles[mainPath]) { record in
+                try log.append(Event(event: EventName.mainWritten, run: ctx.run, phase: phase.id,
+                                     details: [.init("path", .string(mainPath))] + record.details))
+                mainFiles[mainPath] = record
+            }
+            for (job, result) in results {
                 switch result {
+                case .mainFileChanged(let message):
+                    inputs.append(.mainFileChanged(job.id, attempt: job.attempt, message: message))
                 case .merged(let items, let already):
                     inputs.append(.merged(job.id, attempt: job.attempt, checksum: job.checksum, items: items, alreadyMerged: already))
                 case .changed:
@@ -101,12 +144,15 @@ extension Daemon {
 
     /// Moves a batch file out of the outbox. Never overwrites: a name taken gets a suffix.
     func archive(_ id: BatchID, attempt: Int, path: String, destination: ArchiveDestination) throws {
-        guard FileSystem.exists(path) || isSymlink(path) else { return }
+        guard root.exists(path) else { return }
         switch destination {
         case .accepted(let checksum):
             try accept(id, attempt: attempt, path: path, checksum: checksum, reason: "accepted")
         case .rejected(let report):
-            let dest = try moveUnique(path, toFolder: layout.rejected(id.run), name: Daemon.attemptName(id, attempt: attempt))
+            let folder = layout.rejected(id.run)
+            guard try folderIsOurs(folder, for: path, run: id.run) else { return }
+            let dest = try moveUnique(path, toFolder: folder, name: Daemon.attemptName(id, attempt: attempt),
+                                      companions: { [Daemon.errorsPath(beside: $0)] })
             try writeErrors(report, beside: dest)
             try log.append(Event(event: EventName.fileArchived, run: id.run, phase: id.phase, batch: id.index,
                                  attempt: attempt, reason: "rejected",
@@ -119,31 +165,46 @@ extension Daemon {
     /// the two leaves the file in the outbox and the next start archives it again.
     func accept(_ id: BatchID, attempt: Int?, path: String, checksum: String, reason: String) throws {
         let folder = layout.accepted(id.run)
+        guard try folderIsOurs(folder, for: path, run: id.run) else { return }
         var dest = folder + "/" + id.outputFileName
         var n = 1
-        while FileSystem.exists(dest) {
+        func sum(_ dest: String) -> [UInt8] { Array("\(checksum)  \(basename(dest))\n".utf8) }
+        /// A `.sha256` with exactly these bytes and no file beside it: ours, left by a crash
+        /// between the two steps; used again rather than replaced or skipped.
+        func ownSum(_ dest: String) -> Bool {
+            guard let fd = try? root.open(dest + ".sha256", O_RDONLY | O_NONBLOCK), let s = try? fd.stat(),
+                  s.kind == .regular, s.size == Int64(sum(dest).count) else { return false } // anything else is not ours
+            return (try? fd.readAll()) == sum(dest)
+        }
+        while root.exists(dest) || (root.exists(dest + ".sha256") && !ownSum(dest)) {
             n += 1
             dest = folder + "/" + id.outputFileName + ".\(n)"
         }
-        try AtomicFile.replace(dest + ".sha256", with: Array("\(checksum)  \(basename(dest))\n".utf8))
-        try FileSystem.renameNoReplace(path, dest)
-        try FileSystem.fsyncDirectory(folder)
+        if !root.exists(dest + ".sha256") { try root.createAtomically(dest + ".sha256", with: sum(dest), tempName: AtomicFile.nextTempName(for: "sha256")) }
+        try root.renameNoReplace(path, dest)
         FaultInjection.point("archive")
         try log.append(Event(event: EventName.fileArchived, run: id.run, phase: id.phase, batch: id.index,
                              attempt: attempt, reason: reason,
                              details: [.init("from", .string(path)), .init("path", .string(dest))]))
     }
 
+    /// The report beside a rejected file, as a new file: `moveUnique` chose a name whose report
+    /// name was free, and a file someone put there since is not replaced.
     func writeErrors(_ report: ValidationReport, beside path: String) throws {
-        try AtomicFile.replace(Daemon.errorsPath(beside: path), with: report.json.prettySerialized() + [0x0A])
+        try root.createAtomically(Daemon.errorsPath(beside: path), with: report.json.prettySerialized() + [0x0A],
+                                  tempName: AtomicFile.nextTempName(for: "errors"))
     }
 
     func settleDuplicate(_ id: BatchID, path: String, mergedChecksum: String?) throws {
-        guard FileSystem.exists(path) else { return }
-        let bytes = try FileSystem.readFile(path)
+        guard root.exists(path) else { return }
+        guard let limit = runs[id.run]?.spec.maxFileBytes,
+              case .contents(let bytes, _) = SafeFile.readDropped(path, beneath: root, limit: limit) else {
+            return try rejectFile(path, into: layout.rejected(id.run), run: id.run,
+                                  reason: "batch \(id) is already merged; this file cannot be read safely")
+        }
         if let mergedChecksum, SHA256.hex(bytes) == mergedChecksum {
             // Merged before a crash, archived only now; or the same file dropped twice.
-            let already = FileSystem.exists(layout.accepted(id.run) + "/" + id.outputFileName)
+            let already = root.exists(layout.accepted(id.run) + "/" + id.outputFileName)
             try accept(id, attempt: nil, path: path, checksum: mergedChecksum, reason: already ? "duplicate_of_merged" : "accepted")
         } else {
             try rejectFile(path, into: layout.rejected(id.run), run: id.run,
@@ -151,33 +212,62 @@ extension Daemon {
         }
     }
 
-    /// Moves a file aside with a `<name>.error` note beside it and logs `file.rejected`.
+    /// Moves a file aside with a `<name>.error` note beside it and logs `file.rejected`. The file
+    /// and its note get names that are free (never replacing a kept file) and fit in 255 bytes.
+    /// A file in a folder reached through a symbolic link is not moved: the record says so.
     func rejectFile(_ path: String, into folder: String, run: String?, reason: String) throws {
-        guard FileSystem.exists(path) || isSymlink(path) else { return }
-        try FileSystem.createDirectory(folder)
-        let dest = try moveUnique(path, toFolder: folder, name: basename(path))
-        try AtomicFile.replace(dest + ".error", with: Array((reason + "\n").utf8))
-        try log.append(Event(event: EventName.fileRejected, run: run, reason: reason,
-                             details: [.init("from", .string(path)), .init("path", .string(dest))]))
-    }
-
-    func isSymlink(_ path: String) -> Bool {
-        do { return try FileSystem.lstat(path).kind == .symlink } catch { return false }
-    }
-
-    func moveUnique(_ path: String, toFolder folder: String, name: String) throws -> String {
-        var n = 1
-        var dest = folder + "/" + name
-        while true {
-            do {
-                try FileSystem.renameNoReplace(path, dest)
-                try FileSystem.fsyncDirectory(folder)
-                return dest
-            } catch let e as SystemError where e.errno == .exists {
-                n += 1
-                dest = folder + "/" + name + ".\(n)"
-            }
+        if let link = root.symlinkedComponent(of: path), link != path {
+            return try refuseFolder(link, run: run, about: path)
         }
+        guard root.exists(path) else { return }
+        guard try folderIsOurs(folder, for: path, run: run) else { return }
+        try root.createDirectory(folder)
+        let dest = try moveUnique(path, toFolder: folder, name: basename(path), companions: { [$0 + ".error"] })
+        try root.createAtomically(dest + ".error", with: Array((reason + "\n").utf8), tempName: AtomicFile.nextTempName(for: "error"))
+        try log.append(Event(event: EventName.fileRejected, run: run, reason: reason,
+                             details: [.init("from", .string(path)), .init("path", .string(dest)),
+                                       .init("name", .string(DerivedName.escaped(basename(path))))]))
+    }
+
+    /// Moves `path` into `folder` as `name`, or `name.2`, `name.3` ... when that name or one of
+    /// its `companions` (the note or report to be written beside it) is taken. Every name is
+    /// shortened with a hash to fit in 255 bytes with its longest companion.
+    func moveUnique(_ path: String, toFolder folder: String, name: String,
+                    companions: (String) -> [String] = { _ in [] }) throws -> String {
+        let reserve = 16 + 12 // ".errors.json" or ".error", and a ".<n>" suffix
+        let base = DerivedName.fitting(name, reserving: reserve)
+        var n = 1
+        var dest = folder + "/" + base
+        while true {
+            if !companions(dest).contains(where: { root.exists($0) }) {
+                do {
+                    try root.renameNoReplace(path, dest)
+                    return dest
+                } catch let e as SystemError where e.errno == .exists {
+                }
+            }
+            n += 1
+            dest = folder + "/" + base + ".\(n)"
+        }
+    }
+
+    /// Whether `folder` (an archive the daemon writes into) is reached without a symbolic link;
+    /// if not, logs `folder.refused` naming the link and leaves `path` where it is.
+    func folderIsOurs(_ folder: String, for path: String, run: String?) throws -> Bool {
+        guard let link = root.symlinkedComponent(of: folder) else { return true }
+        try refuseFolder(link, run: run, about: path)
+        return false
+    }
+
+    /// Logs (once per link) that a folder the daemon uses is a symbolic link it does not follow.
+    func refuseFolder(_ link: String, run: String?, about path: String) throws {
+        guard refusedFolders.insert(link).inserted else { return }
+        let target = (try? FileSystem.readLink(link)) ?? "?" // only for the message
+        try log.append(Event(event: EventName.folderRefused, run: run,
+                             reason: "\(link) is a symbolic link (to \(DerivedName.escaped(target))); the watcher never follows one "
+                                + "under its root: nothing in it is read, moved or written. Replace it with a real folder.",
+                             details: [.init("path", .string(link)), .init("file", .string(path))]))
+        Console.error("agent-watcher: \(DerivedName.escaped(link)) is a symbolic link; refused (see folder.refused in the log)")
     }
 }
 

@@ -46,7 +46,7 @@ extension Daemon {
         messages = MessageLedger(ackTimeoutSeconds: try resolveAckTimeout())
         for dir in [layout.agents, layout.agentTmp(AgentMessage.watcherName), layout.agentNew(AgentMessage.watcherName),
                     layout.agentCur(AgentMessage.watcherName)] {
-            try FileSystem.createDirectory(dir)
+            try root.createDirectory(dir)
         }
     }
 
@@ -58,7 +58,7 @@ extension Daemon {
         if let id = messages.id(atPath: path), messages.entry(id)?.status != .received { return }
         let rejected = layout.agentRejected(recipient)
         let bytes: [UInt8]
-        switch SafeFile.readDropped(path, limit: Daemon.maxMessageBytes) {
+        switch SafeFile.readDropped(path, beneath: root, limit: Daemon.maxMessageBytes) {
         case .vanished:
             messages.forgetRecheck(path)
             return
@@ -107,20 +107,20 @@ extension Daemon {
         }
         var delivered = path
         if !inNew {
-            try FileSystem.createDirectory(layout.agentNew(recipient))
+            try root.createDirectory(layout.agentNew(recipient))
             do { delivered = try moveUnique(path, toFolder: layout.agentNew(recipient), name: name) } catch let e as SystemError
                 where e.errno == .noSuchFile {
                 return // taken away meanwhile: it stays `received` in the log, and is delivered if it comes back
             }
         }
-        try FileSystem.createDirectory(layout.agentCur(recipient))
+        try root.createDirectory(layout.agentCur(recipient))
         if let e = messages.deliver(id: message.id, path: delivered, now: Daemon.now()) { try log.append(e) }
         signalBatchDone(message)
     }
 
     /// A message to the watcher: acted on, moved to `agents/watcher/cur/`, acknowledged.
     func consume(_ message: AgentMessage, path: String) throws {
-        try FileSystem.createDirectory(layout.agentCur(AgentMessage.watcherName))
+        try root.createDirectory(layout.agentCur(AgentMessage.watcherName))
         let dest: String
         do { dest = try moveUnique(path, toFolder: layout.agentCur(AgentMessage.watcherName), name: basename(path)) } catch let e as SystemError
             where e.errno == .noSuchFile {
@@ -136,7 +136,7 @@ extension Daemon {
     func signalBatchDone(_ message: AgentMessage) {
         guard message.type == .batchDone, let id = message.batchID else { return }
         let out = layout.outputPath(id)
-        inputs.append(.batchDone(id, outputPath: FileSystem.exists(out) ? out : nil))
+        inputs.append(.batchDone(id, outputPath: root.exists(out) ? out : nil))
     }
 
     /// A file moved into `agents/<recipient>/cur/`: the recipient acknowledged a message.
@@ -155,7 +155,7 @@ extension Daemon {
         }
         // Renamed on the way, or moved to cur/ before the daemon read it: go by the envelope.
         // What cannot be read is the recipient's own business: cur/ is its archive.
-        guard case .contents(let bytes, _) = SafeFile.readDropped(path, limit: Daemon.maxMessageBytes),
+        guard case .contents(let bytes, _) = SafeFile.readDropped(path, beneath: root, limit: Daemon.maxMessageBytes),
               case .success(let message) = AgentMessage.parse(bytes: bytes), message.to == recipient else { return }
         if let known = messages.entry(message.id) {
             guard known.status != .acknowledged else { return }
@@ -171,7 +171,7 @@ extension Daemon {
         let now = Daemon.now()
         guard let next = messages.nextDeadline(), next <= now else { return }
         for path in messages.dueRechecks(now: now) {
-            guard FileSystem.exists(path) || isSymlink(path) else { continue }
+            guard root.exists(path) else { continue }
             if case .agentMessage(let recipient, let name, let inNew) = layout.place(of: path) {
                 try agentMessageArrived(path, recipient: recipient, name: name, inNew: inNew, complete: true)
             }

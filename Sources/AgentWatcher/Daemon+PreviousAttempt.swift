@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import WatcherCore
 import WatcherSystem
 
@@ -12,9 +13,9 @@ extension Daemon {
         var report = liveReport
         if report == nil, let file {
             let errorsPath = Daemon.errorsPath(beside: file)
-            if FileSystem.exists(errorsPath) {
+            if root.exists(errorsPath) {
                 do {
-                    report = try ValidationReport.parse(try FileSystem.readFile(errorsPath)).get()
+                    report = try ValidationReport.parse(try root.open(errorsPath, O_RDONLY).readAll()).get()
                 } catch {
                     Console.error("agent-watcher: \(errorsPath): cannot read the previous attempt's errors: \(error)")
                 }
@@ -29,10 +30,10 @@ extension Daemon {
     /// `.2`, `.3` ... names `moveUnique` gives when that name is taken; nil when it left no file.
     func rejectedFile(_ id: BatchID, attempt: Int) -> String? {
         let first = layout.rejected(id.run) + "/" + Daemon.attemptName(id, attempt: attempt)
-        guard FileSystem.exists(first) else { return nil }
+        guard root.exists(first) else { return nil }
         var last = first
         var n = 2
-        while FileSystem.exists(first + ".\(n)") {
+        while root.exists(first + ".\(n)") {
             last = first + ".\(n)"
             n += 1
         }
@@ -42,7 +43,7 @@ extension Daemon {
     /// The ids of the file's items that are not among the report's failed items, in file order.
     func passedItems(_ id: BatchID, file: String, report: ValidationReport) -> [String] {
         guard let ctx = runs[id.run], let phase = ctx.phase(id.phase) else { return [] }
-        guard case .contents(let bytes, _) = SafeFile.readDropped(file, limit: ctx.spec.maxFileBytes) else {
+        guard case .contents(let bytes, _) = SafeFile.readDropped(file, beneath: root, limit: ctx.spec.maxFileBytes) else {
             Console.error("agent-watcher: \(file): cannot read the previous attempt's file to list its passed items")
             return []
         }

@@ -10,21 +10,45 @@ struct AgentGroup {
     var id: BatchID
     var leaderAlive = true
     var killAt: Instant?
+    /// The attempt's `AGENT_WATCHER_TOKEN`: descendants that left the group (`setsid`) still carry it.
+    var token: String?
 }
 
 extension Daemon {
-    func trackAgentGroup(_ pgid: pid_t, _ id: BatchID) {
-        agentGroups[pgid] = AgentGroup(id: id)
+    func trackAgentGroup(_ pgid: pid_t, _ id: BatchID, token: String? = nil) {
+        agentGroups[pgid] = AgentGroup(id: id, token: token)
+    }
+
+    /// The attempt's descendants that left its process group (`setsid`), found by its token in
+    /// their environment, get `sig` too: they are stopped with the attempt. Returns how many.
+    @discardableResult
+    func signalDescendantsOutsideTheGroup(_ pgid: pid_t, _ sig: Int32) -> Int {
+        guard let token = agentGroups[pgid]?.token else { return 0 }
+        let strays: [(pid: pid_t, environment: [String: String])]
+        do { strays = try ProcessControl.processes { $0[AgentToken.variable] == token } } catch {
+            Console.error("agent-watcher: cannot look in /proc for descendants of agent \(pgid): \(error)")
+            return 0
+        }
+        var n = 0
+        for p in strays where ProcessControl.processGroup(of: p.pid) != pgid {
+            do { if try ProcessControl.signal(p.pid, sig) { n += 1 } } catch {
+                Console.error("agent-watcher: cannot signal \(p.pid), a descendant of agent \(pgid): \(error)")
+            }
+        }
+        return n
     }
 
     func leaderExited(_ pgid: pid_t) {
         guard var group = agentGroups[pgid] else { return }
         group.leaderAlive = false
-        guard ProcessControl.hasLiveMembers(pgid) else {
+        // Descendants that left the group (`setsid`) are looked for now and again after the
+        // grace period (one may be between fork and setsid now): the group is tracked till then.
+        let strays = signalDescendantsOutsideTheGroup(pgid, SIGTERM)
+        guard ProcessControl.hasLiveMembers(pgid) || strays > 0 || group.token != nil else {
             agentGroups[pgid] = nil
             return
         }
-        signal(group: pgid, SIGTERM)
+        if ProcessControl.hasLiveMembers(pgid) { signal(group: pgid, SIGTERM) }
         group.killAt = Daemon.now().adding(seconds: runs[group.id.run]?.spec.killGraceSeconds ?? 5)
         agentGroups[pgid] = group
     }
@@ -33,11 +57,13 @@ extension Daemon {
     func sweepAgentGroups() {
         let now = Daemon.now()
         for (pgid, group) in agentGroups where !group.leaderAlive {
-            if !ProcessControl.hasLiveMembers(pgid) {
-                agentGroups[pgid] = nil
-            } else if let at = group.killAt, at <= now {
-                signal(group: pgid, SIGKILL)
+            if let at = group.killAt, at <= now {
+                signalDescendantsOutsideTheGroup(pgid, SIGKILL)
+                if ProcessControl.hasLiveMembers(pgid) { signal(group: pgid, SIGKILL) }
                 agentGroups[pgid]?.killAt = nil
+            } else if group.killAt == nil, !ProcessControl.hasLiveMembers(pgid),
+                      signalDescendantsOutsideTheGroup(pgid, 0) == 0 {
+                agentGroups[pgid] = nil
             }
         }
     }

@@ -3,17 +3,32 @@ import WatcherCore
 import WatcherSystem
 
 extension Daemon {
-    /// Finds every process started by an earlier daemon on this root (agents carry
-    /// `AGENT_WATCHER_ROOT=<root>` in their environment, and so do their descendants), kills
-    /// their process groups, and waits until they are gone. This finds an agent even when the
-    /// daemon died between `posix_spawn` and logging its pid, and a pid reused by an unrelated
-    /// program is never touched. Returns `pid/pgid` of what was killed.
+    /// Finds every process started by an earlier daemon on this root (agents and their
+    /// descendants, even those that called `setsid`, carry the root's device and inode and a
+    /// token naming a life whose tag the log recorded: `AgentToken`), kills their process groups,
+    /// and waits until they are gone. This finds an agent even when the daemon died between
+    /// `posix_spawn` and logging its pid; a pid reused by an unrelated program, or a process that
+    /// merely carries `AGENT_WATCHER_ROOT` (an operator's shell with it exported), is never touched:
+    /// the latter is reported once. Returns `pid/pgid` of what was killed.
     func stopAgentsOfPreviousLife(sparing spared: Set<pid_t> = []) -> [String] {
-        let pids: [pid_t]
-        do { pids = try ProcessControl.processes(withEnvironment: "AGENT_WATCHER_ROOT", equalTo: layout.root) } catch {
+        let rootID = AgentToken.rootID(device: root.device, inode: root.inode)
+        let found: [(pid: pid_t, environment: [String: String])]
+        do {
+            found = try ProcessControl.processes { env in
+                env[AgentToken.rootVariable] == rootID || env["AGENT_WATCHER_ROOT"] == layout.root
+            }
+        } catch {
             Console.error("agent-watcher: cannot look for agents of a previous run in /proc: \(error)")
             return []
         }
+        let ours = found.filter { AgentToken.isOurs($0.environment, rootID: rootID, lives: tempTags) }
+        let strangers = found.filter { !AgentToken.isOurs($0.environment, rootID: rootID, lives: tempTags) }.map(\.pid)
+        if !strangers.isEmpty {
+            Console.error("agent-watcher: left alone \(strangers.count) process(es) that carry this root's AGENT_WATCHER_ROOT "
+                + "but no token of this daemon's: \(strangers.map(String.init).joined(separator: ", "))")
+            strangersLeftAlone = strangers
+        }
+        let pids = ours.map(\.pid)
         guard !pids.isEmpty else { return [] }
         let ownGroup = getpgrp()
         var killed: [String] = []
@@ -21,8 +36,10 @@ extension Daemon {
         for pid in pids {
             let group = ProcessControl.processGroup(of: pid)
             if let group, spared.contains(group) { continue } // an adopted agent's group
+            // The group too, when its leader is one of ours (an agent's own group).
+            let groupIsOurs = group.map { g in pids.contains(g) } ?? false
             do {
-                if let group, group != ownGroup { _ = try ProcessControl.signalGroup(group, SIGKILL) }
+                if let group, groupIsOurs, group != ownGroup { _ = try ProcessControl.signalGroup(group, SIGKILL) }
                 _ = try ProcessControl.signal(pid, SIGKILL)
                 killed.append("\(pid)/\(group.map(String.init) ?? "?")")
                 waiters.append(try ProcessControl.openPIDFD(pid))
@@ -65,13 +82,16 @@ extension Daemon {
             guard let ctx = runs[id.run], ctx.spec.agentsOnRestart == .adopt,
                   let b = state.batch(id), b.state == .running,
                   let env = ProcessControl.environment(of: pid),
-                  env["AGENT_WATCHER_ROOT"] == layout.root, env["AGENT_WATCHER_RUN"] == id.run,
+                  AgentToken.isOurs(env, rootID: AgentToken.rootID(device: root.device, inode: root.inode), lives: tempTags),
+                  let token = env[AgentToken.variable],
+                  token.hasSuffix("/\(id.run)/\(id.phase)/\(id.index)/\(b.attempt)"),
+                  env["AGENT_WATCHER_RUN"] == id.run,
                   env["AGENT_WATCHER_PHASE"] == id.phase, env["AGENT_WATCHER_BATCH"] == String(id.index),
                   env["AGENT_WATCHER_ATTEMPT"] == String(b.attempt) else { continue }
             do {
                 let fd = try ProcessControl.openPIDFD(pid)
                 adoptedAgents[fd.rawValue] = AdoptedAgent(id: id, pid: pid, exited: fd)
-                agentGroups[pid] = AgentGroup(id: id)
+                agentGroups[pid] = AgentGroup(id: id, token: token)
                 adopted[id] = pid
             } catch {
                 Console.error("agent-watcher: cannot adopt agent \(pid) of \(id), it will be stopped: \(error)")

@@ -29,6 +29,7 @@ extension Daemon {
         if contents.count > 0 || brokenPath != nil {
             var recovered: [Event.Detail] = [
                 .init("records", .int(contents.count)), .init("killed_agents", .strings(killed)),
+                .init("left_alone", .strings(strangersLeftAlone.map(String.init))),
                 .init("stale_temps", .strings(temps)),
             ]
             if let brokenPath { recovered.append(.init("torn_tail_saved", .string(brokenPath))) }
@@ -39,8 +40,16 @@ extension Daemon {
 
     /// The folders, the lock (a second daemon stops here), the pid file, signals, subreaping.
     func acquireRoot() throws {
+        AtomicFile.tag = AtomicFile.randomTag() // this life's temps: logged in watcher.started
+        root = try RootDirectory(layout.root)
+        // The lock is the root folder's own: removing or replacing logs/ cannot let a second daemon in.
+        guard try root.lockExclusively() else {
+            // Who holds it, from /proc/locks (only for the message; an error there leaves it out).
+            let holder = (try? FileLock.holder(layout.root)) ?? nil
+            throw AlreadyRunning(lockPath: layout.root, pid: holder.map { "\($0)" })
+        }
         for dir in [layout.mailbox, layout.logs, layout.control + "/tmp", layout.control + "/new", layout.control + "/cur"] {
-            try FileSystem.createDirectory(dir)
+            try root.createDirectory(dir)
         }
         try prepareMessages()
         do { lock = try FileLock.acquire(layout.lockFile) } catch FileLock.Error.held {
@@ -67,9 +76,13 @@ extension Daemon {
         }
         for ctx in runs.values {
             for dir in [layout.outbox(ctx.run) + "/tmp", layout.accepted(ctx.run), layout.rejected(ctx.run),
-                        layout.agentLogs(ctx.run), layout.validatorLogs(ctx.run)] + ctx.mainFolders {
-                try FileSystem.createDirectory(dir)
+                        layout.agentLogs(ctx.run), layout.validatorLogs(ctx.run)] {
+                do { try root.createDirectory(dir) } catch let e as SystemError where e.errno == .tooManySymlinks {
+                    // Logged once the log is open (folder.refused); the rest of the mailbox goes on.
+                    if let link = root.symlinkedComponent(of: dir) { symlinkedAtStart.append((link, ctx.run)) } else { throw e }
+                }
             }
+            for dir in ctx.mainFolders { try FileSystem.createDirectory(dir) } // the spec's own paths
         }
     }
 
@@ -94,6 +107,9 @@ extension Daemon {
                 if e.event == EventName.runExtended, let run = e.run { replayPlan(run) }
             case EventName.watcherStarted:
                 previousLifeStoppedCleanly = false
+                if let tag = e.string("temp_tag") { tempTags.insert(tag) }
+            case EventName.mainWritten:
+                if let path = e.string("path"), let record = MainFileRecord(e) { mainFiles[path] = record }
             case EventName.watcherStopped:
                 previousLifeStoppedCleanly = true
             case let name where name.hasPrefix("message."):
@@ -116,8 +132,9 @@ extension Daemon {
         try log.append(Event(event: EventName.watcherStarted, details: [
             .init("pid", .int(Int(getpid()))), .init("schema", .int(EventRecord.schemaVersion)),
             .init("root", .string(layout.root)), .init("runs", .strings(runs.keys.sorted())),
-            .init("replayed", .int(contents.count)),
+            .init("replayed", .int(contents.count)), .init("temp_tag", .string(AtomicFile.tag ?? "")),
         ]))
+        for (link, run) in symlinkedAtStart { try refuseFolder(link, run: run, about: link) }
         return (contents, brokenPath, initial)
     }
 
@@ -178,7 +195,10 @@ extension Daemon {
             folders.formUnion([layout.accepted(ctx.run), layout.rejected(ctx.run), layout.agentLogs(ctx.run)] + ctx.mainFolders)
         }
         var temps: [String] = []
-        for folder in folders.sorted() where FileSystem.exists(folder) { temps += try AtomicFile.removeStaleTemps(in: folder) }
+        // Only temps whose tag a previous life logged are the daemon's own: nothing else is removed.
+        for folder in folders.sorted() where FileSystem.exists(folder) && root.symlinkedComponent(of: folder) == nil {
+            temps += try AtomicFile.removeStaleTemps(in: folder, tags: tempTags)
+        }
         return (adopted, killed, temps)
     }
 
@@ -186,6 +206,9 @@ extension Daemon {
     /// found is handled after the recovery's effects, but it was listed before any new agent
     /// started, so a new agent's half-written file is never taken for a finished one.
     func startWatching(_ effects: [Effect]) throws {
+        logWatch = try Inotify()
+        _ = try logWatch.addWatch(layout.logs, mask: [.deleteSelf, .moveSelf, .onlyDir, .dontFollow])
+        _ = try logWatch.addWatch(layout.eventLog, mask: [.attrib, .deleteSelf, .moveSelf, .dontFollow])
         watcher = try DirectoryWatcher(ignoringPath: { [layout] path in layout.isUnwatched(path) })
         let found = try watcher.watchTree(layout.mailbox)
         try execute(effects)

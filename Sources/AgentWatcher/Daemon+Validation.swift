@@ -10,9 +10,12 @@ extension Daemon {
             let report = ValidationReport.from(errors: [ValidationError(type: type, item: nil, message: message, suggestion: nil)])
             inputs.append(.validated(id, attempt: attempt, report: report, checksum: checksum, unparseable: false))
         }
-        switch SafeFile.readDropped(path, limit: ctx.spec.maxFileBytes) {
+        switch SafeFile.readDropped(path, beneath: root, limit: ctx.spec.maxFileBytes) {
         case .vanished:
             fail(ValidationErrorType.noOutput, "\(path) vanished before it could be read")
+        case .refused(.symlinkedFolder(let link)):
+            try refuseFolder(link, run: id.run, about: path)
+            fail("file_refused", "\(path) was not read: it \(SafeFile.Refusal.symlinkedFolder(link))")
         case .refused(let refusal):
             try log.append(Event(event: EventName.fileRejected, run: id.run, phase: id.phase, batch: id.index,
                                  attempt: attempt, reason: "\(refusal)", details: [.init("path", .string(path))]))
@@ -42,14 +45,27 @@ extension Daemon {
         let values = ["batch_file": job.path, "main_file": ctx.mainPath(phase), "phase": job.id.phase,
                       "batch": String(job.id.index), "run": job.id.run, "attempt": String(job.attempt)]
         do {
-            for stale in [job.stdoutPath, String(job.stdoutPath.dropLast(4)) + ".err"] where FileSystem.exists(stale) {
-                try FileSystem.unlink(stale)
+            // The outputs of an earlier run of this validator are the daemon's own (under logs/):
+            // their names are removed (never followed) and made anew beneath the root.
+            let errPath = String(job.stdoutPath.dropLast(4)) + ".err"
+            var outputs: [FileDescriptor] = []
+            for path in [job.stdoutPath, errPath] {
+                if root.exists(path) { try root.unlink(path) }
+                outputs.append(try root.open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND))
             }
-            let pid = try Spawner.spawn(SpawnRequest(
+            var request = SpawnRequest(
                 argv: v.argv.map { Placeholders.fill($0, values) },
-                environment: ProcessInfo.processInfo.environment.merging(["AGENT_WATCHER_ROOT": layout.root]) { $1 },
-                workingDirectory: ctx.baseDir, stdinPath: nil, outputPath: job.stdoutPath,
-                errorPath: String(job.stdoutPath.dropLast(4)) + ".err"))
+                environment: ProcessInfo.processInfo.environment.merging([
+                    "AGENT_WATCHER_ROOT": layout.root,
+                    // Known as the daemon's own by a restart (see AgentToken), like an agent.
+                    AgentToken.rootVariable: AgentToken.rootID(device: root.device, inode: root.inode),
+                    AgentToken.variable: AgentToken(lifeTag: AtomicFile.tag ?? "", id: job.id, attempt: job.attempt).validatorText,
+                ]) { $1 },
+                workingDirectory: ctx.baseDir, stdinPath: nil, outputPath: job.stdoutPath, errorPath: errPath)
+            request.outputDescriptor = outputs[0].rawValue
+            request.errorDescriptor = outputs[1].rawValue
+            let pid = try Spawner.spawn(request)
+            for fd in outputs { try fd.close() }
             children[pid] = .validator(job)
         } catch {
             inputs.append(.validatorFailed(job.id, attempt: job.attempt,
@@ -58,7 +74,7 @@ extension Daemon {
     }
 
     func validatorFinished(_ job: ValidationJob, status: ExitStatus) throws {
-        let out = FileSystem.exists(job.stdoutPath) ? try FileSystem.readFile(job.stdoutPath) : []
+        let out = root.exists(job.stdoutPath) ? try root.open(job.stdoutPath, O_RDONLY | O_NONBLOCK).readAll() : []
         let name = (runs[job.id.run]?.phase(job.id.phase)?.validators?[job.index].argv ?? ["?"]).prefix(3).joined(separator: " ")
         let report: ValidationReport
         switch status {

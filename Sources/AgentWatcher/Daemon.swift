@@ -36,8 +36,26 @@ public final class Daemon {
     var state = WatcherState()
     var runs: [String: RunContext] = [:]
     var lock: FileLock?
+    /// The root, opened once: every path under it is resolved beneath this descriptor.
+    var root: RootDirectory!
+    /// Symbolic links found where the daemon's folders should be, each logged once.
+    var refusedFolders: Set<String> = []
+    /// The temp tags previous lives logged (`watcher.started` `temp_tag`): their temps are ours.
+    var tempTags: Set<String> = []
+    /// Per main file path, its last `main.written` record.
+    var mainFiles: [String: MainFileRecord] = [:]
+    /// Processes that carry this root's AGENT_WATCHER_ROOT but no token of ours: reported once.
+    var strangersLeftAlone: [pid_t] = []
+    /// When folders that cannot be watched are scanned next (nil: every folder is watched).
+    var nextUnwatchedScan: Instant?
+    /// Names that are not UTF-8 already refused (folder + escaped name).
+    var refusedRawNames: Set<String> = []
+    /// Symbolic links found at start where the daemon's folders go, logged once the log is open.
+    var symlinkedAtStart: [(String, String)] = []
     var log: EventLogWriter!
     var watcher: DirectoryWatcher!
+    /// Watches `logs/` and the event log itself, so that their removal or replacement is noticed at once.
+    var logWatch: Inotify!
     var signals: SignalFD!
     let wake: WakePipe
     var children: [pid_t: Child] = [:]
@@ -90,8 +108,21 @@ public final class Daemon {
 
     /// Runs until stopped (or, with `exitWhenComplete`, until every run is complete).
     public func run() throws -> Outcome {
-        try start()
         defer { lock?.release() }
+        do {
+            try start()
+            try log.append(Event(event: EventName.watcherReady, details: [.init("pid", .int(Int(getpid())))]))
+        } catch {
+            // A start that fails says so in the log when the log is open (`run --daemon` waits
+            // for watcher.ready or this), and the caller prints it and exits non-zero.
+            if let log {
+                do { try log.append(Event(event: EventName.watcherFailed, reason: "\(error)",
+                                          details: [.init("pid", .int(Int(getpid())))])) } catch {
+                    Console.error("agent-watcher: cannot log watcher.failed: \(error)")
+                }
+            }
+            throw error // agents it started or adopted are left to the next start, which adopts them
+        }
         onWatching?()
         do {
             try loop()
@@ -132,14 +163,25 @@ public final class Daemon {
                 beginStop(reason: "completed")
                 continue
             }
-            let ready = try Poller.wait([watcher.fileDescriptor, signals.fileDescriptor, wake.readFD] + adoptedAgents.keys,
+            let ready = try Poller.wait([watcher.fileDescriptor, signals.fileDescriptor, wake.readFD, logWatch.fileDescriptor]
+                                            + adoptedAgents.keys,
                                         timeoutMilliseconds: pollTimeout())
+            if ready.contains(logWatch.fileDescriptor) {
+                _ = try logWatch.readEvents()
+                try log.checkStillInPlace() // logs/ or the log removed, moved or replaced: stop now
+            }
             for fd in ready where adoptedAgents[fd] != nil { adoptedAgentExited(fd) }
             if ready.contains(signals.fileDescriptor) { try handleSignals() }
             if ready.contains(watcher.fileDescriptor) { try handleFileEvents(try watcher.readEvents()) }
             if ready.contains(wake.readFD) { wake.drain() }
             if stopping == nil, let d = state.nextDeadline(), d <= Daemon.now() { inputs.append(.tick) }
             if stopping == nil { try fireMessageDeadlines() }
+            if stopping == nil, let d = nextUnwatchedScan, d <= Daemon.now() {
+                // The timer scan of folders a kernel limit keeps unwatched (also re-tries the watches).
+                let found = try watcher.rescan()
+                nextUnwatchedScan = watcher.unwatchable.isEmpty ? nil : Daemon.now().adding(seconds: Daemon.unwatchedScanSeconds)
+                try handleFileEvents(found)
+            }
             sweepAgentGroups()
             try drainInputs()
         }
@@ -152,6 +194,7 @@ public final class Daemon {
         if stopping == nil, let d = messages.nextDeadline() { deadlines.append(d) }
         if let s = stopping { deadlines.append(s.killAt) }
         deadlines += agentGroups.values.compactMap(\.killAt)
+        if let d = nextUnwatchedScan { deadlines.append(d) }
         deadlines += children.values.compactMap { if case .validator(let j) = $0, !j.timedOut { return j.deadline }; return nil }
         guard let next = deadlines.min() else { return -1 }
         return Int32(min(Int(Int32.max), now.milliseconds(until: next)))
@@ -217,6 +260,7 @@ public final class Daemon {
 
     func killAllAgentGroups(signal: Int32) {
         for pid in Set(children.keys).union(agentGroups.keys) {
+            signalDescendantsOutsideTheGroup(pid, signal)
             do { _ = try ProcessControl.signalGroup(pid, signal) } catch {
                 Console.error("agent-watcher: cannot signal process group \(pid): \(error)")
             }

@@ -2,6 +2,16 @@ import Glibc
 import WatcherCore
 import WatcherSystem
 
+/// The event log was removed, moved or replaced under a running daemon.
+public struct EventLogGone: Error, CustomStringConvertible {
+    public var path: String
+    public var removed: Bool
+    public var description: String {
+        "the event log \(path) was \(removed ? "removed" : "moved or replaced") while the daemon ran; stopping "
+            + "(agents are stopped; put the log back, or start again on a fresh root)"
+    }
+}
+
 /// Appends records to `logs/events.jsonl`: one `write()` per line, then one `fdatasync` for
 /// the whole group before the caller carries out what the records announce.
 public final class EventLogWriter {
@@ -30,9 +40,21 @@ public final class EventLogWriter {
             records.append(r)
         }
         try fd.fdatasync()
+        try checkStillInPlace()
         if let observer { records.forEach(observer) }
         return records
     }
 
     public func append(_ event: Event) throws { try append([event]) }
+
+    /// The log written to must still be the file at `path`: one removed (`rm -rf logs/`), moved
+    /// or replaced under the daemon is noticed at the next write, and the daemon stops rather
+    /// than write into a file nobody reads (and that a second daemon would not replay).
+    func checkStillInPlace() throws {
+        let mine = try fd.stat()
+        let there: FileStatus?
+        do { there = try FileSystem.stat(path) } catch Errno.noSuchFile { there = nil }
+        guard mine.linkCount == 0 || there?.inode != mine.inode || there?.device != mine.device else { return }
+        throw EventLogGone(path: path, removed: mine.linkCount == 0)
+    }
 }

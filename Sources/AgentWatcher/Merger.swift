@@ -5,12 +5,17 @@ import WatcherSystem
 /// bytes into the main file's bytes (no re-serialisation), then atomically replace the file.
 struct Merger {
     let context: RunContext
+    /// The root the batch files are read beneath.
+    let root: RootDirectory
 
     enum Result {
         case merged(items: Int, alreadyMerged: Bool)
         /// The file is not what was validated any more.
         case changed
         case conflict(ValidationReport)
+        /// The main file is not what the daemon last wrote, or cannot be parsed: not the batch's
+        /// fault; nothing was written.
+        case mainFileChanged(String)
     }
 
     /// One validated batch file to merge.
@@ -23,9 +28,19 @@ struct Merger {
 
     /// Merges every job (all of one phase) into the phase's main file with one read of it and
     /// one atomic replace: a group commit for merges. All of them land, or none does.
-    func merge(_ jobs: [Job], phase: PipelineSpec.PhaseSpec, limit: Int) throws -> [(Job, Result)] {
+    ///
+    /// - Parameters:
+    ///   - known: the last `main.written` record of the file (see `MainFileRecord`); a file that
+    ///     matches neither its base nor what it wrote is left alone and every job gets `.mainFileChanged`.
+    ///   - beforeWrite: called with the new file's facts before the replace (to log them first).
+    func merge(_ jobs: [Job], phase: PipelineSpec.PhaseSpec, limit: Int, known: MainFileRecord? = nil,
+               beforeWrite: (MainFileRecord) throws -> Void = { _ in }) throws -> [(Job, Result)] {
         let mainPath = context.mainPath(phase)
-        var main = FileSystem.exists(mainPath) ? try FileSystem.readFile(mainPath) : []
+        let found = FileSystem.exists(mainPath) ? try FileSystem.readFile(mainPath) : nil
+        if let problem = MainFileRecord.problem(path: mainPath, found: found, record: known) {
+            return jobs.map { ($0, .mainFileChanged(problem)) }
+        }
+        var main = found ?? []
         var changed = false
         var results: [(Job, Result)] = []
         for job in jobs.sorted(by: { $0.id.index < $1.id.index }) {
@@ -36,14 +51,20 @@ struct Merger {
             }
             results.append((job, result))
         }
-        if changed { try AtomicFile.replace(mainPath, with: main, faultHook: FaultInjection.atomicStep) }
+        if results.contains(where: { if case .mainFileChanged = $0.1 { return true }; return false }) {
+            return results.map { ($0.0, { if case .merged = $0 { return .mainFileChanged("\(mainPath) cannot be merged into") }; return $0 }($0.1)) }
+        }
+        if changed {
+            try beforeWrite(MainFileRecord(base: found.map(MainFileFacts.init(of:)), written: MainFileFacts(of: main)))
+            try AtomicFile.replace(mainPath, with: main, faultHook: FaultInjection.atomicStep)
+        }
         return results
     }
 
     /// The result for one batch, and the main file's new bytes when it changes them.
     func mergeOne(_ job: Job, phase: PipelineSpec.PhaseSpec, main: [UInt8], mainPath: String,
                   limit: Int) throws -> (Result, [UInt8]?) {
-        guard case .contents(let bytes, _) = SafeFile.readDropped(job.path, limit: limit), SHA256.hex(bytes) == job.checksum else {
+        guard case .contents(let bytes, _) = SafeFile.readDropped(job.path, beneath: root, limit: limit), SHA256.hex(bytes) == job.checksum else {
             return (.changed, nil)
         }
         let checked = BatchChecks.check(bytes: bytes, strategy: phase.output.strategy, itemsKey: phase.output.key,
@@ -56,9 +77,8 @@ struct Merger {
         let outcome: MergeOutcome
         do { outcome = try MergePlanner.plan(request) } catch {
             // Not the batch's fault, and no retry fixes it: say which file is broken and how.
-            return (.conflict(ValidationReport.from(errors: [ValidationError(
-                type: "main_file_invalid", item: nil, message: "\(mainPath): \(error)",
-                suggestion: "repair or move aside \(mainPath), then retry the batch")])), nil)
+            return (.mainFileChanged("\(mainPath) cannot be parsed (\(error)): repair or restore it, then `resume`; "
+                + "the batch is not blamed and uses no attempt"), nil)
         }
         switch outcome {
         case .write(let newBytes, let inserted):

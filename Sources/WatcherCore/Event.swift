@@ -60,12 +60,20 @@ public enum EventName {
     public static let agentExited = "agent.exited"
     public static let agentAdopted = "agent.adopted"
     public static let watcherStarted = "watcher.started"
+    /// Recovery and the first scan are done and every folder is watched: the daemon is up.
+    public static let watcherReady = "watcher.ready"
+    /// A main file is about to be replaced with these `size` and `crc32` (written ahead).
+    public static let mainWritten = "main.written"
+    /// A folder of the mailbox cannot be watched (a kernel limit, a path too long, too deep).
+    public static let watchFailed = "watch.failed"
     public static let watcherRecovered = "watcher.recovered"
     public static let watcherStopping = "watcher.stopping"
     public static let watcherStopped = "watcher.stopped"
     public static let watchOverflow = "watch.overflow"
     public static let watchRescan = "watch.rescan"
     public static let fileRejected = "file.rejected"
+    /// A folder the watcher uses is a symbolic link: never followed, nothing in it touched.
+    public static let folderRefused = "folder.refused"
     public static let fileArchived = "file.archived"
     public static let runStarted = "run.started"
     public static let runCompleted = "run.completed"

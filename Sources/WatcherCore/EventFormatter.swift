@@ -33,7 +33,7 @@ public enum EventFormatter {
         if !where_.isEmpty { s += "  " }
         s += what
         if !extras.isEmpty { s += "  (" + extras.joined(separator: "; ") + ")" }
-        return s
+        return DerivedName.terminalSafe(s, keepingNewlines: false) // one line, whatever a name held
     }
 
     /// Seconds since the epoch of a `ts` (`2026-11-21T08:00:00.123456Z`), or nil.

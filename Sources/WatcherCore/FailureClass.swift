@@ -20,11 +20,14 @@ public struct FailureClass: RawRepresentable, Hashable, Sendable, CustomStringCo
     public static let transient = FailureClass(rawValue: "transient")
     /// A validator could not run, crashed or timed out: not the agent's fault; the run pauses.
     public static let validatorFailed = FailureClass(rawValue: "validator_failed")
+    /// The phase's main file is not what the daemon last wrote (gone, shrunk, replaced, corrupt):
+    /// the operator's to settle; the run pauses and no attempt is used.
+    public static let mainFileChanged = FailureClass(rawValue: "main_file_changed")
     /// The operator stopped the watcher (or cancelled): nothing is charged.
     public static let stopped = FailureClass(rawValue: "stopped")
 
     public static let all: [FailureClass] = [
-        .invalidOutput, .noOutput, .timeout, .agentCrashed, .spawnFailed, .transient, .validatorFailed, .stopped,
+        .invalidOutput, .noOutput, .timeout, .agentCrashed, .spawnFailed, .transient, .validatorFailed, .mainFileChanged, .stopped,
     ]
 
     /// Whether a failure of this class uses one of the batch's attempts and puts its errors
@@ -45,6 +48,7 @@ public struct FailureClass: RawRepresentable, Hashable, Sendable, CustomStringCo
         case .spawnFailed: self = .spawnFailed
         case .transient: self = .transient
         case .validatorFailed: self = .validatorFailed
+        case .mainFileChanged: self = .mainFileChanged
         case .stopped, .cancel: self = .stopped
         default: self = .noOutput // no_output, watcher_restart and reasons of older logs
         }
@@ -69,6 +73,7 @@ public struct TransitionReason: RawRepresentable, Hashable, Sendable, CustomStri
     public static let timeout: TransitionReason = "timeout"
     public static let transient: TransitionReason = "transient"
     public static let validatorFailed: TransitionReason = "validator_failed"
+    public static let mainFileChanged: TransitionReason = "main_file_changed"
     public static let stopped: TransitionReason = "stopped"
     public static let watcherRestart: TransitionReason = "watcher_restart"
     public static let outputDropped: TransitionReason = "output_dropped"
@@ -98,6 +103,8 @@ public struct PauseReason: RawRepresentable, Hashable, Sendable, CustomStringCon
     public static let circuitOpen = PauseReason(rawValue: "circuit_open")
     /// A validator could not run: the operator's setup.
     public static let validatorFailed = PauseReason(rawValue: "validator_failed")
+    /// A main file is not what the daemon last wrote: restore it, or rebuild it.
+    public static let mainFileChanged = PauseReason(rawValue: "main_file_changed")
     /// The agent's program (or a file it needs) is missing: the operator's setup.
     public static let setupError = PauseReason(rawValue: "setup_error")
     /// Spent plus the running agents' likely spend reached the run's `budget`.

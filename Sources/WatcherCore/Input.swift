@@ -24,6 +24,9 @@ public enum Input: Equatable, Sendable {
     case batchDone(BatchID, outputPath: String?)
     /// The file changed between validation and merge: check it again.
     case outputChanged(BatchID, attempt: Int)
+    /// The phase's main file is not what the daemon last wrote (or cannot be parsed): the
+    /// batch waits, unjudged, and the run pauses (`message` says what was found and how on).
+    case mainFileChanged(BatchID, attempt: Int, message: String)
     /// Time passed: deadlines at or before `now` fire.
     case tick
     case control(ControlCommand)
@@ -64,7 +67,8 @@ extension Input {
         case .outputWritten(let id, _, _), .spawned(let id, _, _), .spawnFailed(let id, _, _, _),
              .agentExited(let id, _, _, _, _, _, _, _), .validated(let id, _, _, _, _), .merged(let id, _, _, _, _),
              .validatorFailed(let id, _, _),
-             .mergeConflict(let id, _, _), .outputChanged(let id, _), .batchDone(let id, _):
+             .mergeConflict(let id, _, _), .outputChanged(let id, _), .batchDone(let id, _),
+             .mainFileChanged(let id, _, _):
             return id
         case .tick, .control:
             return nil

@@ -49,6 +49,14 @@ extension WatcherState {
             guard let b = batches[id], b.state == .merging, b.attempt == attempt else { break }
             failAttempt(id, class: .invalidOutput, reason: .mergeConflict, report: report, path: b.validatingPath,
                         now: now, into: &effects)
+        case .mainFileChanged(let id, let attempt, let message):
+            guard let b = batches[id], b.state == .merging, b.attempt == attempt else { break }
+            let report = ValidationReport.from(errors: [ValidationError(
+                type: "main_file_changed", item: nil, message: message,
+                suggestion: "restore the main file, then `resume`")], stats: [:])
+            failAttempt(id, class: .mainFileChanged, reason: .mainFileChanged, report: report, path: nil,
+                        extra: b.validatingPath.map { [.init("path", .string($0))] } ?? [], now: now, into: &effects)
+            pauseRun(id.run, .mainFileChanged, message: message, into: &effects)
         case .outputChanged(let id, let attempt):
             guard let b = batches[id], b.state == .merging, b.attempt == attempt, let path = b.validatingPath else { break }
             transition(id, to: .validating, reason: TransitionReason.outputChanged.rawValue, into: &effects)
@@ -206,7 +214,7 @@ extension WatcherState {
         } else {
             // A transient failure waits for the run's backoff, a validator failure for `resume`:
             // neither has a delay of its own.
-            let delay = failure == .transient || failure == .validatorFailed ? 0 : plan.backoff.delay(afterAttempt: max(1, b.attempt))
+            let delay = failure == .transient || failure == .validatorFailed || failure == .mainFileChanged ? 0 : plan.backoff.delay(afterAttempt: max(1, b.attempt))
             if delay > 0 { details.append(.init("retry_in_ms", .int(Int(delay * 1000)))) }
             transition(id, to: .retryWait, reason: reason.rawValue, details: details, into: &effects)
             batches[id]?.retryAt = delay > 0 ? now.adding(seconds: delay) : nil

@@ -16,6 +16,26 @@ public enum AtomicFile {
     }
 
     private static let counter = Locked<UInt64>(0)
+    private static let tagStore = Locked<String?>(nil)
+
+    /// A random tag that marks this process's temps as its own (`.aw-<tag>-<pid>-<n>.tmp`),
+    /// beyond a name pattern anyone could match: a sweep removes only names carrying a tag it
+    /// knows was one of its own (logged). Without a tag, temps are `.<basename>.tmp-<pid>-<n>`.
+    public static var tag: String? {
+        get { tagStore.withLock { $0 } }
+        set { tagStore.withLock { $0 = newValue } }
+    }
+
+    /// A new random tag: 16 hex digits.
+    public static func randomTag() -> String {
+        var g = SystemRandomNumberGenerator()
+        let v = g.next() as UInt64
+        let hex = String(v, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+
+    /// The name of the next temp of this process, for `basename` (used only without a tag).
+    public static func nextTempName(for basename: String) -> String { tempName(for: basename) }
 
     /// Replaces `path` with `bytes`.
     ///
@@ -29,24 +49,11 @@ public enum AtomicFile {
         with bytes: [UInt8],
         faultHook: ((Step) -> Void)? = nil
     ) throws {
-        let directory = Path.parent(path)
-        let temp = Path.join(directory, tempName(for: Path.basename(path)))
-        let fd = try FileDescriptor.open(temp, O_CREAT | O_EXCL | O_WRONLY, mode: 0o644)
-        do {
-            try fd.writeAll(bytes)
-            faultHook?(.tempWritten)
-            try fd.fsync()
-            faultHook?(.tempSynced)
-            try fd.close()
-            try FileSystem.rename(temp, path)
-        } catch {
-            try? fd.close()  // already failing; the first error is the one to report
-            try? FileSystem.unlink(temp)  // best effort cleanup of our own temp file
-            throw error
-        }
-        faultHook?(.renamed)
-        try FileSystem.fsyncDirectory(directory)
-        faultHook?(.directorySynced)
+        // The folder is opened once (links in `path` followed, as a path is), and the temp, the
+        // rename and the folder's fsync all go through its descriptor.
+        let folder = try RootDirectory(Path.parent(path))
+        let name = Path.basename(path)
+        try folder.replace(name, with: bytes, tempName: tempName(for: name), faultHook: faultHook)
     }
 
     /// Convenience for UTF-8 text.
@@ -60,7 +67,34 @@ public enum AtomicFile {
             value += 1
             return value
         }
+        if let tag {
+            // `.<basename>.tmp-<tag>-<pid>-<n>`, the basename cut (at a character) to fit in 255 bytes.
+            let suffix = ".tmp-\(tag)-\(getpid())-\(n)"
+            var base = Array(basename.utf8)
+            if base.count + suffix.utf8.count + 1 > 255 {
+                var keep = 255 - suffix.utf8.count - 1
+                while keep > 0 && base[keep] & 0xC0 == 0x80 { keep -= 1 }
+                base = Array(base.prefix(keep))
+            }
+            return "." + String(decoding: base, as: UTF8.self) + suffix
+        }
         return ".\(basename).tmp-\(getpid())-\(n)"
+    }
+
+    /// Whether `name` is a temp made by a process whose tag is in `tags`.
+    public static func isTempName(_ name: String, tags: Set<String>) -> Bool {
+        let parts = name.split(separator: "-", omittingEmptySubsequences: false)
+        guard name.hasPrefix("."), parts.count >= 4 else { return false }
+        let head = parts.dropLast(3).joined(separator: "-") // `.<basename>.tmp`
+        return head.hasSuffix(".tmp") && head.utf8.count > 5 && tags.contains(String(parts[parts.count - 3]))
+            && parts.suffix(2).allSatisfy { !$0.isEmpty && $0.allSatisfy { $0 >= "0" && $0 <= "9" } }
+    }
+
+    /// Removes the temps in `directory` that carry one of `tags` (regular files only), and
+    /// returns their paths. Nothing else is touched, however much it looks like a temp.
+    @discardableResult
+    public static func removeStaleTemps(in directory: String, tags: Set<String>) throws -> [String] {
+        try removeFiles(in: directory) { $0.isUTF8 && isTempName($0.name, tags: tags) }
     }
 
     /// Whether `name` (a file name, not a path) looks like one of our temporary
@@ -75,7 +109,8 @@ public enum AtomicFile {
             start -= 1
         }
         guard start >= 2 else { return false }
-        let numbers = bytes[(start + marker.count)...].split(separator: UInt8(ascii: "-"), omittingEmptySubsequences: false)
+        var numbers = bytes[(start + marker.count)...].split(separator: UInt8(ascii: "-"), omittingEmptySubsequences: false)
+        if numbers.count == 3, let tag = tag, numbers[0].elementsEqual(tag.utf8) { numbers.removeFirst() } // this process's own
         return numbers.count == 2 && numbers.allSatisfy { part in
             !part.isEmpty && part.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
         }
@@ -86,9 +121,13 @@ public enum AtomicFile {
     /// in progress (at start-up, for example).
     @discardableResult
     public static func removeStaleTemps(in directory: String) throws -> [String] {
+        try removeFiles(in: directory) { isTempName($0.name) }
+    }
+
+    /// Removes the regular files of `directory` that `isTemp` picks; returns their paths.
+    private static func removeFiles(in directory: String, where isTemp: (DirectoryEntry) -> Bool) throws -> [String] {
         var removed: [String] = []
-        for entry in try FileSystem.listDirectory(directory)
-        where entry.kind == .regular && isTempName(entry.name) {
+        for entry in try FileSystem.listDirectory(directory) where entry.kind == .regular && isTemp(entry) {
             let path = Path.join(directory, entry.name)
             do {
                 try FileSystem.unlink(path)

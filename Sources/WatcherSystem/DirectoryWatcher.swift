@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Watches whole folder trees with one ``Inotify`` and reports files that are
 /// complete or newly seen, as ``WatchedFileEvent``s.
 ///
@@ -24,6 +28,13 @@ public final class DirectoryWatcher: @unchecked Sendable {
     private var roots: [String] = []
     private var watches: [Int32: Watch] = [:]
     private var watchByPath: [String: Int32] = [:]
+    /// Folders reported ``WatchedFileEvent/unwatchable(_:_:)`` and not watched since.
+    public private(set) var unwatchable: Set<String> = []
+    /// Folders deeper than this below a root are not watched (nor descended into): reported
+    /// unwatchable. ``defaultMaxDepth`` unless set.
+    public var maxDepth = DirectoryWatcher.defaultMaxDepth
+    /// The documented depth limit: 16 folders below a root.
+    public static let defaultMaxDepth = 16
 
     /// - Parameter ignoring: true for a file or folder *name* (not path) to leave alone,
     ///   such as the staging names of ``AtomicFile``.
@@ -102,6 +113,12 @@ public final class DirectoryWatcher: @unchecked Sendable {
                 }
                 continue
             }
+            if String(validating: event.rawName, as: UTF8.self) == nil {
+                if !event.mask.isDisjoint(with: [.closeWrite, .movedTo, .create]) {
+                    events.append(.undecodable(folder: watch.path, rawName: event.rawName))
+                }
+                continue
+            }
             if isIgnored(watch.path, event.name) { continue }
             let path = Path.join(watch.path, event.name)
             if event.mask.contains(.isDir) {
@@ -133,9 +150,30 @@ public final class DirectoryWatcher: @unchecked Sendable {
         visited: inout Set<Int32>
     ) throws {
         let entries: [DirectoryEntry]
+        if !isRoot, let root = roots.first(where: { directory.hasPrefix($0 + "/") }),
+           directory.dropFirst(root.count).split(separator: "/").count > maxDepth {
+            if unwatchable.insert(directory).inserted { events.append(.unwatchable(directory, nil)) }
+            return
+        }
         do {
             let mask = isRoot ? Self.watchMask : Self.watchMask.union(.dontFollow)
-            let wd = try inotify.addWatch(directory, mask: mask)
+            let wd: Int32
+            do {
+                wd = try inotify.addWatch(directory, mask: mask)
+                unwatchable.remove(directory)
+            } catch let e as SystemError where !isRoot && Self.isLimit(e.errno) {
+                // A kernel limit for this folder: the rest goes on; its files are listed by each scan.
+                if unwatchable.insert(directory).inserted { events.append(.unwatchable(directory, e.errno)) }
+                entries = try FileSystem.listDirectory(directory)
+                for entry in entries where !isIgnored(directory, entry.name) {
+                    let path = Path.join(directory, entry.name)
+                    switch entry.kind {
+                    case .directory: try addTree(path, isRoot: false, events: &events, visited: &visited)
+                    default: events.append(.found(path))
+                    }
+                }
+                return
+            }
             guard visited.insert(wd).inserted else { return }  // same folder reached twice
             let status = try FileSystem.stat(directory)
             record(wd, Watch(path: directory, device: status.device, inode: status.inode))
@@ -143,7 +181,10 @@ public final class DirectoryWatcher: @unchecked Sendable {
         } catch let error where !isRoot && (Errno.noSuchFile ~= error || Errno.notDirectory ~= error) {
             return
         }
-        for entry in entries where !isIgnored(directory, entry.name) {
+        for entry in entries where !entry.isUTF8 {
+            events.append(.undecodable(folder: directory, rawName: entry.rawName))
+        }
+        for entry in entries where entry.isUTF8 && !isIgnored(directory, entry.name) {
             let path = Path.join(directory, entry.name)
             switch entry.kind {
             case .directory: try addTree(path, isRoot: false, events: &events, visited: &visited)
@@ -152,11 +193,18 @@ public final class DirectoryWatcher: @unchecked Sendable {
         }
     }
 
-    /// Whether `path` is there and is neither a regular file nor a folder (not following links).
+    /// The errors of `inotify_add_watch` that are a limit of the kernel or of paths, not a bug.
+    static func isLimit(_ e: Errno) -> Bool {
+        e == .noSpace || e == Errno(rawValue: ENAMETOOLONG) || e == Errno(rawValue: ENOMEM) || e == Errno(rawValue: EMFILE)
+            || e == .permissionDenied
+    }
+
+    /// Whether `path` is there and is neither a regular file nor a folder (not following links),
+    /// or is a regular file with more than one hard link (made with `link`, never closed here).
     private func isSpecialFile(_ path: String) -> Bool {
         do {
-            let kind = try FileSystem.lstat(path).kind
-            return kind != .regular && kind != .directory
+            let status = try FileSystem.lstat(path)
+            return (status.kind != .regular && status.kind != .directory) || (status.kind == .regular && status.linkCount > 1)
         } catch {
             return false // gone already: nothing to report
         }

@@ -29,6 +29,22 @@ public enum FileSystem {
         guard let dir = opendir(path) else {
             throw SystemError(operation: "opendir", path: path, errno: .current)
         }
+        return try list(dir, label: path)
+    }
+
+    /// The entries of the open folder `descriptor`, which this call takes over and closes.
+    ///
+    /// The corresponding C functions are `fdopendir`, `readdir` and `closedir`.
+    public static func listDirectory(_ descriptor: Int32, label: String) throws -> [DirectoryEntry] {
+        guard let dir = fdopendir(descriptor) else {
+            let e = Errno.current
+            _ = Glibc.close(descriptor)
+            throw SystemError(operation: "fdopendir", path: label, errno: e)
+        }
+        return try list(dir, label: label)
+    }
+
+    private static func list(_ dir: OpaquePointer, label path: String) throws -> [DirectoryEntry] {
         defer { closedir(dir) }
         var entries: [DirectoryEntry] = []
         while true {
@@ -37,21 +53,20 @@ public enum FileSystem {
                 if Glibc.errno != 0 { throw SystemError(operation: "readdir", path: path, errno: .current) }
                 return entries
             }
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-            }
+            let raw = withUnsafeBytes(of: entry.pointee.d_name) { raw in Array(raw.prefix(while: { $0 != 0 })) }
+            let name = String(decoding: raw, as: UTF8.self)
             if name == "." || name == ".." { continue }
             let kind: FileKind
             if let k = FileKind(directoryEntryType: entry.pointee.d_type) {
                 kind = k
             } else {
-                do {
-                    kind = try lstat(Path.join(path, name)).kind
-                } catch Errno.noSuchFile {
+                var s = Glibc.stat()
+                guard fstatat(dirfd(dir), raw.map { CChar(bitPattern: $0) } + [0], &s, AT_SYMLINK_NOFOLLOW) == 0 else {
                     continue  // removed since readdir saw it
                 }
+                kind = FileKind(mode: s.st_mode)
             }
-            entries.append(DirectoryEntry(name: name, kind: kind))
+            entries.append(DirectoryEntry(name: name, kind: kind, rawName: raw))
         }
     }
 

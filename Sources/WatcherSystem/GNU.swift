@@ -48,8 +48,20 @@ internal enum GNU {
     /// `PR_SET_CHILD_SUBREAPER` from `<linux/prctl.h>`.
     static let PR_SET_CHILD_SUBREAPER: Int32 = 36
 
-    private static func load<F>(_ name: String, as type: F.Type) -> F? {
+    fileprivate static func load<F>(_ name: String, as type: F.Type) -> F? {
         guard let symbol = dlsym(nil, name) else { return nil }
         return unsafeBitCast(symbol, to: type)
     }
+}
+
+extension GNU {
+    /// `syscall(2)` called with four integer-sized arguments (sound on x86-64 and AArch64).
+    typealias Syscall4 = @convention(c) (Int, Int, UnsafeRawPointer?, UnsafeRawPointer?, Int) -> Int
+    static let syscall4 = load("syscall", as: Syscall4.self)
+    /// `SYS_openat2`, the same number on x86-64 and AArch64.
+    static let SYS_openat2 = 437
+    /// `RESOLVE_NO_MAGICLINKS`, `RESOLVE_NO_SYMLINKS` and `RESOLVE_BENEATH` from `<linux/openat2.h>`.
+    static let RESOLVE_NO_MAGICLINKS: UInt64 = 0x02
+    static let RESOLVE_NO_SYMLINKS: UInt64 = 0x04
+    static let RESOLVE_BENEATH: UInt64 = 0x08
 }

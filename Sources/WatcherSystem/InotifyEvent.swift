@@ -9,12 +9,15 @@ public struct InotifyEvent: Equatable, Sendable {
     /// The name inside the watched directory, or "" when the event is about the
     /// watched file or directory itself. Bytes that are not UTF-8 are replaced.
     public let name: String
+    /// The name's bytes as the kernel gave them (``name`` decodes bytes that are not UTF-8 as U+FFFD).
+    public let rawName: [UInt8]
 
-    public init(watch: Int32, mask: InotifyMask, cookie: UInt32 = 0, name: String = "") {
+    public init(watch: Int32, mask: InotifyMask, cookie: UInt32 = 0, name: String = "", rawName: [UInt8]? = nil) {
         self.watch = watch
         self.mask = mask
         self.cookie = cookie
-        self.name = name
+        self.name = rawName.map { String(decoding: $0, as: UTF8.self) } ?? name
+        self.rawName = rawName ?? Array(name.utf8)
     }
 
     /// `sizeof(struct inotify_event)` without the name: wd, mask, cookie, len.
@@ -39,7 +42,7 @@ public struct InotifyEvent: Equatable, Sendable {
                 watch: watch,
                 mask: InotifyMask(rawValue: mask),
                 cookie: cookie,
-                name: String(decoding: nameBytes, as: UTF8.self)
+                rawName: Array(nameBytes)
             ))
             offset = nameStart + length
         }

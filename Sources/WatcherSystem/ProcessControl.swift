@@ -168,6 +168,15 @@ extension ProcessControl {
         return result
     }
 
+    /// Every live process (other than this one) whose environment `matching` accepts, with it.
+    public static func processes(whoseEnvironment matching: ([String: String]) -> Bool) throws -> [(pid: pid_t, environment: [String: String])] {
+        let me = getpid()
+        return try FileSystem.listDirectory("/proc").compactMap { entry -> (pid_t, [String: String])? in
+            guard let pid = pid_t(entry.name), pid != me, let env = environment(of: pid), matching(env) else { return nil }
+            return (pid, env)
+        }.sorted { $0.0 < $1.0 }
+    }
+
     /// Every live process (other than this one) whose environment has `name=value`.
     public static func processes(withEnvironment name: String, equalTo value: String) throws -> [pid_t] {
         let me = getpid()

@@ -22,6 +22,10 @@ public enum SafeFile {
     public enum Refusal: Equatable, Hashable, Sendable, CustomStringConvertible {
         case symlink, fifo, device, socket, directory
         case tooLarge(size: Int64, limit: Int)
+        /// The file has other names (`st_nlink > 1`): a hard link to a file elsewhere.
+        case hardLinked(links: UInt64)
+        /// A folder on the way (the path given) is a symbolic link.
+        case symlinkedFolder(String)
         case other(String)
 
         public var description: String {
@@ -32,6 +36,8 @@ public enum SafeFile {
             case .socket: return "is a socket"
             case .directory: return "is a directory"
             case .tooLarge(let size, let limit): return "is \(size) bytes, over the \(limit)-byte limit"
+            case .hardLinked(let n): return "has \(n) hard links (a link to a file that may live elsewhere)"
+            case .symlinkedFolder(let folder): return "is in a folder reached through the symbolic link \(folder)"
             case .other(let reason): return reason
             }
         }
@@ -59,14 +65,37 @@ public enum SafeFile {
     ///
     /// The corresponding C functions are `lstat`, `open`, `fstat` and `read`.
     public static func readDropped(_ path: String, limit: Int) -> Outcome {
+        read(path, beneath: nil, limit: limit)
+    }
+
+    /// Like ``readDropped(_:limit:)``, with every folder of `path` resolved beneath `root`
+    /// (no symbolic link followed at any component), and a file with more than one hard link
+    /// refused (the Postfix pickup rule: a link to a file outside the root is not read).
+    public static func readDropped(_ path: String, beneath root: RootDirectory, limit: Int) -> Outcome {
+        read(path, beneath: root, limit: limit)
+    }
+
+    private static func read(_ path: String, beneath root: RootDirectory?, limit: Int) -> Outcome {
         do {
-            if let refusal = Refusal(kind: try FileSystem.lstat(path).kind) {
-                return .refused(refusal)
+            let fd: FileDescriptor
+            if let root {
+                if let link = root.symlinkedComponent(of: path) {
+                    return link == path ? .refused(.symlink) : .refused(.symlinkedFolder(link))
+                }
+                if let refusal = Refusal(kind: try root.lstat(path).kind) { return .refused(refusal) }
+                fd = try root.open(path, O_RDONLY | O_NONBLOCK)
+            } else {
+                if let refusal = Refusal(kind: try FileSystem.lstat(path).kind) {
+                    return .refused(refusal)
+                }
+                fd = try FileDescriptor.open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK)
             }
-            let fd = try FileDescriptor.open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK)
             let status = try fd.stat()
             if let refusal = Refusal(kind: status.kind) {
                 return .refused(refusal)
+            }
+            if root != nil && status.linkCount > 1 {
+                return .refused(.hardLinked(links: status.linkCount))
             }
             if status.size > Int64(limit) {
                 return .refused(.tooLarge(size: status.size, limit: limit))

@@ -22,6 +22,11 @@ public struct SpawnRequest: Equatable, Sendable {
     /// Start the child in a session of its own (`setsid`) instead of only a process group of
     /// its own: for a daemon that must outlive its terminal.
     public var newSession = false
+    /// An open descriptor for the child's stdout (and stderr) instead of opening ``outputPath``:
+    /// for a log the caller opened safely (beneath a root, no link followed). Not closed here.
+    public var outputDescriptor: Int32?
+    /// Likewise for stderr instead of opening ``errorPath``.
+    public var errorDescriptor: Int32?
 
     public init(
         argv: [String],

@@ -42,10 +42,14 @@ public enum Spawner {
 
         // Opened here, not in the child, so that errors name the right path.
         let input = try aboveStandardStreams(FileDescriptor.open(request.stdinPath ?? "/dev/null", O_RDONLY))
-        let output = try aboveStandardStreams(
-            FileDescriptor.open(request.outputPath, O_WRONLY | O_CREAT | O_APPEND, mode: 0o644))
-        let errors = try request.errorPath.map {
-            try aboveStandardStreams(FileDescriptor.open($0, O_WRONLY | O_CREAT | O_APPEND, mode: 0o644))
+        let output = try aboveStandardStreams(request.outputDescriptor.map { fd in
+            FileDescriptor(owning: try valueOrErrno("fcntl", path: request.outputPath) { fcntl(fd, F_DUPFD_CLOEXEC, 3) },
+                           path: request.outputPath)
+        } ?? FileDescriptor.open(request.outputPath, O_WRONLY | O_CREAT | O_APPEND, mode: 0o644))
+        let errors = try request.errorPath.map { path in
+            try aboveStandardStreams(request.errorDescriptor.map { fd in
+                FileDescriptor(owning: try valueOrErrno("fcntl", path: path) { fcntl(fd, F_DUPFD_CLOEXEC, 3) }, path: path)
+            } ?? FileDescriptor.open(path, O_WRONLY | O_CREAT | O_APPEND, mode: 0o644))
         }
 
         var actions = posix_spawn_file_actions_t()
@@ -78,8 +82,12 @@ public enum Spawner {
         sigemptyset(&mask)
         try zeroOrErrno("posix_spawnattr_setsigmask") { posix_spawnattr_setsigmask(&attributes, &mask) }
         var defaulted = sigset_t()
-        sigemptyset(&defaulted)
-        for signal in defaultedSignals { sigaddset(&defaulted, signal) }
+        sigfillset(&defaulted) // every signal at its default disposition, whatever the daemon ignores
+        // glibc's sigfillset leaves out its two internal signals (32 and 33), and its spawn then
+        // gives the child SIG_IGN for them: set their bits (signal n is bit n-1) directly.
+        withUnsafeMutableBytes(of: &defaulted) { raw in
+            raw.storeBytes(of: raw.load(as: UInt64.self) | (1 << 31) | (1 << 32), as: UInt64.self)
+        }
         try zeroOrErrno("posix_spawnattr_setsigdefault") { posix_spawnattr_setsigdefault(&attributes, &defaulted) }
 
         let arguments = CStringArray(request.argv)

@@ -13,11 +13,18 @@ public enum WatchedFileEvent: Equatable, Hashable, Sendable, CustomStringConvert
     /// The kernel's event queue overflowed and events were lost: call
     /// ``DirectoryWatcher/rescan()``.
     case overflow
+    /// A folder that cannot be watched: `inotify_add_watch` failed with the errno (the watch
+    /// limit: `ENOSPC`; `ENAMETOOLONG` ...), or nil when it is deeper than the watcher's
+    /// ``DirectoryWatcher/maxDepth``. Reported once; its files are still listed by every scan.
+    case unwatchable(String, Errno?)
+    /// An entry of the folder whose name is not UTF-8: it cannot be named by a `String` path,
+    /// only by the folder and these bytes.
+    case undecodable(folder: String, rawName: [UInt8])
 
     /// The file or folder the event is about (`nil` for ``overflow``).
     public var path: String? {
         switch self {
-        case .found(let p), .closedWrite(let p), .movedIn(let p), .directoryGone(let p): return p
+        case .found(let p), .closedWrite(let p), .movedIn(let p), .directoryGone(let p), .unwatchable(let p, _), .undecodable(let p, _): return p
         case .overflow: return nil
         }
     }
@@ -29,6 +36,8 @@ public enum WatchedFileEvent: Equatable, Hashable, Sendable, CustomStringConvert
         case .movedIn(let p): return "moved-in \(p)"
         case .directoryGone(let p): return "directory-gone \(p)"
         case .overflow: return "overflow"
+        case .undecodable(let p, let raw): return "undecodable \(p)/ \(raw)"
+        case .unwatchable(let p, let e): return "unwatchable \(p): \(e.map(\.description) ?? "too deep")"
         }
     }
 }

@@ -79,17 +79,20 @@ extension CrashSafety {
         // MARK: Leftovers of interrupted atomic replaces
 
         /// A crash between writing an atomic replace's temp file and renaming it leaves
-        /// `.<name>.tmp-<pid>-<n>` behind, wherever the daemon replaces files. The next start
-        /// removes them and names them in `watcher.recovered`; nothing else is touched.
+        /// `.<name>.tmp-<tag>-<pid>-<n>` behind, wherever the daemon replaces files, `<tag>` the
+        /// random tag its life logged in `watcher.started`. The next start removes them and names
+        /// them in `watcher.recovered`; nothing else is touched, however much it looks like a temp.
         @Test("stale temp files of interrupted atomic replaces are removed at start and reported")
         func staleTempsRemoved() throws {
             try withCrashHarness("stale-temps", CrashPipeline.publishing) { h in
                 try h.runToCompletion()
-                let stale = ["out/.phase1.json.tmp-4242-1", "mailbox/crash/accepted/.1_batch_1.json.sha256.tmp-4242-2",
-                             "mailbox/crash/rejected/.1_batch_2.attempt-1.errors.json.tmp-4242-3",
-                             "logs/agents/crash/.1-1-1.prompt.md.tmp-4242-4", "logs/.watcher.pid.tmp-4242-5",
-                             "logs/.events.jsonl.broken-2026.tmp-4242-6", "mailbox/control/rejected/.x.json.error.tmp-4242-7"]
-                let kept = ["out/.phase1.json.tmp-notmine", "mailbox/control/tmp/.m.json.tmp-4242-8"] // not a temp name; a CLI's staging
+                let tag = try #require(h.records().last { $0.event == "watcher.started" }?["temp_tag"]?.string)
+                let stale = ["out/.phase1.json.tmp-\(tag)-4242-1", "mailbox/crash/accepted/.1_batch_1.json.sha256.tmp-\(tag)-4242-2",
+                             "mailbox/crash/rejected/.1_batch_2.attempt-1.errors.json.tmp-\(tag)-4242-3",
+                             "logs/agents/crash/.1-1-1.prompt.md.tmp-\(tag)-4242-4", "logs/.watcher.pid.tmp-\(tag)-4242-5",
+                             "logs/.events.jsonl.broken-2026.tmp-\(tag)-4242-6", "mailbox/control/rejected/.x.json.error.tmp-\(tag)-4242-7"]
+                let kept = ["out/.phase1.json.tmp-notmine", "mailbox/control/tmp/.m.json.tmp-\(tag)-4242-8", // not a temp name; a CLI's staging
+                            "out/.phase1.json.tmp-4242-1", "mailbox/crash/rejected/.x.tmp-0000000000000000-1-1"] // look-alikes of no logged life
                 for path in stale + kept { try h.sandbox.write(path, "partial") }
                 let daemon = try h.start()
                 let log = try CrashLogFollower(h.eventLog)

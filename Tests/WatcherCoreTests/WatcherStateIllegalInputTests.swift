@@ -29,6 +29,8 @@ let probes: [Probe] = [
     Probe(name: "merged #2", input: merged(a1, 2)),
     Probe(name: "mergeConflict #1", input: .mergeConflict(a1, attempt: 1, report: smConflict)),
     Probe(name: "mergeConflict #2", input: .mergeConflict(a1, attempt: 2, report: smConflict)),
+    Probe(name: "mainFileChanged #1", input: .mainFileChanged(a1, attempt: 1, message: "gone")),
+    Probe(name: "mainFileChanged #2", input: .mainFileChanged(a1, attempt: 2, message: "gone")),
     Probe(name: "outputChanged #1", input: .outputChanged(a1, attempt: 1)),
     Probe(name: "outputChanged #2", input: .outputChanged(a1, attempt: 2)),
     Probe(name: "batchDone with output", input: .batchDone(a1, outputPath: smPath(a1))),
@@ -53,7 +55,8 @@ func fits(_ input: Input, _ state: BatchState) -> Bool {
         return false // after replay no agent is alive
     case .validated(_, let attempt, _, _, _):
         return state == .validating && attempt == 1
-    case .merged(_, let attempt, _, _, _), .mergeConflict(_, let attempt, _), .outputChanged(_, let attempt):
+    case .merged(_, let attempt, _, _, _), .mergeConflict(_, let attempt, _), .outputChanged(_, let attempt),
+         .mainFileChanged(_, let attempt, _):
         return state == .merging && attempt == 1
     case .batchDone(_, let path):
         return state == .running && path != nil

@@ -77,7 +77,8 @@ enum RunCommand {
     }
 
     /// Starts the daemon in a session of its own with stdio to `logs/watcher.log`, returns once
-    /// it has logged `watcher.started` (it is watching), and prints its pid.
+    /// it has logged `watcher.ready` (recovery and the first scan done, watching), and prints its
+    /// pid; a `watcher.failed` or an exit before that is printed and fails.
     static func startDetached(pipelines: [String], root: String) throws -> Int32 {
         let layout = Layout(root: root)
         if let pid = try ControlClient(layout: layout).runningDaemon() {
@@ -95,7 +96,13 @@ enum RunCommand {
         let exited = try ProcessControl.openPIDFD(pid)
         let deadline = Clock.monotonicNanoseconds() + 60_000_000_000
         while Clock.monotonicNanoseconds() < deadline {
-            for (_, r) in try follower.readNew() where r?.event.event == EventName.watcherStarted && r?.event.int("pid") == Int(pid) {
+            for (_, r) in try follower.readNew() where r?.event.int("pid") == Int(pid) {
+                if r?.event.event == EventName.watcherFailed {
+                    Console.error("agent-watcher: the daemon (pid \(pid)) failed to start: \(r?.event.reason ?? "?")")
+                    _ = try? ProcessControl.waitBlocking(pid) // it exits right after; its status adds nothing
+                    return 1
+                }
+                guard r?.event.event == EventName.watcherReady else { continue }
                 Console.out("\(pid)")
                 Console.error("agent-watcher: daemon started (pid \(pid)), watching \(layout.mailbox); output in \(logFile), events in \(layout.eventLog)")
                 return 0
@@ -111,7 +118,7 @@ enum RunCommand {
             }
             if ready.contains(follower.fileDescriptor) { try follower.clearNotifications() }
         }
-        Console.error("agent-watcher: the daemon (pid \(pid)) did not report watcher.started within 60 s; see \(logFile)")
+        Console.error("agent-watcher: the daemon (pid \(pid)) did not report watcher.ready within 60 s; see \(logFile)")
         return 1
     }
 }
