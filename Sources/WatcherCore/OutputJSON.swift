@@ -42,7 +42,8 @@ public enum OutputJSON {
     }
 
     /// `show RUN PHASE BATCH --json`: the batch and every attempt with its events and errors.
-    public static func batch(_ b: Batch, attempts: [Attempt]) -> JSONValue {
+    /// `usage`: each attempt's `agent.usage` (see `CostReport`), when the agent's CLI reported it.
+    public static func batch(_ b: Batch, attempts: [Attempt], usage: [CostReport.AttemptUsage] = []) -> JSONValue {
         .object(header("batch") + [
             ("run", .string(b.id.run)), ("phase", .string(b.id.phase)), ("batch", .number(Double(b.id.index))),
             ("state", .string(b.state.rawValue)), ("attempts", .number(Double(b.attempt))),
@@ -56,6 +57,7 @@ public enum OutputJSON {
                     ("errors", a.errors?.json["errors"] ?? .array([])),
                     ("agentLog", .string(a.agentLog)),
                     ("agentLogTail", .array(a.agentLogTail.map(JSONValue.string))),
+                    ("usage", usage.last { $0.attempt == a.attempt }?.json ?? .null),
                 ])
             })),
         ])

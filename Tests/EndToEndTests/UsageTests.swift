@@ -84,6 +84,12 @@ final class UsageTests: EndToEndTestCase {
         let show = try sandbox.run(["show", "cl", "p1", "2", "--root", sandbox.root])
         XCTAssertTrue(show.stdout.contains("usage: $0.02, input 200, output 50, cache read 400, cache write 10, models claude-sonnet-4-5, api 1200 ms, 3 turn(s), session sess-2, verdict success"),
                       show.stdout)
+        // The same figures in the JSON outputs.
+        let statusJSON = try JSON.parse(try sandbox.run(["status", "--json", "--root", sandbox.root]).stdout)
+        XCTAssertEqual(statusJSON["runs"]?[0]?["cost"]?["tokens"]?.int, 1980)
+        let showJSON = try JSON.parse(try sandbox.run(["show", "cl", "p1", "2", "--json", "--root", sandbox.root]).stdout)
+        XCTAssertEqual(showJSON["attemptDetails"]?[0]?["usage"]?["session_id"]?.string, "sess-2")
+        XCTAssertEqual(showJSON["attemptDetails"]?[0]?["usage"]?["output_tokens"]?.int, 50)
         // stdout and stderr are kept apart.
         XCTAssertTrue(try sandbox.read("logs/agents/cl/p1-1-1.stdout").hasPrefix(#"{"type":"result""#))
         XCTAssertEqual(try sandbox.read("logs/agents/cl/p1-1-1.log"), "claude: working on batch 1\n")

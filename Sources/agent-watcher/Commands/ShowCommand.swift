@@ -34,9 +34,9 @@ enum ShowCommand {
             return 1
         }
         let attempts = try self.attempts(of: b, records: records, layout: layout, lines: lines)
-        if json { Console.out(OutputJSON.batch(b, attempts: attempts.map(\.0)).description); return 0 }
         let id = b.id
         let cost = CostReport.build(records).run(id.run)?.batches.first { $0.id == id }
+        if json { Console.out(OutputJSON.batch(b, attempts: attempts.map(\.0), usage: cost?.attempts ?? []).description); return 0 }
         Console.out("run \(id.run) phase \(id.phase) batch \(id.index): \(b.state.rawValue) after \(b.attempt) attempt(s)")
         for (a, errorsPath, unreadable) in attempts {
             Console.out("\nattempt \(a.attempt): started \(a.started)")
