@@ -41,7 +41,11 @@ final class DashboardApp {
         case .events:
             return .html(EventsPage.render(entries: log.entries.suffix(1000), lastSeq: log.lastSeq))
         case .apiStatus:
-            return .json(DashboardJSON.status(records: records, daemonPID: log.daemonPID(), root: layout.root, lastSeq: log.lastSeq))
+            // The CLI's `status --json` shape (README "JSON output"), cost included.
+            let (sec, us) = Clock.realtime()
+            let now = Double(sec) + Double(us) / 1e6
+            return .json(StatusReport.build(records, daemonRunning: log.daemonPID() != nil, now: now)
+                .statusJSON(root: layout.root, generatedAt: now, costs: CostReport.build(records)))
         case .apiEvents:
             let since = UInt64(r.queryValue("since") ?? "0") ?? 0
             let limit = 5000

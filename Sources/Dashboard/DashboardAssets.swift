@@ -101,10 +101,10 @@ enum DashboardAssets {
           for (const run of s.runs) for (const p of run.phases) {
             const id = run.run + '--' + p.phase;
             const bar = $('bar-' + id), fig = $('fig-' + id);
-            if (bar) { bar.max = p.total; bar.value = p.merged; }
+            if (bar) { bar.max = p.total; bar.value = p.completed; }
             if (fig) {
-              fig.dataset.merged = p.merged; fig.dataset.total = p.total;
-              fig.textContent = p.merged + '/' + p.total + ' · ' + (p.total ? Math.floor(p.merged * 100 / p.total) : 0) + '%';
+              fig.dataset.merged = p.completed; fig.dataset.total = p.total;
+              fig.textContent = p.completed + '/' + p.total + ' · ' + (p.total ? Math.floor(p.completed * 100 / p.total) : 0) + '%';
             }
           }
           const d = $('daemon');

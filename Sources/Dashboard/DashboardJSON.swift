@@ -5,28 +5,6 @@ enum DashboardJSON {
     static func n(_ v: Int) -> JSONValue { .number(Double(v)) }
     static func opt(_ s: String?) -> JSONValue { s.map { .string($0) } ?? .null }
 
-    static func status(records: [EventRecord], daemonPID: Int32?, root: String, lastSeq: UInt64) -> JSONValue {
-        let report = StatusReport.build(records)
-        let runs: [JSONValue] = report.runs.map { run in
-            .object([
-                ("run", .string(run.run)), ("completed", .bool(run.completed)), ("paused", .bool(run.paused)),
-                ("pause_reason", opt(run.pauseReason)), ("pause_message", opt(run.pauseMessage)),
-                ("concurrency", n(run.concurrency)), ("remaining_batches", n(run.remainingBatches)),
-                ("eta_seconds", run.etaSeconds.map { .number($0) } ?? .null), ("retries", n(run.retries)),
-                ("phases", .array(run.phases.map { p in
-                    .object([("phase", .string(p.phase)), ("total", n(p.total)), ("merged", n(p.count(.merged))),
-                             ("running", n(p.running)), ("retry_wait", n(p.count(.retryWait))), ("failed", n(p.count(.failed))),
-                             ("blocked", n(p.count(.blocked))), ("pending", n(p.count(.pending))),
-                             ("skipped", n(p.count(.skipped))), ("cancelled", n(p.count(.cancelled)))])
-                })),
-            ])
-        }
-        return .object([
-            ("daemon", .object([("running", .bool(daemonPID != nil)), ("pid", daemonPID.map { n(Int($0)) } ?? .null), ("root", .string(root))])),
-            ("last_seq", .number(Double(lastSeq))), ("runs", .array(runs)),
-        ])
-    }
-
     static func batch(_ b: Batch, spans: [AttemptSpan]) -> JSONValue {
         .object([
             ("run", .string(b.id.run)), ("phase", .string(b.id.phase)), ("batch", n(b.id.index)),

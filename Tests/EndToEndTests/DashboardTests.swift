@@ -140,7 +140,10 @@ final class DashboardTests: EndToEndTestCase {
         try waitForEvent(log: sandbox.eventLog, deadline: .seconds(30)) { $0.event == "run.completed" }
         let status = try d.request("GET", "/api/status")
         XCTAssertEqual(status.status, 200, status.body)
-        XCTAssertTrue(status.body.contains(#""run":"beside","completed":true"#), status.body)
+        let doc = try JSON.parse(status.body)
+        XCTAssertEqual(doc["kind"]?.string, "status", "the CLI's status --json shape")
+        XCTAssertEqual(doc["runs"]?[0]?["run"]?.string, "beside")
+        XCTAssertEqual(doc["runs"]?[0]?["completed"], .bool(true), status.body)
         XCTAssertTrue(try sandbox.read("logs/dashboard.log").contains("dashboard: http"), "the child's output is in logs/dashboard.log")
         try d.child.stop()
         XCTAssertThrowsError(try d.request("GET", "/api/status", within: 2), "the dashboard stopped with the daemon")
