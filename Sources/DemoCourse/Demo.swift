@@ -51,7 +51,8 @@ public struct Demo {
         let daemon = try Daemon(options: options)
         if !quiet {
             Console.out("agent-watcher demo: 3 phases × 5 batches of 20 seeds, concurrency 2, simulated agents (seed \(seed))")
-            Console.out("root: \(root)\n")
+            Console.out("root: \(root)")
+            Console.out(EventFormatter.legend + "\n")
             daemon.observer = { r in if let line = Demo.interesting(r) { Console.out(line) } }
         }
         let outcome = try daemon.run()
@@ -66,22 +67,31 @@ public struct Demo {
 
     func summary(records: [EventRecord], seconds: Double, specPath: String) throws -> String {
         let status = StatusReport.build(records)
-        var merged = 0, failed = 0, blocked = 0
-        var failedNames: [String] = []
+        var merged = 0, failed = 0, blocked = 0, total = 0
+        var failedNames: [String] = [], blockedNames: [String] = []
         for r in records where r.event.event == EventName.transition {
-            if r.event.to == "failed", let id = r.event.batchID { failedNames.append("phase \(id.phase) batch \(id.index)") }
+            guard let id = r.event.batchID else { continue }
+            if r.event.to == "failed" { failedNames.append("phase \(id.phase) batch \(id.index)") }
+            if r.event.to == "blocked" { blockedNames.append("phase \(id.phase) batch \(id.index)") }
         }
-        for row in status.runs { for p in row.phases { merged += p.count(.merged); failed += p.count(.failed); blocked += p.count(.blocked) } }
-        let retried = Set(records.compactMap { r -> BatchID? in
-            r.event.event == EventName.transition && r.event.to == "retry_wait" ? r.event.batchID : nil }).count
+        for row in status.runs {
+            for p in row.phases {
+                merged += p.count(.merged); failed += p.count(.failed); blocked += p.count(.blocked); total += p.total
+            }
+        }
+        let retries = Demo.retries(records)
         let spec = try SpecLoader.load(specPath)
         let check = try compareWithCourse(spec: spec)
-        var s = "\nDemo finished in \(String(format: "%.1f", seconds)) s: \(merged) batches merged, \(retried) retried, "
-        s += "\(failed) failed\(failedNames.isEmpty ? "" : " (" + failedNames.joined(separator: ", ") + ")"), \(blocked) blocked.\n"
+        let doomed = SimulatedAgent.doomedBatch(seed: seed)
+        var s = "\nDemo finished in \(String(format: "%.1f", seconds)) s: \(merged) of \(total) batches merged, "
+        s += "\(retries.count) \(retries.count == 1 ? "retry" : "retries") (in \(retries.batches) batches), "
+        s += "\(failed) failed\(failedNames.isEmpty ? "" : " (" + failedNames.joined(separator: ", ") + ")"), "
+        s += "\(blocked) blocked\(blockedNames.isEmpty ? "" : " (" + blockedNames.joined(separator: ", ") + ")").\n"
         s += check
         if failed > 0 {
-            s += "  The failed batches hold defects of the real course data that no faithful retry can fix\n"
-            s += "  (S0003's misspelt target; practice baskets with no phrase): see `\(Invocation.command) show \(spec.run) 5 2 --root \(root)`.\n"
+            s += "  Phase \(doomed.phase) batch \(doomed.batch) is the seeded flaw (seed \(seed)): its simulated agent breaks an item on\n"
+            s += "  every attempt, so it failed after its last attempt and the batches that need it are blocked:\n"
+            s += "  see `\(Invocation.command) show \(spec.run) \(doomed.phase) \(doomed.batch) --root \(root)`.\n"
         }
         let outputs = spec.phases.map { root + "/" + $0.output.file }.filter { FileSystem.exists($0) }
         s += "  outputs:    " + outputs.joined(separator: "\n              ") + "\n"
@@ -91,9 +101,34 @@ public struct Demo {
         return s
     }
 
-    /// Compares every merged item with the course data it came from.
+    /// The retries of a log: attempts started after a failed one (`retry_wait → spawning`), and
+    /// how many batches had any. The stream shows each as a `retry_wait → spawning` line.
+    public static func retries(_ records: [EventRecord]) -> (count: Int, batches: Int) {
+        var count = 0
+        var batches: Set<BatchID> = []
+        for r in records where r.event.event == EventName.transition && r.event.from == "retry_wait" && r.event.to == "spawning" {
+            count += 1
+            if let id = r.event.batchID { batches.insert(id) }
+        }
+        return (count, batches.count)
+    }
+
+    /// One repaired item: which batch, on which attempt, and what was done.
+    public struct Repaired: Equatable, Sendable {
+        public var phase: String, batch: Int, attempt: Int, item: String, what: String
+    }
+
+    /// Compares every merged item with the course data it came from, or, for an item the
+    /// validator's errors named in a rejected attempt (`rejected/*.errors.json`), with the course
+    /// item repaired as ``Repairs`` does for those errors. `repaired` collects the latter.
     func compareWithCourse(spec: PipelineSpec) throws -> String {
+        var repaired: [Repaired] = []
+        return try compareWithCourse(spec: spec, repaired: &repaired)
+    }
+
+    public func compareWithCourse(spec: PipelineSpec, repaired: inout [Repaired]) throws -> String {
         var s = ""
+        var lines: [String] = []
         for phase in spec.phases {
             let main = root + "/" + phase.output.file
             guard FileSystem.exists(main) else { s += "  phase \(phase.id): nothing merged\n"; continue }
@@ -101,20 +136,90 @@ public struct Demo {
             let answers = try FileSystem.readFile(root + "/answers/phase-\(phase.id).json")
             let expected = try RunContext.scanItems(answers, key: phase.output.key, idField: phase.output.idField)
             let byID = Dictionary(expected.map { ($0.id, $0.raw) }, uniquingKeysWith: { a, _ in a })
-            var equal = 0
+            let named = try namedErrors(run: spec.run, phase: phase.id)
+            let inputSeeds = try phase.input.flatMap { $0 == "items" ? nil : $0 }.map { try mergedValues(spec: spec, phaseID: $0) } ?? []
+            var equal = 0, fixed = 0, differ: [String] = []
             var ordered = true
             var lastPosition = -1
             let position = Dictionary(expected.enumerated().map { ($0.element.id, $0.offset) }, uniquingKeysWith: { a, _ in a })
             for item in mainItems {
-                if let raw = byID[item.id], try JSONParser.parse(raw) == JSONParser.parse(item.raw) { equal += 1 }
-                let p = position[item.id] ?? -1
+                let value = try JSONParser.parse(item.raw)
+                let course = try byID[item.id].map { try JSONParser.parse($0) }
+                if let course, course == value {
+                    equal += 1
+                } else if let n = named[item.id],
+                          let want = Repairs.repair(course, id: item.id, errors: n.errors, inputSeeds: inputSeeds), want == value {
+                    fixed += 1
+                    repaired.append(Repaired(phase: phase.id, batch: n.batch, attempt: n.attempt + 1, item: item.id,
+                                             what: Repairs.describe(original: course, repaired: value)))
+                } else {
+                    differ.append(item.id)
+                }
+                guard let p = position[item.id] else { continue }
                 if p < lastPosition { ordered = false }
                 lastPosition = p
             }
-            s += "  phase \(phase.id) (\(phase.name ?? "")): \(equal) of \(mainItems.count) merged items equal the course data"
-            s += ordered ? ", in course order\n" : ", NOT in course order\n"
+            s += "  phase \(phase.id) (\(phase.name ?? "")): \(mainItems.count) items merged: \(equal) equal the course data"
+            if fixed > 0 { s += ", \(fixed) equal it plus the repair their errors called for" }
+            if !differ.isEmpty { s += ", \(differ.count) DIFFER (\(differ.prefix(5).joined(separator: ", ")))" }
+            s += ordered ? "; in course order\n" : "; NOT in course order\n"
+        }
+        // One line per batch, attempt and kind of repair.
+        var groups: [(key: String, items: [String])] = []
+        for r in repaired {
+            let kind = r.what.hasPrefix("added LEGO") ? r.what : r.what
+            let key = "phase \(r.phase) batch \(r.batch), attempt \(r.attempt): " + (kind.hasPrefix("added LEGO") ? "" : kind + ": ")
+            if kind.hasPrefix("added LEGO") {
+                groups.append((key + r.item + " " + kind, []))
+            } else if let i = groups.firstIndex(where: { $0.key == key }) {
+                groups[i].items.append(r.item)
+            } else {
+                groups.append((key, [r.item]))
+            }
+        }
+        for g in groups {
+            lines.append("    " + g.key + g.items.prefix(8).joined(separator: ", ") + (g.items.count > 8 ? ", … (\(g.items.count) baskets)" : ""))
+        }
+        if !lines.isEmpty {
+            s += "  Repaired by the agent from the validator's errors in its retry prompt (\(repaired.count) items):\n"
+            s += lines.joined(separator: "\n") + "\n"
         }
         return s
+    }
+
+    /// Per item id, the repairable errors that named it in the phase's rejected attempts, with
+    /// the batch and the (last) attempt they were found in.
+    func namedErrors(run: String, phase: String) throws -> [String: (errors: [Repairs.NamedError], batch: Int, attempt: Int)] {
+        let dir = root + "/mailbox/\(run)/rejected"
+        var result: [String: (errors: [Repairs.NamedError], batch: Int, attempt: Int)] = [:]
+        guard FileSystem.exists(dir) else { return result }
+        let prefix = "\(phase)_batch_"
+        for name in try FileManager.default.contentsOfDirectory(atPath: dir).sorted()
+        where name.hasPrefix(prefix) && name.hasSuffix(".errors.json") {
+            let parts = name.dropFirst(prefix.count).dropLast(".errors.json".count).split(separator: ".")
+            guard parts.count == 2, let batch = Int(parts[0]), parts[1].hasPrefix("attempt-"),
+                  let attempt = Int(parts[1].dropFirst("attempt-".count)) else { continue }
+            let report = try JSONParser.parse(try FileSystem.readFile(dir + "/" + name))
+            for e in report["errors"]?.arrayValue ?? [] {
+                guard let item = e["item"]?.stringValue, let type = e["type"]?.stringValue,
+                      Repairs.repairable.contains(type) else { continue }
+                let error = Repairs.NamedError(item: item, type: type, message: e["message"]?.stringValue ?? "")
+                var entry = result[item] ?? ([], batch, attempt)
+                if !entry.errors.contains(error) { entry.errors.append(error) }
+                entry.attempt = max(entry.attempt, attempt)
+                result[item] = entry
+            }
+        }
+        return result
+    }
+
+    /// The merged items of a phase, as values (phase 5's input seeds).
+    func mergedValues(spec: PipelineSpec, phaseID: String) throws -> [JSONValue] {
+        guard let phase = spec.phases.first(where: { $0.id == phaseID }) else { return [] }
+        let path = root + "/" + phase.output.file
+        guard FileSystem.exists(path) else { return [] }
+        return try RunContext.scanItems(try FileSystem.readFile(path), key: phase.output.key, idField: phase.output.idField)
+            .map { try JSONParser.parse($0.raw) }
     }
 }
 

@@ -7,6 +7,17 @@ import WatcherSystem
 /// takes 0.05-0.5 s, and writes the batch from an answer key the way a real agent would
 /// (in place, or under `outbox/tmp/` and renamed). With a fixed seeded probability it writes
 /// a flawed output instead: a missing item, a broken item, invalid JSON, nothing, or it hangs.
+///
+/// On a retry it does what a real agent does with the prompt's "Fix these errors" section: it
+/// starts from the previous attempt's file (keeping the items that passed, and so the repairs of
+/// earlier attempts), rewrites the failed items from its answer key, and repairs the ones whose
+/// errors say how (``Repairs``: a LEGO for an uncovered word, a practice phrase for an empty or
+/// missing basket). The real course data has such defects (S0003's misspelt "frecuentamente";
+/// 24 empty baskets of seeds S0034-S0099), so those batches merge on a retry.
+///
+/// One batch is flawed for good: ``doomedBatch(seed:)`` (phase 3, batch 2-5 chosen by the seed)
+/// breaks an item on every attempt, so it fails after its last attempt and its phase-5 batch is
+/// blocked, which shows how the watcher gives up.
 public struct SimulatedAgent {
     public enum Flaw: String, CaseIterable, Sendable { case missingItem, brokenItem, invalidJSON, nothing, hang }
 
@@ -33,6 +44,11 @@ public struct SimulatedAgent {
         self.seed = seed
     }
 
+    /// The batch the seed dooms: phase 3, batch 2 + seed mod 4. It breaks an item on every attempt.
+    public static func doomedBatch(seed: UInt64) -> (phase: String, batch: Int) { ("3", 2 + Int(seed % 4)) }
+
+    public var isDoomed: Bool { let d = Self.doomedBatch(seed: seed); return d.phase == phase && d.batch == batch }
+
     /// The same seed, phase, batch and attempt always give the same behaviour.
     public func plan() -> (seconds: Double, flaw: Flaw?, rename: Bool, rng: SplitMix64) {
         var rng = SplitMix64(seed: seed ^ UInt64(truncatingIfNeeded: "\(phase)/\(batch)/\(attempt)".utf8.reduce(UInt64(1469598103934665603)) { ($0 ^ UInt64($1)) &* 1099511628211 }))
@@ -43,17 +59,22 @@ public struct SimulatedAgent {
         var flaw: Flaw = .missingItem
         for (f, w) in weights { if pick < w { flaw = f; break }; pick -= w }
         let rename = rng.nextDouble() < 0.5
+        if isDoomed { return (seconds, .brokenItem, rename, rng) }
         return (seconds, flawed ? flaw : nil, rename, rng)
     }
 
     public func run() throws -> Int32 {
         // Read the prompt like a real agent does (and so never leave a writer blocked on a pipe).
-        _ = try FileDescriptor(owning: 0).readAll()
+        var prompt = String(decoding: try FileDescriptor(owning: 0).readAll(), as: UTF8.self)
+        if prompt.isEmpty, let file = getenv("AGENT_WATCHER_PROMPT_FILE").map({ String(cString: $0) }),
+           let bytes = try? FileSystem.readFile(file) {
+            prompt = String(decoding: bytes, as: UTF8.self)
+        }
         var (seconds, flaw, rename, rng) = plan()
         sleepFor(seconds)
         if flaw == .hang { while true { sleepFor(3600) } }
         if flaw == .nothing { return 0 }
-        var bytes = try batchBytes(flaw: flaw, rng: &rng)
+        var bytes = try batchBytes(flaw: flaw, rng: &rng, prompt: prompt)
         if flaw == .invalidJSON { bytes = Array(bytes.prefix(bytes.count * 6 / 10)) }
         if rename {
             let slash = output.lastIndex(of: "/")
@@ -76,8 +97,10 @@ public struct SimulatedAgent {
         return 0
     }
 
-    /// The batch as the answer key has it: `{"<key>": <container of this batch's items>}`.
-    func batchBytes(flaw: Flaw?, rng: inout SplitMix64) throws -> [UInt8] {
+    /// The batch as the answer key has it: `{"<key>": <container of this batch's items>}`; on a
+    /// retry (a prompt with a "Fix these errors" section), the previous attempt's passed items and
+    /// the failed ones rewritten and repaired (see the type's comment).
+    func batchBytes(flaw: Flaw?, rng: inout SplitMix64, prompt: String = "") throws -> [UInt8] {
         let items = try FileSystem.readFile(itemsPath)
         let seeds = try JSONScanner.members(ofTopLevelKey: "seeds", in: items).items
         var ids: [String] = []
@@ -91,17 +114,18 @@ public struct SimulatedAgent {
         let container = try JSONScanner.members(ofTopLevelKey: key, in: answers)
         let wanted = Set(ids)
         func belongs(_ id: String) -> Bool { wanted.contains(id) || wanted.contains(String(id.prefix(5))) }
-        var chosen: [(key: String?, raw: [UInt8])] = []
+        var chosen: [(id: String, key: String?, raw: [UInt8])] = []
         for item in container.items {
             let id = try item.key ?? JSONScanner.stringMember("seed_id", inObjectAt: item.valueRange, of: answers) ?? ""
-            if belongs(id) { chosen.append((item.key, Array(answers[item.valueRange]))) }
+            if belongs(id) { chosen.append((id, item.key, Array(answers[item.valueRange]))) }
         }
+        chosen = try retried(chosen, prompt: prompt, keyed: container.kind == .object, belongs: belongs)
         if let flaw, !chosen.isEmpty {
             let victim = Int(rng.next() % UInt64(chosen.count))
             if flaw == .missingItem { chosen.remove(at: victim) }
             if flaw == .brokenItem {
                 chosen[victim].raw = chosen[victim].key == nil
-                    ? Array("{\"seed_id\": \"\(ids.first ?? "")\", \"legos\": []}".utf8) : Array("{}".utf8)
+                    ? Array("{\"seed_id\": \"\(chosen[victim].id)\", \"legos\": []}".utf8) : Array("{}".utf8)
             }
         }
         let isObject = container.kind == .object
@@ -114,6 +138,79 @@ public struct SimulatedAgent {
         }
         out += Array("  \(isObject ? "}" : "]")\n}\n".utf8)
         return out
+    }
+
+    /// The answer key's items as a retry writes them: the previous file's items that passed are
+    /// kept as they were; items the errors name are taken from the answer key and repaired where
+    /// ``Repairs`` knows how, and a missing item the errors name is written new.
+    func retried(_ chosen: [(id: String, key: String?, raw: [UInt8])], prompt: String, keyed: Bool,
+                 belongs: (String) -> Bool) throws -> [(id: String, key: String?, raw: [UInt8])] {
+        let latest = Repairs.errors(inPrompt: prompt)
+        guard attempt > 1 else { return chosen }
+        let failed = Set(latest.map(\.item))
+        // The errors of every earlier attempt, from the prompt and from `rejected/` beside the
+        // outbox (as an agent with the workspace reads them): an attempt that left no file, or
+        // broke a repaired item, must not make the next one forget an earlier repair.
+        var errors = latest
+        for error in earlierErrors() where !errors.contains(error) { errors.append(error) }
+        var previous: [String: [UInt8]] = [:]
+        var previousOrder: [String] = []
+        if let file = Repairs.previousFile(inPrompt: prompt), let bytes = try? FileSystem.readFile(file),
+           case .object(let top)? = try? JSONParser.parse(bytes), let container = top.first?.value {
+            let items: [(String, JSONValue)]
+            switch container {
+            case .object(let members): items = members.map { ($0.key, $0.value) }
+            case .array(let list): items = list.compactMap { v in v["seed_id"]?.stringValue.map { ($0, v) } }
+            default: items = []
+            }
+            for (id, value) in items where previous[id] == nil && belongs(id) {
+                previous[id] = value.serialized()
+                previousOrder.append(id)
+            }
+        }
+        let inputSeeds = Repairs.inputItems(inPrompt: prompt)
+        var result: [(id: String, key: String?, raw: [UInt8])] = []
+        for item in chosen {
+            if !failed.contains(item.id), let kept = previous[item.id] {
+                result.append((item.id, item.key, kept))
+            } else if let value = try? JSONParser.parse(item.raw),
+                      let repaired = Repairs.repair(value, id: item.id, errors: errors, inputSeeds: inputSeeds) {
+                result.append((item.id, item.key, repaired.serialized()))
+            } else {
+                result.append(item)
+            }
+        }
+        // Items the answer key lacks: kept from the previous file (an earlier repair) or written
+        // for an error naming them (a missing basket), in id order among the others.
+        let known = Set(result.map(\.id))
+        var extra: [(String, [UInt8])] = []
+        for id in previousOrder where !known.contains(id) && !failed.contains(id) { extra.append((id, previous[id]!)) }
+        for id in errors.map(\.item) where !known.contains(id) && !extra.contains(where: { $0.0 == id }) && belongs(id) {
+            if let repaired = Repairs.repair(nil, id: id, errors: errors, inputSeeds: inputSeeds) { extra.append((id, repaired.serialized())) }
+        }
+        for (id, raw) in extra {
+            let at = result.firstIndex { $0.id > id } ?? result.count
+            result.insert((id, keyed ? id : nil, raw), at: at)
+        }
+        return result
+    }
+
+    /// The repairable errors in `rejected/<phase>_batch_<batch>.attempt-<n>.errors.json` for the
+    /// earlier attempts n of this batch (`rejected/` is the outbox's sibling).
+    func earlierErrors() -> [Repairs.NamedError] {
+        var dir = output
+        for _ in 0..<2 { if let slash = dir.lastIndex(of: "/") { dir = String(dir[..<slash]) } }
+        var result: [Repairs.NamedError] = []
+        for n in stride(from: 1, to: attempt, by: 1) {
+            guard let bytes = try? FileSystem.readFile(dir + "/rejected/\(phase)_batch_\(batch).attempt-\(n).errors.json"),
+                  let report = try? JSONParser.parse(bytes) else { continue }
+            for e in report["errors"]?.arrayValue ?? [] {
+                guard let item = e["item"]?.stringValue, let type = e["type"]?.stringValue, Repairs.repairable.contains(type) else { continue }
+                let error = Repairs.NamedError(item: item, type: type, message: e["message"]?.stringValue ?? "")
+                if !result.contains(error) { result.append(error) }
+            }
+        }
+        return result
     }
 
     func sleepFor(_ seconds: Double) {

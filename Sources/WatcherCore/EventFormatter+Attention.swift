@@ -7,12 +7,12 @@ extension EventFormatter {
         switch e.event {
         case EventName.transition:
             switch e.to {
-            case "merged"?, "retry_wait"?, "failed"?, "blocked"?: return line(r)
-            case "spawning"? where (e.attempt ?? 1) > 1: return line(r)
+            case "merged"?, "retry_wait"?, "failed"?, "blocked"?: return line(r, explain: true)
+            case "spawning"? where (e.attempt ?? 1) > 1: return line(r, explain: true) + "  (retry: attempt \(e.attempt ?? 0) starts)"
             default: return nil
             }
         case EventName.agentSignalled, EventName.fileRejected, EventName.runCompleted:
-            return line(r)
+            return line(r, explain: true)
         default:
             return nil
         }

@@ -1,6 +1,34 @@
 /// One event as a line for people (`tail`, the demo).
 public enum EventFormatter {
-    public static func line(_ r: EventRecord) -> String {
+    /// What the stream's notation means, for a reader new to it (the demo prints it first).
+    public static let legend = """
+        Legend: "3/2 #1" is phase 3, batch 2, attempt 1 (#0: a batch that never started); "A → B" is a batch \
+        changing state; in brackets, why (a code, then in words) and details. Each "retry_wait → spawning" \
+        line is one retry.
+        """
+
+    /// Reason codes in words: `line(_:explain: true)` follows the code with these.
+    public static let reasonWords: [String: String] = [
+        "validation_failed": "the output broke the phase's rules",
+        "output_unreadable": "the output could not be read",
+        "no_output": "the agent wrote no output",
+        "agent_crashed": "the agent crashed",
+        "spawn_failed": "the agent could not be started",
+        "timeout": "the agent ran past its time limit",
+        "transient": "a passing fault",
+        "merge_conflict": "the output conflicts with merged items",
+        "dependency_failed": "a batch it needs failed",
+        "dependency_cancelled": "a batch it needs was cancelled",
+        "dependency_skipped": "a batch it needs was skipped",
+        "superseded": "its output was already judged invalid, so the still-running agent is stopped to make way for a retry",
+        "cancelled": "the operator cancelled the batch",
+        "stopped": "the watcher is stopping",
+        "watcher_restart": "the watcher restarted",
+    ]
+
+    /// The line of a record. With `explain`, a reason code is followed by its words
+    /// (``reasonWords``), as the demo and the foreground `run` print.
+    public static func line(_ r: EventRecord, explain: Bool = false) -> String {
         let e = r.event
         let time = r.ts.count >= 23 ? String(r.ts.dropFirst(11).prefix(12)) : r.ts
         var where_ = e.run ?? ""
@@ -16,11 +44,12 @@ public enum EventFormatter {
             what = e.event
         }
         var extras: [String] = []
-        if let reason = e.reason { extras.append(reason) }
+        if let reason = e.reason { extras.append(explain ? reasonWords[reason].map { "\(reason): \($0)" } ?? reason : reason) }
         for d in e.details where !["checksum", "failed_items", "from", "root", "runs", "fingerprint", "source"].contains(d.key) {
             switch d.value {
             case .int(let v): extras.append("\(d.key)=\(v)")
-            case .string(let v): extras.append(d.key == "message" ? "\"\(v.prefix(120))\"" : "\(d.key)=\(v)")
+            // A message is text that may quote names itself: shown as it is, not quoted again.
+            case .string(let v): extras.append(d.key == "message" ? "error: \(v.prefix(120))" : "\(d.key)=\(v)")
             case .bool(let v): if v { extras.append(d.key) }
             case .double(let v): extras.append("\(d.key)=\(v)")
             case .strings(let v): extras.append("\(d.key)=\(v.prefix(8).joined(separator: ","))\(v.count > 8 ? ",…" : "")")
