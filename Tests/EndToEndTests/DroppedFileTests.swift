@@ -36,11 +36,20 @@ final class DroppedFileTests: EndToEndTestCase {
                 $0.event == "file.rejected" && ($0["from"]?.string ?? $0["path"]?.string ?? "").hasSuffix("/" + name)
             }
         }
+        /// The `file.rejected` record of the batch output dropped as `name`, once the failed
+        /// attempt has moved it to rejected/ (`file.archived`, which comes after).
+        func archivedRejection(of name: String) throws -> LogRecord {
+            let refused = try rejection(of: name)
+            try waitForEvent(log: log, deadline: .seconds(10), daemon: daemon, "file.archived of \(name)") {
+                $0.event == "file.archived" && $0.reason == "rejected" && ($0["from"]?.string ?? "").hasSuffix("/" + name)
+            }
+            return refused
+        }
 
         // A FIFO renamed into the outbox: refused without being opened (a read would block).
         XCTAssertEqual(mkfifo(sandbox.path("\(outbox)/tmp/fifo"), 0o644), 0)
         try FileSystem.rename(sandbox.path("\(outbox)/tmp/fifo"), sandbox.path("\(outbox)/p1_batch_3.json"))
-        let fifo = try rejection(of: "p1_batch_3.json")
+        let fifo = try archivedRejection(of: "p1_batch_3.json")
         XCTAssertTrue(fifo.reason?.contains("FIFO") ?? false, fifo.line)
         XCTAssertEqual(sandbox.kind("\(rejected)/p1_batch_3.attempt-2.json"), .fifo, "moved aside, not deleted")
         XCTAssertFalse(sandbox.exists("\(outbox)/p1_batch_3.json"))
@@ -49,7 +58,7 @@ final class DroppedFileTests: EndToEndTestCase {
         try sandbox.write("elsewhere/batch-2.json", batchText(2))
         XCTAssertEqual(symlink(sandbox.path("elsewhere/batch-2.json"), sandbox.path("\(outbox)/tmp/link")), 0)
         try FileSystem.rename(sandbox.path("\(outbox)/tmp/link"), sandbox.path("\(outbox)/p1_batch_2.json"))
-        let link = try rejection(of: "p1_batch_2.json")
+        let link = try archivedRejection(of: "p1_batch_2.json")
         XCTAssertTrue(link.reason?.contains("symbolic link") ?? false, link.line)
         XCTAssertEqual(sandbox.kind("\(rejected)/p1_batch_2.attempt-2.json"), .symlink)
         XCTAssertEqual(try FileSystem.readLink(sandbox.path("\(rejected)/p1_batch_2.attempt-2.json")),
@@ -59,7 +68,7 @@ final class DroppedFileTests: EndToEndTestCase {
         // Over maxFileBytes (otherwise valid): refused unread.
         let big = "{\"results\": {\"i4\": {\"id\": \"i4\", \"pad\": \"" + String(repeating: "x", count: 3000) + "\"}}}\n"
         try sandbox.publish("\(outbox)/p1_batch_4.json", big, staging: "\(outbox)/tmp")
-        let tooBig = try rejection(of: "p1_batch_4.json")
+        let tooBig = try archivedRejection(of: "p1_batch_4.json")
         XCTAssertTrue(tooBig.reason?.contains("2048") ?? false, tooBig.line)
         XCTAssertEqual(try sandbox.read("\(rejected)/p1_batch_4.attempt-2.json"), big)
 
@@ -132,6 +141,9 @@ final class DroppedFileTests: EndToEndTestCase {
         for b in [6, 7] {
             try waitForEvent(log: sandbox.eventLog, deadline: .seconds(3), daemon: daemon, "file.rejected of p1/\(b) made in place") {
                 $0.event == "file.rejected" && $0.batch == b
+            }
+            try waitForEvent(log: sandbox.eventLog, deadline: .seconds(10), daemon: daemon, "p1/\(b) moved to rejected/") {
+                $0.event == "file.archived" && $0.batch == b && $0.reason == "rejected"
             }
         }
         XCTAssertEqual(sandbox.list(outbox), ["tmp"])
