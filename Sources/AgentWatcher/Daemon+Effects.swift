@@ -35,6 +35,7 @@ extension Daemon {
             case .merge(let id, let attempt, let path, let checksum):
                 merges.append(Merger.Job(id: id, attempt: attempt, path: path, checksum: checksum))
             case .signal(let id, let pid, let signal):
+                if cancelSlurmJob(pid, terminateOnly: signal != .kill) { continue }
                 signalDescendantsOutsideTheGroup(pid, signal == .kill ? SIGKILL : SIGTERM)
                 do { _ = try ProcessControl.signalGroup(pid, signal == .kill ? SIGKILL : SIGTERM) } catch {
                     try log.append(Event(event: "agent.signal_failed", run: id.run, phase: id.phase, batch: id.index,
@@ -75,13 +76,22 @@ extension Daemon {
             } else {
                 request.outputDescriptor = logFile.rawValue
             }
+            var slurmJob: SlurmJob?
+            if let agent = ctx.phase(id.phase).flatMap({ ctx.spec.agent(for: $0) }), agent.runner == .slurm {
+                request = slurmRequest(request, id, attempt: attempt, settings: agent.slurm)
+                slurmJob = try watchSlurmLog(id, attempt: attempt, logStart: logStart)
+            }
             let pid = try Spawner.spawn(request)
             try logFile.close()
             try stdoutFile?.close()
             FaultInjection.point("spawned")
             children[pid] = .agent(id, attempt: attempt, logStart: logStart, stdoutStart: stdoutStart)
             trackAgentGroup(pid, id, token: AgentToken(lifeTag: AtomicFile.tag ?? "", id: id, attempt: attempt).text)
-            inputs.append(.spawned(id, attempt: attempt, pid: pid))
+            if let slurmJob {
+                startedSlurmJob(slurmJob, pid: pid) // `running` is logged with the job id srun prints
+            } else {
+                inputs.append(.spawned(id, attempt: attempt, pid: pid))
+            }
         } catch let e as SystemError where Daemon.isOwnDiskFailure(e) {
             throw e // the watcher's own disk (prompt file, agent log) failed, not the agent: stop, do not burn attempts
         } catch {

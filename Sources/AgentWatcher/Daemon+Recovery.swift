@@ -10,7 +10,9 @@ extension Daemon {
     /// `posix_spawn` and logging its pid; a pid reused by an unrelated program, or a process that
     /// merely carries `AGENT_WATCHER_ROOT` (an operator's shell with it exported), is never touched:
     /// the latter is reported once. Returns `pid/pgid` of what was killed.
-    func stopAgentsOfPreviousLife(sparing spared: Set<pid_t> = []) -> [String] {
+    /// `sparingTokens`: the tokens of adopted attempts (a Slurm task on this host carries its
+    /// `srun`'s environment, in a group of its own).
+    func stopAgentsOfPreviousLife(sparing spared: Set<pid_t> = [], sparingTokens: Set<String> = []) -> [String] {
         let rootID = AgentToken.rootID(device: root.device, inode: root.inode)
         let found: [(pid: pid_t, environment: [String: String])]
         do {
@@ -22,6 +24,7 @@ extension Daemon {
             return []
         }
         let ours = found.filter { AgentToken.isOurs($0.environment, rootID: rootID, lives: tempTags) }
+            .filter { !sparingTokens.contains($0.environment[AgentToken.variable] ?? "") }
         let strangers = found.filter { !AgentToken.isOurs($0.environment, rootID: rootID, lives: tempTags) }.map(\.pid)
         if !strangers.isEmpty {
             Console.error("agent-watcher: left alone \(strangers.count) process(es) that carry this root's AGENT_WATCHER_ROOT "
@@ -103,6 +106,7 @@ extension Daemon {
     /// An adopted agent's pidfd became readable: it has exited (its status is not ours to know).
     func adoptedAgentExited(_ fd: Int32) {
         guard let agent = adoptedAgents.removeValue(forKey: fd) else { return }
+        if slurmJobs[agent.pid] != nil { slurmStepEnded(agent.pid) }
         leaderExited(agent.pid)
         guard stopping == nil else { return }
         let out = layout.outputPath(agent.id)

@@ -189,7 +189,9 @@ extension Daemon {
     /// (logs/), notes beside refused control messages, each run's archives, prompts, main files.
     func settlePreviousLife() throws -> (adopted: [BatchID: pid_t], killed: [String], temps: [String]) {
         let adopted = adoptAgentsOfPreviousLife()
-        let killed = stopAgentsOfPreviousLife(sparing: Set(adopted.values))
+        let killed = stopAgentsOfPreviousLife(sparing: Set(adopted.values),
+                                              sparingTokens: Set(adopted.values.compactMap { agentGroups[$0]?.token }))
+        try cancelSlurmJobsOfPreviousLife(adopted: adopted)
         var folders: Set<String> = [layout.logs, layout.control + "/rejected"]
         for ctx in runs.values {
             folders.formUnion([layout.accepted(ctx.run), layout.rejected(ctx.run), layout.agentLogs(ctx.run)] + ctx.mainFolders)

@@ -48,6 +48,13 @@ public final class Daemon {
     var strangersLeftAlone: [pid_t] = []
     /// When folders that cannot be watched are scanned next (nil: every folder is watched).
     var nextUnwatchedScan: Instant?
+    /// Attempts run by the `slurm` runner, by their `srun`'s pid (Daemon+Slurm.swift).
+    var slurmJobs: [pid_t: SlurmJob] = [:]
+    /// Watches the logs of Slurm attempts whose job id `srun` has not printed yet.
+    var slurmLogWatch: Inotify?
+    /// The next reconciliation scan of the mailbox (`reconcileSeconds`), when one is set.
+    var nextReconcile: Instant?
+    var reconcileSeconds: Double?
     /// Names that are not UTF-8 already refused (folder + escaped name).
     var refusedRawNames: Set<String> = []
     /// Symbolic links found at start where the daemon's folders go, logged once the log is open.
@@ -123,6 +130,8 @@ public final class Daemon {
             }
             throw error // agents it started or adopted are left to the next start, which adopts them
         }
+        reconcileSeconds = reconcileInterval()
+        nextReconcile = reconcileSeconds.map { Daemon.now().adding(seconds: $0) }
         onWatching?()
         do {
             try loop()
@@ -164,7 +173,7 @@ public final class Daemon {
                 continue
             }
             let ready = try Poller.wait([watcher.fileDescriptor, signals.fileDescriptor, wake.readFD, logWatch.fileDescriptor]
-                                            + adoptedAgents.keys,
+                                            + adoptedAgents.keys + (slurmLogWatch.map { [$0.fileDescriptor] } ?? []),
                                         timeoutMilliseconds: pollTimeout())
             if ready.contains(logWatch.fileDescriptor) {
                 _ = try logWatch.readEvents()
@@ -174,6 +183,11 @@ public final class Daemon {
             if ready.contains(signals.fileDescriptor) { try handleSignals() }
             if ready.contains(watcher.fileDescriptor) { try handleFileEvents(try watcher.readEvents()) }
             if ready.contains(wake.readFD) { wake.drain() }
+            if let w = slurmLogWatch, ready.contains(w.fileDescriptor) { try slurmLogsChanged() }
+            if stopping == nil, let d = nextReconcile, d <= Daemon.now(), let every = reconcileSeconds {
+                try reconcile()
+                nextReconcile = Daemon.now().adding(seconds: every)
+            }
             if stopping == nil, let d = state.nextDeadline(), d <= Daemon.now() { inputs.append(.tick) }
             if stopping == nil { try fireMessageDeadlines() }
             if stopping == nil, let d = nextUnwatchedScan, d <= Daemon.now() {
@@ -195,6 +209,7 @@ public final class Daemon {
         if let s = stopping { deadlines.append(s.killAt) }
         deadlines += agentGroups.values.compactMap(\.killAt)
         if let d = nextUnwatchedScan { deadlines.append(d) }
+        if stopping == nil, let d = nextReconcile { deadlines.append(d) }
         deadlines += children.values.compactMap { if case .validator(let j) = $0, !j.timedOut { return j.deadline }; return nil }
         guard let next = deadlines.min() else { return -1 }
         return Int32(min(Int(Int32.max), now.milliseconds(until: next)))
@@ -260,6 +275,7 @@ public final class Daemon {
 
     func killAllAgentGroups(signal: Int32) {
         for pid in Set(children.keys).union(agentGroups.keys) {
+            if cancelSlurmJob(pid, terminateOnly: signal == SIGTERM) { continue }
             signalDescendantsOutsideTheGroup(pid, signal)
             do { _ = try ProcessControl.signalGroup(pid, signal) } catch {
                 Console.error("agent-watcher: cannot signal process group \(pid): \(error)")
@@ -288,6 +304,9 @@ public final class Daemon {
     func reapChildren() throws {
         for (pid, status) in try ProcessControl.reapAny() {
             guard let child = children.removeValue(forKey: pid) else { continue } // an orphan we adopted as subreaper
+            if slurmJobs[pid] != nil {
+                if stopping != nil { slurmJobs[pid] = nil } else { slurmStepEnded(pid) }
+            }
             if case .agent = child { leaderExited(pid) }
             if stopping != nil { continue }
             switch child {

@@ -75,6 +75,8 @@ public enum EventName {
     /// A folder the watcher uses is a symbolic link: never followed, nothing in it touched.
     public static let folderRefused = "folder.refused"
     public static let fileArchived = "file.archived"
+    /// A Slurm job of this root that no agent of the daemon holds (a previous life's) was cancelled.
+    public static let jobCancelled = "job.cancelled"
     public static let runStarted = "run.started"
     public static let runCompleted = "run.completed"
     public static let controlApplied = "control.applied"

@@ -3,7 +3,8 @@ public enum Input: Equatable, Sendable {
     /// A file for this batch appeared in the outbox: renamed in (complete) or closed after writing
     /// in place (complete after the settle window, or when the agent exits).
     case outputWritten(BatchID, path: String, renamed: Bool)
-    case spawned(BatchID, attempt: Int, pid: Int32)
+    /// `jobID`: the Slurm job of an attempt run by the `slurm` runner.
+    case spawned(BatchID, attempt: Int, pid: Int32, jobID: String? = nil)
     /// The agent could not be started; `missing`: its program (or its working folder) does not
     /// exist, which is the operator's to fix.
     case spawnFailed(BatchID, attempt: Int, message: String, missing: Bool = false)
@@ -64,7 +65,7 @@ extension Input {
     /// The batch an input is about, if any.
     public var batchID: BatchID? {
         switch self {
-        case .outputWritten(let id, _, _), .spawned(let id, _, _), .spawnFailed(let id, _, _, _),
+        case .outputWritten(let id, _, _), .spawned(let id, _, _, _), .spawnFailed(let id, _, _, _),
              .agentExited(let id, _, _, _, _, _, _, _), .validated(let id, _, _, _, _), .merged(let id, _, _, _, _),
              .validatorFailed(let id, _, _),
              .mergeConflict(let id, _, _), .outputChanged(let id, _), .batchDone(let id, _),

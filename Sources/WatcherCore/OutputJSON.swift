@@ -30,6 +30,8 @@ public enum OutputJSON {
         public var errors: ValidationReport?
         public var agentLog: String
         public var agentLogTail: [String]
+        /// The Slurm job of an attempt run by the `slurm` runner (its `running` record's `job_id`).
+        public var jobID: String? { records.lazy.compactMap { $0.event.string("job_id") }.first }
 
         public init(attempt: Int, started: String, records: [EventRecord], errors: ValidationReport?, agentLog: String, agentLogTail: [String]) {
             self.attempt = attempt
@@ -56,6 +58,7 @@ public enum OutputJSON {
                     })),
                     ("errors", a.errors?.json["errors"] ?? .array([])),
                     ("agentLog", .string(a.agentLog)),
+                    ("jobId", optional(a.jobID)),
                     ("agentLogTail", .array(a.agentLogTail.map(JSONValue.string))),
                     ("usage", usage.last { $0.attempt == a.attempt }?.json ?? .null),
                 ])

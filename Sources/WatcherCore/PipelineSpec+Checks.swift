@@ -25,6 +25,7 @@ extension PipelineSpec {
             add("circuitBreaker.consecutiveFailures", "expected a whole number ≥ 0 (0 disables it), got \(circuitBreaker.consecutiveFailures)")
         }
         if phases.isEmpty { add("phases", "expected at least one phase") }
+        if let r = reconcileSeconds, !(r >= 0) { add("reconcileSeconds", "expected a number ≥ 0 (0: never), got \(r)") }
         for (model, p) in prices.sorted(by: { $0.key < $1.key }) {
             for (k, v) in [("input", p.input), ("output", p.output), ("cacheRead", p.cacheRead), ("cacheWrite", p.cacheWrite)]
             where !(v >= 0) { add("prices.\(model).\(k)", "expected a number ≥ 0 (USD per million tokens), got \(v)") }
@@ -77,6 +78,15 @@ extension PipelineSpec {
         for (j, code) in (agent.transient?.exitCodes ?? []).enumerated() where !(1...255).contains(code) {
             out.append(SpecProblem(key: "\(key).transient.exitCodes[\(j)]", message: "expected an exit code from 1 to 255, got \(code)"))
         }
+        if let s = agent.slurm {
+            if agent.runner != .slurm {
+                out.append(SpecProblem(key: "\(key).slurm", message: "slurm settings need \"runner\": \"slurm\" in the same agent block"))
+            }
+            if let c = s.cpus, c < 1 { out.append(SpecProblem(key: "\(key).slurm.cpus", message: "expected a whole number ≥ 1, got \(c)")) }
+            for (j, e) in s.extra.enumerated() where !e.hasPrefix("-") {
+                out.append(SpecProblem(key: "\(key).slurm.extra[\(j)]", message: "expected an srun option (starting with -), got \"\(e)\""))
+            }
+        }
         return out
     }
 
@@ -87,12 +97,18 @@ extension PipelineSpec {
     public func agent(for phase: PhaseSpec) -> ResolvedAgent? {
         let own = phase.agent
         guard let argv = own?.argv ?? agent?.argv, !argv.isEmpty else { return nil }
+        let runner = own?.runner ?? agent?.runner ?? .local
+        var transient = own?.transient ?? agent?.transient ?? Transient()
+        // Slurm's verdicts that are not the batch's fault (preemption, node failure) are transient.
+        if runner == .slurm { transient.patterns += SlurmStep.transientPatterns }
         return ResolvedAgent(
             argv: argv,
             prompt: own?.prompt ?? agent?.prompt ?? .stdin,
             env: (agent?.env ?? [:]).merging(own?.env ?? [:]) { _, phaseValue in phaseValue },
-            transient: own?.transient ?? agent?.transient ?? Transient(),
-            output: own?.output ?? agent?.output ?? .text)
+            transient: transient,
+            output: own?.output ?? agent?.output ?? .text,
+            runner: runner,
+            slurm: own?.slurm ?? agent?.slurm ?? SlurmSettings())
     }
 
     /// The phases' `rules` that name no rule set of `knownRules` (a ``RuleRegistry``'s names).

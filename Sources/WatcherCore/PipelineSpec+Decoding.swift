@@ -1,13 +1,14 @@
 extension PipelineSpec {
     static let topLevelKeys = ["version", "run", "items", "batchSize", "concurrency", "maxAttempts", "timeoutSeconds",
                                "killGraceSeconds", "settleMilliseconds", "maxFileBytes", "backoff", "transientBackoff",
-                               "circuitBreaker", "agent", "agentsOnRestart", "phases", "prices", "budget"]
+                               "circuitBreaker", "agent", "agentsOnRestart", "phases", "prices", "budget", "reconcileSeconds"]
     static let priceKeys = ["input", "output", "cacheRead", "cacheWrite"]
     static let budgetKeys = ["maxCostUSD", "maxTokens"]
     static let itemsKeys = ["file", "key", "idField"]
     static let backoffKeys = ["initialSeconds", "multiplier", "maxSeconds"]
     static let circuitBreakerKeys = ["consecutiveFailures"]
-    static let agentKeys = ["argv", "prompt", "env", "transient", "output"]
+    static let agentKeys = ["argv", "prompt", "env", "transient", "output", "runner", "slurm"]
+    static let slurmKeys = ["partition", "account", "time", "cpus", "mem", "extra"]
     static let transientKeys = ["exitCodes", "patterns"]
     static let phaseKeys = ["id", "name", "instructions", "input", "output", "expectIds", "rules", "validators", "agent",
                             "timeoutSeconds", "maxAttempts"]
@@ -60,6 +61,7 @@ extension PipelineSpec {
         }
         spec.agent = agent(top, "agent", &r)
         spec.agentsOnRestart = r.oneOf(top, "agentsOnRestart") ?? spec.agentsOnRestart
+        spec.reconcileSeconds = r.double(top, "reconcileSeconds")
         spec.phases = r.array(top, "phases", required: true) { r, value, path in phase(value, at: path, &r) } ?? []
         if let members = r.member(top, "prices", expected: "an object of models", { $0.objectValue }) {
             for m in members {
@@ -92,7 +94,12 @@ extension PipelineSpec {
         // also reports "no agent command".
         let argv = r.strings(o, "argv") ?? (o["argv"].map { $0.isNull ? nil : [""] } ?? nil)
         var agent = AgentSpec(argv: argv, prompt: r.oneOf(o, "prompt"), env: r.stringMap(o, "env"),
-                              output: r.oneOf(o, "output"))
+                              output: r.oneOf(o, "output"), runner: r.oneOf(o, "runner"))
+        if let v = o["slurm"], !v.isNull, let so = r.object(v, at: o.path("slurm"), keys: slurmKeys) {
+            agent.slurm = SlurmSettings(partition: r.string(so, "partition"), account: r.string(so, "account"),
+                                        time: r.string(so, "time"), cpus: r.int(so, "cpus"), mem: r.string(so, "mem"),
+                                        extra: r.strings(so, "extra") ?? [])
+        }
         if let t = o["transient"], !t.isNull, let to = r.object(t, at: o.path("transient"), keys: transientKeys) {
             agent.transient = Transient(exitCodes: r.ints(to, "exitCodes") ?? [],
                                         patterns: r.strings(to, "patterns") ?? Transient.defaultPatterns)

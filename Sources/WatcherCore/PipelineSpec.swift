@@ -21,6 +21,9 @@ public struct PipelineSpec: Equatable, Sendable {
     /// What a restarted daemon does with agents its previous life left running: `kill` their
     /// process groups and count the attempt as failed (`watcher_restart`), or `adopt` them.
     public var agentsOnRestart: AgentsOnRestart
+    /// Seconds between reconciliation scans of the mailbox (files inotify cannot see: writes
+    /// from other hosts on NFS or Lustre); 0 = never; unset = on only on a network filesystem.
+    public var reconcileSeconds: Double?
     public var phases: [PhaseSpec]
     /// USD per million tokens, per model (`"*"`: any other model): the cost of an attempt whose
     /// CLI reports tokens but no money.
@@ -131,14 +134,20 @@ public struct PipelineSpec: Equatable, Sendable {
         public var transient: Transient?
         /// What the agent prints on stdout: `text`, or a CLI's JSON read for usage and verdict.
         public var output: AgentOutputKind?
+        /// `local` (default) or `slurm`: each attempt a Slurm job step (``SlurmStep``).
+        public var runner: AgentRunner?
+        public var slurm: SlurmSettings?
 
         public init(argv: [String]? = nil, prompt: PromptDelivery? = nil, env: [String: String]? = nil,
-                    transient: Transient? = nil, output: AgentOutputKind? = nil) {
+                    transient: Transient? = nil, output: AgentOutputKind? = nil, runner: AgentRunner? = nil,
+                    slurm: SlurmSettings? = nil) {
             self.argv = argv
             self.prompt = prompt
             self.env = env
             self.transient = transient
             self.output = output
+            self.runner = runner
+            self.slurm = slurm
         }
     }
 
@@ -149,14 +158,19 @@ public struct PipelineSpec: Equatable, Sendable {
         public var env: [String: String]
         public var transient: Transient
         public var output: AgentOutputKind
+        public var runner: AgentRunner
+        public var slurm: SlurmSettings
 
         public init(argv: [String], prompt: PromptDelivery = .stdin, env: [String: String] = [:],
-                    transient: Transient = Transient(), output: AgentOutputKind = .text) {
+                    transient: Transient = Transient(), output: AgentOutputKind = .text, runner: AgentRunner = .local,
+                    slurm: SlurmSettings = SlurmSettings()) {
             self.argv = argv
             self.prompt = prompt
             self.env = env
             self.transient = transient
             self.output = output
+            self.runner = runner
+            self.slurm = slurm
         }
     }
 

@@ -242,3 +242,22 @@ public enum FileSystem {
     }
 }
 
+
+extension FileSystem {
+    /// The name of the network filesystem `path` is on (NFS, Lustre, CIFS/SMB, Ceph, GPFS,
+    /// 9p, FUSE), or nil for a local one: inotify sees no write made there by another host.
+    ///
+    /// The corresponding C function is `statfs`.
+    public static func networkFilesystem(_ path: String) throws -> String? {
+        guard let statfs = GNU.statfs else { throw SystemError(operation: "statfs", path: path, errno: .notImplemented) }
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: 256, alignment: 16) // struct statfs is 120 bytes
+        defer { buffer.deallocate() }
+        _ = try valueOrErrno("statfs", path: path) { statfs(path, buffer) }
+        let fType = buffer.load(as: Int.self)
+        let names: [Int: String] = [
+            0x6969: "NFS", 0x0BD0_0BD0: "Lustre", 0xFF53_4D42: "CIFS", 0xFE53_4D42: "SMB2", 0x517B: "SMB",
+            0x00C3_6400: "Ceph", 0x4750_4653: "GPFS", 0x0102_1997: "9p", 0x6573_5546: "FUSE",
+        ]
+        return names[Int(UInt32(truncatingIfNeeded: fType))]
+    }
+}

@@ -24,6 +24,9 @@ internal enum GNU {
     typealias AddChdirNP = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>?, UnsafePointer<CChar>?) -> Int32
     typealias PidfdOpen = @convention(c) (pid_t, UInt32) -> Int32
     typealias Prctl = @convention(c) (Int32, UInt, UInt, UInt, UInt) -> Int32
+    /// `statfs(path, buf)`: `struct statfs` is not imported; its first member is `f_type`
+    /// (a `long` on x86-64 and AArch64), and the struct is 120 bytes there.
+    typealias Statfs = @convention(c) (UnsafePointer<CChar>?, UnsafeMutableRawPointer?) -> Int32
 
     static let strerrordesc_np = load("strerrordesc_np", as: StrerrordescNP.self)
     static let sigabbrev_np = load("sigabbrev_np", as: SigabbrevNP.self)
@@ -36,6 +39,7 @@ internal enum GNU {
         load("posix_spawn_file_actions_addchdir_np", as: AddChdirNP.self)
     static let pidfd_open = load("pidfd_open", as: PidfdOpen.self)
     static let prctl = load("prctl", as: Prctl.self)
+    static let statfs = load("statfs", as: Statfs.self)
 
     /// `RENAME_NOREPLACE` from `<linux/fs.h>`.
     static let RENAME_NOREPLACE: UInt32 = 1

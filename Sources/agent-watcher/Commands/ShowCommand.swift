@@ -40,6 +40,7 @@ enum ShowCommand {
         Console.out("run \(id.run) phase \(id.phase) batch \(id.index): \(b.state.rawValue) after \(b.attempt) attempt(s)")
         for (a, errorsPath, unreadable) in attempts {
             Console.out("\nattempt \(a.attempt): started \(a.started)")
+            if let job = a.jobID { Console.out("  slurm job \(job)") }
             for r in a.records where r.event.event != EventName.transition || r.event.to != "spawning" {
                 Console.out("  " + EventFormatter.line(r))
             }
