@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # srun held as a child vs sbatch --wait: wall time from submit to the caller knowing the end.
-# Needs a cluster (scripts/slurm-cluster.sh up). Figures are quoted in the README (Running agents on a cluster).
+# Needs a cluster (.ci/slurm-cluster.sh up). Figures are quoted in the README (Running agents on a cluster).
 set -euo pipefail
 cd /tmp
 for d in 0 2 12; do

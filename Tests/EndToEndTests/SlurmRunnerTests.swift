@@ -3,16 +3,16 @@ import Glibc
 import WatcherSystem
 import XCTest
 
-/// Agents as Slurm job steps on a real one-node cluster (`scripts/slurm-cluster.sh up`; `.ci/run`
+/// Agents as Slurm job steps on a real one-node cluster (`.ci/slurm-cluster.sh up`; `.ci/run`
 /// brings it up). Skipped, with the reason printed, when `sinfo` does not answer.
 final class SlurmRunnerTests: EndToEndTestCase {
     func requireSlurm() throws {
         let answer: (status: ExitStatus, output: String)
         do { answer = try ShortCommand.run(["sinfo", "--noheader", "--format=%t"]) } catch {
-            throw XCTSkip("Slurm test skipped: sinfo cannot be run (\(error)); bring a cluster up with `sudo scripts/slurm-cluster.sh up`")
+            throw XCTSkip("Slurm test skipped: sinfo cannot be run (\(error)); bring a cluster up with `sudo .ci/slurm-cluster.sh up`")
         }
         guard answer.status == .exited(0), answer.output.contains("idle") || answer.output.contains("mix") else {
-            throw XCTSkip("Slurm test skipped: sinfo answered \(answer.status): \(answer.output); bring a cluster up with `sudo scripts/slurm-cluster.sh up`")
+            throw XCTSkip("Slurm test skipped: sinfo answered \(answer.status): \(answer.output); bring a cluster up with `sudo .ci/slurm-cluster.sh up`")
         }
     }
 

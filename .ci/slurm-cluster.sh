@@ -3,17 +3,17 @@
 # `slurm` runner by hand. Needs root and Debian (packages installed when missing). The machine
 # may have no init system: the daemons are started here and stopped by pid.
 #
-#   scripts/slurm-cluster.sh up     install if needed, write the config, start munged,
+#   .ci/slurm-cluster.sh up     install if needed, write the config, start munged,
 #                                   slurmctld and slurmd; returns when `sinfo` shows the node idle
-#   scripts/slurm-cluster.sh down   stop the daemons this script started (by pid)
-#   scripts/slurm-cluster.sh status print sinfo
+#   .ci/slurm-cluster.sh down   stop the daemons this script started (by pid)
+#   .ci/slurm-cluster.sh status print sinfo
 #
 # State (pid files, spool, logs) lives under $AW_SLURM_STATE (default /tmp/aw-slurm).
 # /etc/slurm/slurm.conf is written only when absent or written by this script before.
 set -euo pipefail
 state=${AW_SLURM_STATE:-/tmp/aw-slurm}
 conf=/etc/slurm/slurm.conf
-marker="# written by agent-watcher scripts/slurm-cluster.sh"
+marker="# written by agent-watcher .ci/slurm-cluster.sh"
 
 die() { echo "slurm-cluster: $*" >&2; exit 1; }
 
