@@ -13,7 +13,7 @@
 set -euo pipefail
 state=${AW_SLURM_STATE:-/tmp/aw-slurm}
 conf=/etc/slurm/slurm.conf
-marker="# written by agent-watcher .ci/slurm-cluster.sh"
+marker="# written by agent-watcher's slurm-cluster.sh"
 
 die() { echo "slurm-cluster: $*" >&2; exit 1; }
 
@@ -48,6 +48,7 @@ up() {
   fi
   mkdir -p "$state/spool/ctld" "$state/spool/d" "$state/log" /etc/slurm
   local cpus; cpus=$(nproc)
+  local mem; mem=$(( $(awk '/^MemTotal:/ {print $2}' /proc/meminfo) / 1024 * 9 / 10 ))  # MiB, 90%
   cat > "$conf" <<EOF
 $marker
 ClusterName=aw
@@ -68,7 +69,7 @@ SlurmctldPidFile=$state/slurmctld.pid
 SlurmdPidFile=$state/slurmd.pid
 SlurmctldLogFile=$state/log/slurmctld.log
 SlurmdLogFile=$state/log/slurmd.log
-NodeName=$host NodeAddr=127.0.0.1 CPUs=$cpus State=UNKNOWN
+NodeName=$host NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$mem State=UNKNOWN
 PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP OverSubscribe=FORCE:4
 EOF
   # munge: its own user, /run/munge, a key it owns with mode 0400, /etc/munge 0700.
@@ -89,7 +90,7 @@ EOF
   /usr/sbin/slurmd
   for _ in $(seq 1 100); do
     if sinfo -h -o %t 2>/dev/null | grep -qE '^(idle|mix|alloc)'; then
-      echo "slurm-cluster: up (node $host, $cpus cpus, state under $state)"; return 0
+      echo "slurm-cluster: up (node $host, $cpus cpus, $mem MiB, state under $state)"; return 0
     fi
     sleep 0.1
   done

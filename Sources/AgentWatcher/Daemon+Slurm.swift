@@ -69,10 +69,19 @@ extension Daemon {
         slurmJobs[pid] = job
     }
 
-    /// `srun` ended: a last look for the job id, and `running` is logged before the exit if it was not yet.
-    func slurmStepEnded(_ pid: pid_t) {
+    /// `srun` ended: a last look for the job id, and `running` is logged before the exit if it was
+    /// not yet. An `srun` that ended without a job id was refused by Slurm (no such partition or
+    /// account, a request no node can meet): the operator's to fix, so the attempt is a spawn
+    /// failure (the run pauses, no attempt used). Returns false then: there is no agent exit to report.
+    @discardableResult
+    func slurmStepEnded(_ pid: pid_t) -> Bool {
         lookForSlurmJobID(pid)
-        guard let job = slurmJobs.removeValue(forKey: pid) else { return }
+        guard let job = slurmJobs.removeValue(forKey: pid) else { return true }
+        if job.jobID == nil, !job.spawnedSent {
+            if let watch = job.watch { slurmLogWatch?.removeWatch(watch) }
+            inputs.append(.spawnFailed(job.id, attempt: job.attempt, message: "Slurm refused the job: " + srunErrors(job), missing: true))
+            return false
+        }
         // The job ran elsewhere: its output is looked up directly, after opening the outbox (on
         // NFS an open revalidates the folder: close-to-open), not left to an inotify event that
         // a write from another host never makes.
@@ -81,6 +90,18 @@ extension Daemon {
         }
         if let watch = job.watch { slurmLogWatch?.removeWatch(watch) }
         if !job.spawnedSent { inputs.append(.spawned(job.id, attempt: job.attempt, pid: pid, jobID: job.jobID)) }
+        return true
+    }
+
+    /// The `srun: error:` lines of the attempt's log (what Slurm said when it refused the job).
+    func srunErrors(_ job: SlurmJob) -> String {
+        do {
+            let text = String(decoding: try FileSystem.readTail(job.logPath, from: job.logStart, limit: 16 << 10), as: UTF8.self)
+            let errors = text.split(separator: "\n").filter { $0.hasPrefix("srun: error: ") }.map { $0.dropFirst(13) }
+            return errors.isEmpty ? "srun ended before it printed a job id (see \(job.logPath))" : errors.joined(separator: "; ")
+        } catch {
+            return "srun ended before it printed a job id; its log \(job.logPath) cannot be read: \(error)"
+        }
     }
 
     /// A signal for a Slurm attempt goes through Slurm (`scancel`), never to `srun` itself: a

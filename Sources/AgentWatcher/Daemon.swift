@@ -304,10 +304,10 @@ public final class Daemon {
     func reapChildren() throws {
         for (pid, status) in try ProcessControl.reapAny() {
             guard let child = children.removeValue(forKey: pid) else { continue } // an orphan we adopted as subreaper
-            if slurmJobs[pid] != nil {
-                if stopping != nil { slurmJobs[pid] = nil } else { slurmStepEnded(pid) }
-            }
             if case .agent = child { leaderExited(pid) }
+            if slurmJobs[pid] != nil {
+                if stopping != nil { slurmJobs[pid] = nil } else if !slurmStepEnded(pid) { continue }
+            }
             if stopping != nil { continue }
             switch child {
             case .agent(let id, let attempt, let logStart, let stdoutStart):

@@ -152,6 +152,27 @@ final class SlurmRunnerTests: EndToEndTestCase {
         for b in 1...2 { XCTAssertEqual(finalStates(all)["p1/\(b)"], "merged") }
     }
 
+    /// A job Slurm refuses (no such partition) is the operator's to fix: the run pauses with
+    /// Slurm's words, and no attempt is used.
+    func testAJobSlurmRefusesPausesTheRunWithSlurmsReason() throws {
+        try requireSlurm()
+        let sandbox = try makeSandbox()
+        let s = Fixtures.spec(run: "rf", batchSize: 2, phases: [Fixtures.objectPhase("p1", file: "out/p1.json")],
+                              overrides: ["agent": ["argv": Fixtures.agentArgv, "prompt": "file", "runner": "slurm",
+                                                    "slurm": ["partition": "nosuch"]]])
+        let specPath = try Fixtures.install(in: sandbox, spec: s, itemCount: 2, agentBody: "object_batch $start $end | publish \"$out\"")
+        let daemon = try sandbox.start(["run", "--pipeline", specPath, "--root", sandbox.root])
+        let paused = try waitForEvent(log: sandbox.eventLog, deadline: .seconds(60), daemon: daemon, "run.paused") {
+            $0.event == "run.paused" && $0.run == "rf"
+        }
+        XCTAssertEqual(paused.reason, "setup_error", paused.line)
+        XCTAssertTrue(paused["message"]?.string?.contains("Invalid partition") ?? false, paused.line)
+        XCTAssertEqual(try daemon.stop(within: 30), .exited(0), daemon.stderr)
+        let failed = try EventLog.read(sandbox.eventLog).first { $0.event == "batch.transition" && $0.from == "spawning" }
+        XCTAssertEqual(failed?["class"]?.string, "spawn_failed", failed?.line ?? "no transition from spawning")
+        XCTAssertEqual(failed?["attempt_used"], .bool(false), failed?.line ?? "")
+    }
+
     /// SIGKILLs the daemon and starts another on the same root; returns once it is watching.
     func killAndRestart(_ daemon: ChildProcess, _ sandbox: Sandbox, _ specPath: String) throws -> ChildProcess {
         try daemon.signal(SIGKILL)
