@@ -97,8 +97,10 @@ extension WatcherState {
         return batches[dep]?.state.satisfiesDependants ?? false
     }
 
-    /// Brings the index up to date with batch `id` (and the batch that depends on it).
+    /// Brings the index up to date with batch `id` (and the batch that depends on it); during
+    /// a replay (``beginReplay()``) nothing: the index is built once at its end.
     mutating func refresh(_ id: BatchID) {
+        guard !indexDeferred else { return }
         refreshOne(id)
         if let d = plans[id.run]?.dependant(of: id) { refreshOne(d) }
     }
@@ -158,8 +160,23 @@ extension WatcherState {
     /// Builds a run's part of the index anew: its scheduling keys depend on the batch count,
     /// so a plan that grew makes every queued key of the old one stale.
     mutating func rebuildIndex(run: String) {
+        guard !indexDeferred else { return }
         index.runs[run] = nil
         guard let plan = plans[run] else { return }
         for id in plan.batchIDs { refresh(id) }
+    }
+}
+
+extension WatcherState {
+    /// From here on, folded records (`apply`, `add`) change the runs and batches only, not the
+    /// scheduling index: a replay of a long log would otherwise update it for every record.
+    public mutating func beginReplay() { indexDeferred = true }
+
+    /// The end of a replay: the scheduling index is built once from the batches as they are.
+    /// Nothing is scheduled before it.
+    public mutating func endReplay() {
+        indexDeferred = false
+        index = SchedulingIndex()
+        for run in plans.keys.sorted() { rebuildIndex(run: run) }
     }
 }

@@ -161,6 +161,27 @@ private func body(_ r: EventRecord) -> [UInt8] {
         #expect(CRC32.hex(0x1F) == "0000001f")
     }
 
+    @Test func crc32EightBytesAtATimeEqualsTheBytewiseOne() {
+        // The bytewise CRC-32 from its definition, against every length and start below 40.
+        func reference(_ bytes: ArraySlice<UInt8>) -> UInt32 {
+            var c: UInt32 = 0xFFFF_FFFF
+            for b in bytes {
+                c ^= UInt32(b)
+                for _ in 0..<8 { c = (c & 1) != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
+            }
+            return c ^ 0xFFFF_FFFF
+        }
+        var rng = SystemRandomNumberGenerator()
+        let data = (0..<80).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        for start in 0..<9 {
+            for length in 0..<40 {
+                let slice = data[start..<(start + length)]
+                #expect(CRC32.checksum(slice) == reference(slice), "start \(start), length \(length)")
+            }
+        }
+        #expect(CRC32.checksum(AnySequenceOfBytes(data)) == reference(data[...]), "a collection without contiguous storage")
+    }
+
     @Test(arguments: [
         ("", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
         ("abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
@@ -179,4 +200,14 @@ private func body(_ r: EventRecord) -> [UInt8] {
         #expect(SHA256.hex([UInt8](repeating: 0x61, count: 1_000_000))
             == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
     }
+}
+
+/// A collection of bytes without contiguous storage (the CRC's fallback path).
+private struct AnySequenceOfBytes: Collection {
+    let bytes: [UInt8]
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+    var startIndex: Int { 0 }
+    var endIndex: Int { bytes.count }
+    func index(after i: Int) -> Int { i + 1 }
+    subscript(i: Int) -> UInt8 { bytes[i] }
 }
