@@ -27,6 +27,8 @@ struct SpecDef {
     var killGraceSeconds = 0.5
     var settleMilliseconds = 200
     var agent: [String] = ["sleep", "100000"]
+    /// The spec's `order` (`chain`, `phase-first`); nil: left out (the default).
+    var order: String?
     var phases: [Phase] = []
 
     func json() -> String {
@@ -35,6 +37,7 @@ struct SpecDef {
         s += "  \"batchSize\": \(batchSize), \"concurrency\": \(concurrency), \"maxAttempts\": \(maxAttempts),\n"
         s += "  \"timeoutSeconds\": \(timeoutSeconds), \"killGraceSeconds\": \(killGraceSeconds), \"settleMilliseconds\": \(settleMilliseconds),\n"
         s += "  \"backoff\": {\"initialSeconds\": 0.05, \"multiplier\": 2, \"maxSeconds\": 1},\n"
+        if let order { s += "  \"order\": \(jstr(order)),\n" }
         s += "  \"agent\": {\"argv\": [\(agent.map(jstr).joined(separator: ", "))], \"prompt\": \"file\"},\n"
         s += "  \"phases\": [\n"
         s += phases.map { p in

@@ -105,6 +105,9 @@ func fmt(_ x: Double, _ digits: Int) -> String {
     return x < 0 && r != 0 ? "-" + s : s
 }
 
+/// A percentage or other figure with its sign, one decimal: "+2.9", "-0.4".
+func fmtSigned(_ x: Double) -> String { (x >= 0 ? "+" : "") + fmt(x, 1) }
+
 func fmtRatio(_ x: Double?) -> String {
     guard let x, x.isFinite else { return "–" }
     return x >= 100 ? "\(Int(x.rounded()))×" : fmt(x, x >= 10 ? 1 : 2) + "×"

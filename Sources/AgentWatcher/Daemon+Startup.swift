@@ -92,6 +92,7 @@ extension Daemon {
         state.schedulingHeld = true // until the first scan's files are looked at
         // Folded as it is read: a long log is never held as an array of records. A run's plan
         // comes from its `run.started` (and `run.extended`) records, not from the spec.
+        state.beginReplay() // the scheduling index is built once, after the last record
         let contents = try EventLogReader.fold(layout.eventLog) { r in
             let e = r.event
             switch e.event {
@@ -119,6 +120,7 @@ extension Daemon {
             }
             state.apply(e)
         }
+        state.endReplay()
         // The spec is compared with what the log fixed before anything is written or run.
         var initial: [Effect] = []
         for ctx in runs.values.sorted(by: { $0.run < $1.run }) {

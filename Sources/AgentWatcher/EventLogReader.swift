@@ -1,3 +1,4 @@
+import Glibc
 import WatcherCore
 import WatcherSystem
 
@@ -24,12 +25,11 @@ public struct EventLogReader {
         }
     }
 
+    /// Every good record of the log (read in chunks; see `fold` for what is damaged).
     public static func read(_ path: String) throws -> Contents {
-        let bytes: [UInt8]
-        do { bytes = try FileSystem.readFile(path) } catch let e as SystemError where e.errno == .noSuchFile {
-            return Contents(records: [], goodLength: 0, tornTail: [])
-        }
-        return try parse(bytes, path: path)
+        var records: [EventRecord] = []
+        let summary = try fold(path) { records.append($0) }
+        return Contents(records: records, goodLength: summary.goodLength, tornTail: summary.tornTail)
     }
 
     public static func parse(_ bytes: [UInt8], path: String) throws -> Contents {
@@ -46,29 +46,56 @@ public struct EventLogReader {
         public var tornTail: [UInt8] = []
     }
 
-    /// Hands each good record to `each` as it is read (a long log is never held as an array
-    /// of records). A damaged line followed by good ones throws `CorruptLine` at the first
-    /// good one after it; a damaged tail is returned in the summary.
+    /// Hands each good record to `each` as it is read, the log streamed in large chunks
+    /// (``LineReader``: never the whole file at once, nor an array of its records). A damaged
+    /// line followed by good ones throws `CorruptLine` at the first good one after it; a
+    /// damaged tail is returned in the summary.
     public static func fold(_ path: String, _ each: (EventRecord) throws -> Void) throws -> Summary {
-        let bytes: [UInt8]
-        do { bytes = try FileSystem.readFile(path) } catch let e as SystemError where e.errno == .noSuchFile {
+        let fd: FileDescriptor
+        do { fd = try FileDescriptor.open(path, O_RDONLY) } catch let e as SystemError where e.errno == .noSuchFile {
             return Summary()
         }
-        return try fold(bytes, path: path, each)
+        defer { _ = try? fd.close() } // read-only descriptor: a failed close loses nothing
+        var checker = LineChecker(path: path)
+        // Up to the size seen first: what a writer appends meanwhile is not taken for a torn end.
+        let size = Int(try fd.stat().size)
+        let end = try LineReader.forEachLine(fd, to: size) { line, next in try checker.check(line, next: next, each) }
+        if size > end { checker.unterminated() }
+        if checker.summary.goodLength < size {
+            checker.summary.tornTail = Array(try LineReader.bytes(fd, from: checker.summary.goodLength).prefix(size - checker.summary.goodLength))
+        }
+        return checker.summary
     }
 
     public static func fold(_ bytes: [UInt8], path: String, _ each: (EventRecord) throws -> Void) throws -> Summary {
-        var summary = Summary()
-        var start = 0
-        var lineNumber = 0
-        var firstBad: (line: Int, offset: Int, problem: String)?
-        while start < bytes.count {
-            lineNumber += 1
-            guard let nl = bytes[start...].firstIndex(of: 0x0A) else {
-                if firstBad == nil { firstBad = (lineNumber, start, "no newline at the end") }
-                break
+        var checker = LineChecker(path: path)
+        try bytes.withUnsafeBufferPointer { all in
+            var start = 0
+            while start < all.count {
+                guard let nl = all[start...].firstIndex(of: 0x0A) else {
+                    checker.unterminated()
+                    break
+                }
+                try checker.check(UnsafeBufferPointer(rebasing: all[start..<nl]), next: nl + 1, each)
+                start = nl + 1
             }
-            let line = bytes[start..<nl]
+        }
+        checker.summary.tornTail = Array(bytes[checker.summary.goodLength...])
+        return checker.summary
+    }
+
+    /// Checks the log's lines one after the other: what `fold` does with each.
+    struct LineChecker {
+        let path: String
+        var summary = Summary()
+        var lineNumber = 0
+        var firstBad: (line: Int, problem: String)?
+
+        init(path: String) { self.path = path }
+
+        /// One line without its `\n`; `next` is the offset just past it.
+        mutating func check(_ line: UnsafeBufferPointer<UInt8>, next: Int, _ each: (EventRecord) throws -> Void) throws {
+            lineNumber += 1
             var problem: String?
             if !EventRecord.checksumMatches(line) {
                 problem = "checksum does not match"
@@ -81,15 +108,18 @@ public struct EventLogReader {
                     try each(r)
                     summary.count += 1
                     summary.lastSeq = r.seq
-                    summary.goodLength = nl + 1
+                    summary.goodLength = next
                 } catch let e as EventRecord.DecodingError {
                     problem = e.message
                 }
             }
-            if let problem, firstBad == nil { firstBad = (lineNumber, start, problem) }
-            start = nl + 1
+            if let problem, firstBad == nil { firstBad = (lineNumber, problem) }
         }
-        summary.tornTail = Array(bytes[summary.goodLength...])
-        return summary
+
+        /// The last bytes of the log, with no newline after them.
+        mutating func unterminated() {
+            lineNumber += 1
+            if firstBad == nil { firstBad = (lineNumber, "no newline at the end") }
+        }
     }
 }

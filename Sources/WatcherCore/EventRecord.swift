@@ -66,16 +66,32 @@ public struct EventRecord: Equatable, Sendable {
         }
     }
 
+    static let crcMarker = Array(",\"crc\":\"".utf8)
+
     /// Whether a line (without its `\n`) ends in a `crc` that matches its bytes.
     public static func checksumMatches(_ line: ArraySlice<UInt8>) -> Bool {
-        let marker = Array(",\"crc\":\"".utf8)
-        guard line.count >= marker.count + 10, line.last == 0x7D else { return false }
-        let crcStart = line.endIndex - 10
-        let markerStart = crcStart - marker.count
-        guard markerStart >= line.startIndex, line[markerStart..<crcStart].elementsEqual(marker),
-              line[line.endIndex - 2] == 0x22 else { return false }
-        let hex = String(decoding: line[crcStart..<(crcStart + 8)], as: UTF8.self)
-        guard let expected = UInt32(hex, radix: 16) else { return false }
-        return CRC32.checksum(line[line.startIndex..<markerStart]) == expected
+        line.withUnsafeBufferPointer { checksumMatches($0) }
+    }
+
+    public static func checksumMatches(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
+        let m = crcMarker.count
+        let n = line.count
+        guard n >= m + 10, line[n - 1] == 0x7D, line[n - 2] == 0x22 else { return false }
+        let crcStart = n - 10
+        let markerStart = crcStart - m
+        for i in 0..<m where line[markerStart + i] != crcMarker[i] { return false }
+        var expected: UInt32 = 0
+        for i in crcStart..<(crcStart + 8) {
+            let b = line[i]
+            let digit: UInt8
+            switch b {
+            case 0x30...0x39: digit = b - 0x30
+            case 0x61...0x66: digit = b - 0x61 + 10
+            case 0x41...0x46: digit = b - 0x41 + 10
+            default: return false
+            }
+            expected = expected << 4 | UInt32(digit)
+        }
+        return CRC32.checksum(UnsafeBufferPointer(rebasing: line[0..<markerStart])) == expected
     }
 }

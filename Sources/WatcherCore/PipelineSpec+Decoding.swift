@@ -1,7 +1,7 @@
 extension PipelineSpec {
     static let topLevelKeys = ["version", "run", "items", "batchSize", "concurrency", "maxAttempts", "timeoutSeconds",
                                "killGraceSeconds", "settleMilliseconds", "maxFileBytes", "backoff", "transientBackoff",
-                               "circuitBreaker", "agent", "agentsOnRestart", "phases", "prices", "budget", "reconcileSeconds"]
+                               "circuitBreaker", "agent", "agentsOnRestart", "phases", "prices", "budget", "reconcileSeconds", "order"]
     static let priceKeys = ["input", "output", "cacheRead", "cacheWrite"]
     static let budgetKeys = ["maxCostUSD", "maxTokens"]
     static let itemsKeys = ["file", "key", "idField"]
@@ -62,6 +62,7 @@ extension PipelineSpec {
         spec.agent = agent(top, "agent", &r)
         spec.agentsOnRestart = r.oneOf(top, "agentsOnRestart") ?? spec.agentsOnRestart
         spec.reconcileSeconds = r.double(top, "reconcileSeconds")
+        spec.order = r.oneOf(top, "order") ?? spec.order
         spec.phases = r.array(top, "phases", required: true) { r, value, path in phase(value, at: path, &r) } ?? []
         if let members = r.member(top, "prices", expected: "an object of models", { $0.objectValue }) {
             for m in members {

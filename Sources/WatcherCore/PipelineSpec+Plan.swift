@@ -32,6 +32,7 @@ extension PipelineSpec {
         s["maxFileBytes"] = "\(maxFileBytes)"
         s["backoff"] = "\(num(backoff.initialSeconds))/\(num(backoff.multiplier))/\(num(backoff.maxSeconds))"
         s["agentsOnRestart"] = agentsOnRestart.rawValue
+        if order != .chain { s["order"] = order.rawValue }
         s["transientBackoff"] = "\(num(transientBackoff.initialSeconds))/\(num(transientBackoff.multiplier))/\(num(transientBackoff.maxSeconds))"
         s["circuitBreaker.consecutiveFailures"] = "\(circuitBreaker.consecutiveFailures)"
         if let b = budget {

@@ -30,6 +30,8 @@ public struct PipelineSpec: Equatable, Sendable {
     public var prices: [String: Price]
     /// Spending limits of the run; nil: none.
     public var budget: Budget?
+    /// Which ready batch takes a free slot first: `chain` (default) or `phase-first`.
+    public var order: SchedulingOrder
 
     /// USD per million tokens of one model.
     public struct Price: Equatable, Sendable {
@@ -249,6 +251,7 @@ public struct PipelineSpec: Equatable, Sendable {
         self.phases = phases
         self.prices = [:]
         self.budget = nil
+        self.order = .chain
     }
 }
 

@@ -12,5 +12,6 @@ extension RunPlan {
                   backoff: spec.backoff, transientBackoff: spec.transientBackoff,
                   breakerThreshold: spec.circuitBreaker.consecutiveFailures)
         budget = spec.budget
+        order = spec.order
     }
 }

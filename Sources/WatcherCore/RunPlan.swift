@@ -17,6 +17,8 @@ public struct RunPlan: Equatable, Sendable {
     public var breakerThreshold: Int
     /// The run's spending limits (`budget`); nil: none.
     public var budget: PipelineSpec.Budget? = nil
+    /// Which ready batch takes a free slot first (`order`).
+    public var order: SchedulingOrder = .chain
 
     public struct Phase: Equatable, Sendable {
         public var id: String
@@ -84,7 +86,7 @@ public struct RunPlan: Equatable, Sendable {
     public func phaseIndex(_ id: String) -> Int? { phases.firstIndex { $0.id == id } }
     public func phase(_ id: String) -> Phase? { phases.first { $0.id == id } }
 
-    /// Every batch of the run, lowest phase first, then lowest batch: the scheduling order.
+    /// Every batch of the run, lowest phase first, then lowest batch (the `phase-first` order).
     public var batchIDs: [BatchID] {
         let n = batchCount
         return phases.flatMap { p in (0..<n).map { BatchID(run: run, phase: p.id, index: $0 + 1) } }

@@ -6,8 +6,15 @@ struct SchedulingIndex: Sendable {
         var active: Set<BatchID> = []
         var open: Set<BatchID> = []
         var queued: Set<BatchID> = []
-        /// Scheduling keys (phase position × stride + batch index) of possibly ready batches.
+        /// Keys (``SchedulingIndex/phaseFirstKey(_:_:)``) of possibly ready batches: the lowest
+        /// phase first. An entry whose batch is no longer in `queued` is stale (it was taken
+        /// through the other heap) and is dropped when it comes to the top.
         var ready = MinHeap<Int>()
+        /// The same batches by ``SchedulingIndex/chainKey(_:_:)``: the furthest along its chain first.
+        var readyByChain = MinHeap<Int>()
+        /// Batches not started yet (pending, or waiting to retry), and how many per phase position.
+        var waiting: Set<BatchID> = []
+        var waitingPerPhase: [Int: Int] = [:]
     }
 
     struct Deadline: Comparable, Sendable {
@@ -21,15 +28,56 @@ struct SchedulingIndex: Sendable {
     var queuedDeadlines: [BatchID: [Instant]] = [:]
 }
 
-extension WatcherState {
-    func schedulingKey(_ id: BatchID, _ plan: RunPlan) -> Int? {
-        guard let p = plan.phaseIndex(id.phase) else { return nil }
-        return p * (plan.batchCount + 1) + id.index
+extension SchedulingIndex {
+    /// Phase position × stride + batch index: the lowest phase first, then the lowest batch.
+    static func phaseFirstKey(_ p: Int, _ id: BatchID, _ plan: RunPlan) -> Int { p * (plan.batchCount + 1) + id.index }
+
+    /// The same with the phases counted from the last: the furthest along its chain first, then the lowest batch.
+    static func chainKey(_ p: Int, _ id: BatchID, _ plan: RunPlan) -> Int {
+        (plan.phases.count - 1 - p) * (plan.batchCount + 1) + id.index
     }
 
-    func batchID(forKey key: Int, _ plan: RunPlan) -> BatchID {
+    static func batchID(phaseFirstKey key: Int, _ plan: RunPlan) -> BatchID {
         let stride = plan.batchCount + 1
         return BatchID(run: plan.run, phase: plan.phases[key / stride].id, index: key % stride)
+    }
+
+    static func batchID(chainKey key: Int, _ plan: RunPlan) -> BatchID {
+        let stride = plan.batchCount + 1
+        return BatchID(run: plan.run, phase: plan.phases[plan.phases.count - 1 - key / stride].id, index: key % stride)
+    }
+}
+
+extension SchedulingIndex.Run {
+    /// The first batch of `heap` still queued; stale entries on top are dropped.
+    mutating func first(_ heap: WritableKeyPath<Self, MinHeap<Int>>, _ id: (Int) -> BatchID) -> BatchID? {
+        while let key = self[keyPath: heap].min {
+            let candidate = id(key)
+            if queued.contains(candidate) { return candidate }
+            self[keyPath: heap].popMin()
+        }
+        return nil
+    }
+
+    /// The batch that takes the next free slot, in `plan`'s order (see ``SchedulingOrder``);
+    /// it stays queued until the scheduler takes it.
+    mutating func next(_ plan: RunPlan, active: Int) -> BatchID? {
+        guard let longest = first(\.ready, { SchedulingIndex.batchID(phaseFirstKey: $0, plan) }) else { return nil }
+        guard plan.order == .chain,
+              let furthest = first(\.readyByChain, { SchedulingIndex.batchID(chainKey: $0, plan) }),
+              furthest != longest, let p = plan.phaseIndex(longest.phase) else { return longest }
+        let due = SchedulingOrder.longestChainIsDue(waiting: waiting.count, active: active, concurrency: plan.concurrency,
+                                                    chainLength: plan.phases.count - p,
+                                                    waitingInPhase: waitingPerPhase[p] ?? 0)
+        return due ? longest : furthest
+    }
+}
+
+extension WatcherState {
+    /// The next batch of `run` to take a free slot, in its plan's order; nil when none is queued.
+    mutating func nextQueued(_ run: String, _ plan: RunPlan) -> BatchID? {
+        let active = activeCount(run: run)
+        return index.runs[run]?.next(plan, active: active)
     }
 
     /// Whether `id` may start an attempt once a slot is free: pending, or retry_wait whose
@@ -49,8 +97,10 @@ extension WatcherState {
         return batches[dep]?.state.satisfiesDependants ?? false
     }
 
-    /// Brings the index up to date with batch `id` (and the batch that depends on it).
+    /// Brings the index up to date with batch `id` (and the batch that depends on it); during
+    /// a replay (``beginReplay()``) nothing: the index is built once at its end.
     mutating func refresh(_ id: BatchID) {
+        guard !indexDeferred else { return }
         refreshOne(id)
         if let d = plans[id.run]?.dependant(of: id) { refreshOne(d) }
     }
@@ -62,11 +112,22 @@ extension WatcherState {
         let active = b.state.isActive || b.agentAlive
         let open = !b.state.isTerminal || b.agentAlive
         let ready = isReadyIgnoringSlots(id)
-        let key = schedulingKey(id, plan)
+        let waiting = b.state == .pending || b.state == .retryWait
+        let p = plan.phaseIndex(id.phase)
         withRun(id.run) { run in
             if active { run.active.insert(id) } else { run.active.remove(id) }
             if open { run.open.insert(id) } else { run.open.remove(id) }
-            if ready, let key, run.queued.insert(id).inserted { run.ready.push(key) }
+            if let p {
+                if waiting {
+                    if run.waiting.insert(id).inserted { run.waitingPerPhase[p, default: 0] += 1 }
+                } else if run.waiting.remove(id) != nil {
+                    run.waitingPerPhase[p, default: 1] -= 1
+                }
+                if ready, run.queued.insert(id).inserted {
+                    run.ready.push(SchedulingIndex.phaseFirstKey(p, id, plan))
+                    run.readyByChain.push(SchedulingIndex.chainKey(p, id, plan))
+                }
+            }
         }
         let due = b.deadlines
         if due.isEmpty {
@@ -99,8 +160,23 @@ extension WatcherState {
     /// Builds a run's part of the index anew: its scheduling keys depend on the batch count,
     /// so a plan that grew makes every queued key of the old one stale.
     mutating func rebuildIndex(run: String) {
+        guard !indexDeferred else { return }
         index.runs[run] = nil
         guard let plan = plans[run] else { return }
         for id in plan.batchIDs { refresh(id) }
+    }
+}
+
+extension WatcherState {
+    /// From here on, folded records (`apply`, `add`) change the runs and batches only, not the
+    /// scheduling index: a replay of a long log would otherwise update it for every record.
+    public mutating func beginReplay() { indexDeferred = true }
+
+    /// The end of a replay: the scheduling index is built once from the batches as they are.
+    /// Nothing is scheduled before it.
+    public mutating func endReplay() {
+        indexDeferred = false
+        index = SchedulingIndex()
+        for run in plans.keys.sorted() { rebuildIndex(run: run) }
     }
 }

@@ -74,6 +74,7 @@ public struct StatusReport: Equatable, Sendable {
     /// The watcher's state as the log says, with plans taken from `run.started` records.
     public static func replay(_ records: [EventRecord]) -> WatcherState {
         var state = WatcherState()
+        state.beginReplay()
         var facts: [String: (PlanFacts, concurrency: Int)] = [:]
         for r in records {
             let e = r.event
@@ -92,6 +93,7 @@ public struct StatusReport: Equatable, Sendable {
             }
             state.apply(e)
         }
+        state.endReplay()
         return state
     }
 

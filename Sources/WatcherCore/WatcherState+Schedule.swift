@@ -19,7 +19,7 @@ extension WatcherState {
     /// Batches of `run` holding a concurrency slot: active, or with an agent still stopping.
     public func activeCount(run: String) -> Int { index.runs[run]?.active.count ?? 0 }
 
-    /// Deterministic: runs by name; in a run, lowest phase first, then lowest batch.
+    /// Deterministic: runs by name; in a run, in its plan's `order` (``SchedulingOrder``).
     mutating func schedule(now: Instant, into effects: inout [Effect]) {
         guard !schedulingHeld else { return }
         resumeWithinBudget(into: &effects)
@@ -29,11 +29,9 @@ extension WatcherState {
                 if until > now { continue } // the agent CLI's service asked us to wait
                 backoffUntil[run] = nil
             }
-            while activeCount(run: run) < plan.concurrency, let key = index.runs[run]?.ready.min {
-                let id = batchID(forKey: key, plan)
+            while activeCount(run: run) < plan.concurrency, let id = nextQueued(run, plan) {
                 if overBudget(before: id, into: &effects) { break }
-                index.runs[run]?.ready.popMin()
-                index.runs[run]?.queued.remove(id)
+                index.runs[run]?.queued.remove(id) // its heap entries are stale now
                 guard isReadyIgnoringSlots(id), inScope(id), let b = batches[id] else { continue }
                 let attempt = b.attempt + 1
                 if let held = b.heldPath {

@@ -24,6 +24,8 @@ public struct WatcherState: Equatable, Sendable {
     /// (until it changes).
     public internal(set) var budgetOverride: Set<String> = []
     var index = SchedulingIndex()
+    /// True during a replay: see ``beginReplay()``.
+    var indexDeferred = false
     /// Per run, the part of it this daemon may start (`run --batches`, `--phases`); see `RunScope`.
     public var scope: [String: RunScope] = [:]
 

@@ -119,6 +119,33 @@ private func body(_ r: EventRecord) -> [UInt8] {
         }
     }
 
+    @Test(arguments: [
+        #"{"seq":1,"ts":"t","event":"e","run":"r","run":"second","x":1,"x":2}"#,         // first of a key counts; details keep both
+        #"{ "seq" : 7 , "ts":"t", "event" : "batch.transition", "from":"pending","to":"spawning" }"#,
+        #"{"s\u0065q":3,"ts":"t","event":"e","k\u00e9y":"v"}"#,                         // escaped keys
+        #"{"seq":3,"ts":"t","event":"e","run":5,"phase":null,"batch":1.5,"attempt":"2"}"#, // fixed keys of other kinds
+        #"{"seq":3,"ts":"t","event":"e","o":{"a":[1,{"b":2}]},"n":null,"l":["a",1,"b"],"f":-2.5e3}"#,
+        #"{"seq":3,"ts":"2026-11-21T08:00:00.123456Z","event":"agent.exited","reason":"naïve \"q\" \u00e9\ud83d\ude00"}"#,
+        #"{"seq":3,"ts":"t","event":"batch.transitionX","to":"merged2","from":"merge"}"#, // near the known names
+        #"{"seq":3,"ts":"t","event":"e","crc":"x","crc":"y"}"#,
+    ])
+    func memberByMemberDecodingEqualsTheWholeTree(text: String) throws {
+        #expect(try EventRecord.decode(Array(text.utf8)[...]) == treeDecode(text))
+    }
+
+    @Test(arguments: [
+        #"{"seq":1,"ts":"t","event":"e",}"#, #"{"seq":1 "ts":"t"}"#, #"{"seq":1,"ts":"t","event":"e"} x"#,
+        #"{"seq":1,"ts":"t","event":"e""#, #"{"seq":1,"ts":"t","event":"e\x"}"#, #"{"seq":01}"#, "{\"a\u{01}\":1}",
+    ])
+    func memberByMemberDecodingRejectsWhatTheParserRejects(text: String) throws {
+        let bytes = Array(text.utf8)
+        let expected: String
+        do { _ = try JSONParser.parse(bytes); Issue.record("the parser accepts \(text)"); return } catch { expected = "not JSON: \(error)" }
+        do { _ = try EventRecord.decode(bytes[...]); Issue.record("decoded \(text)") } catch let e as EventRecord.DecodingError {
+            #expect(e.message == expected)
+        }
+    }
+
     @Test func decodeRejectsNonJSON() {
         #expect(throws: EventRecord.DecodingError.self) { try EventRecord.decode(Array("{\"seq\":".utf8)[...]) }
     }
@@ -161,6 +188,27 @@ private func body(_ r: EventRecord) -> [UInt8] {
         #expect(CRC32.hex(0x1F) == "0000001f")
     }
 
+    @Test func crc32EightBytesAtATimeEqualsTheBytewiseOne() {
+        // The bytewise CRC-32 from its definition, against every length and start below 40.
+        func reference(_ bytes: ArraySlice<UInt8>) -> UInt32 {
+            var c: UInt32 = 0xFFFF_FFFF
+            for b in bytes {
+                c ^= UInt32(b)
+                for _ in 0..<8 { c = (c & 1) != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
+            }
+            return c ^ 0xFFFF_FFFF
+        }
+        var rng = SystemRandomNumberGenerator()
+        let data = (0..<80).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        for start in 0..<9 {
+            for length in 0..<40 {
+                let slice = data[start..<(start + length)]
+                #expect(CRC32.checksum(slice) == reference(slice), "start \(start), length \(length)")
+            }
+        }
+        #expect(CRC32.checksum(AnySequenceOfBytes(data)) == reference(data[...]), "a collection without contiguous storage")
+    }
+
     @Test(arguments: [
         ("", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
         ("abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
@@ -179,4 +227,33 @@ private func body(_ r: EventRecord) -> [UInt8] {
         #expect(SHA256.hex([UInt8](repeating: 0x61, count: 1_000_000))
             == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
     }
+}
+
+/// A collection of bytes without contiguous storage (the CRC's fallback path).
+private struct AnySequenceOfBytes: Collection {
+    let bytes: [UInt8]
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+    var startIndex: Int { 0 }
+    var endIndex: Int { bytes.count }
+    func index(after i: Int) -> Int { i + 1 }
+    subscript(i: Int) -> UInt8 { bytes[i] }
+}
+
+/// What `EventRecord.decode` did before it read member by member: the whole line as a `JSONValue`.
+private func treeDecode(_ text: String) throws -> EventRecord {
+    let value = try JSONParser.parse(text)
+    let members = try #require(value.objectValue)
+    var e = Event(event: try #require(value["event"]?.stringValue), run: value["run"]?.stringValue,
+                  phase: value["phase"]?.stringValue, batch: value["batch"]?.intValue, attempt: value["attempt"]?.intValue,
+                  from: value["from"]?.stringValue, to: value["to"]?.stringValue, reason: value["reason"]?.stringValue)
+    for (key, v) in members where !EventRecord.standardKeys.contains(key) {
+        switch v {
+        case .number(let d): e.details.append(.init(key, d == d.rounded() && abs(d) < 9e15 ? .int(Int(d)) : .double(d)))
+        case .string(let s): e.details.append(.init(key, .string(s)))
+        case .bool(let b): e.details.append(.init(key, .bool(b)))
+        case .array(let list): e.details.append(.init(key, .strings(list.compactMap(\.stringValue))))
+        default: continue
+        }
+    }
+    return EventRecord(seq: UInt64(try #require(value["seq"]?.intValue)), ts: try #require(value["ts"]?.stringValue), event: e)
 }

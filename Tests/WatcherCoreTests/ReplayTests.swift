@@ -202,9 +202,11 @@ func replay(_ plans: [RunPlan], _ events: [Event]) -> WatcherState {
     return w
 }
 
-/// The same, through the text of the log: every event encoded as a line and decoded again.
+/// The same, through the text of the log as the daemon replays it: every event encoded as a
+/// line and decoded again, the scheduling index built once at the end.
 func replayThroughText(_ plans: [RunPlan], _ events: [Event]) throws -> WatcherState {
     var w = WatcherState()
+    w.beginReplay()
     for p in plans { _ = w.add(p) }
     for (i, e) in events.enumerated() {
         var line = EventRecord(seq: UInt64(i + 1), ts: "2026-11-21T08:00:00.000000Z", event: e).encoded()
@@ -212,6 +214,7 @@ func replayThroughText(_ plans: [RunPlan], _ events: [Event]) throws -> WatcherS
         #expect(EventRecord.checksumMatches(line[...]))
         w.apply(try EventRecord.decode(line[...]).event)
     }
+    w.endReplay()
     return w
 }
 
@@ -225,6 +228,11 @@ func expectReplayAgrees(_ shell: FakeShell, sourceLocation: SourceLocation = #_s
     let text = try replayThroughText(shell.plans, shell.log)
     #expect(logged(text) == live, sourceLocation: sourceLocation)
     #expect(text.completed == shell.state.completed, sourceLocation: sourceLocation)
+    // The index built once after the replay schedules as the one kept up to date per record.
+    var perRecord = folded, once = text
+    #expect(smDescribe(once.handle(.tick, now: shell.now)) == smDescribe(perRecord.handle(.tick, now: shell.now)),
+            sourceLocation: sourceLocation)
+    #expect(once.nextDeadline() == perRecord.nextDeadline(), sourceLocation: sourceLocation)
     for (id, b) in live.sorted(by: { $0.key < $1.key }) where folded.batch(id).map(LoggedBatch.init) != b {
         Issue.record("\(id): live \(b), replayed \(folded.batch(id).map { LoggedBatch($0).description } ?? "nil")",
                      sourceLocation: sourceLocation)

@@ -34,7 +34,7 @@ private func problems(_ members: String, phases: String = phase) -> [String] {
          "agent.transient.exitcode: unknown key; did you mean exitCodes?"),
         (#""zzzzzz": 1, \#(agent)"#, phase, "zzzzzz: unknown key; expected one of version, run, items, batchSize, concurrency, "
             + "maxAttempts, timeoutSeconds, killGraceSeconds, settleMilliseconds, maxFileBytes, backoff, transientBackoff, "
-            + "circuitBreaker, agent, agentsOnRestart, phases, prices, budget, reconcileSeconds"),
+            + "circuitBreaker, agent, agentsOnRestart, phases, prices, budget, reconcileSeconds, order"),
     ])
     func unknownKeysNameTheNearestKnownKey(members: String, phases: String, expected: String) {
         #expect(problems(members, phases: phases) == [expected])
@@ -102,6 +102,16 @@ private func problems(_ members: String, phases: String = phase) -> [String] {
             == ["transientBackoff.multiplier: expected a number ≥ 1, got 0.5"])
         #expect(problems(#""agent": {"argv": ["a"], "transient": {"exitCodes": ["x"]}}"#)
             == [#"agent.transient.exitCodes[0]: expected a whole number, got "x""#])
+    }
+
+    @Test func theOrderIsChainUnlessTheSpecSaysPhaseFirst() throws {
+        #expect(try decode(agent).get().order == .chain)
+        #expect(RunPlan(spec: try decode(agent).get(), itemCount: 4).order == .chain)
+        let old = try decode(#""order": "phase-first", \#(agent)"#).get()
+        #expect(old.order == .phaseFirst)
+        #expect(RunPlan(spec: old, itemCount: 4).order == .phaseFirst)
+        #expect(problems(#""order": "batch-first", \#(agent)"#) == [#"order: expected one of chain, phase-first, got "batch-first""#])
+        #expect(problems(#""order": 1, \#(agent)"#) == ["order: expected one of chain, phase-first, got a number"])
     }
 
     @Test func aPhaseAgentIsMergedOverTheTopLevelOne() throws {

@@ -5,7 +5,8 @@ import WatcherCore
 import WatcherSystem
 
 /// `tail [-n N] [-f] [--json] [--run RUN] [--event NAME] [--batch PHASE/K] [--since TIME]`: the
-/// event log read in 1 MiB chunks (never the whole file at once), written to stdout in blocks.
+/// event log streamed in large chunks (``LineReader``, never the whole file at once), written to
+/// stdout in blocks.
 /// Default: the whole log; with -f the last 10 records, then every new one (inotify, no polling).
 enum TailCommand {
     static let chunkSize = 1 << 20
@@ -52,24 +53,17 @@ enum TailCommand {
             guard events.contains(where: { $0.name == "events.jsonl" }), FileSystem.exists(layout.eventLog) else { continue }
             let fd = try FileDescriptor.open(layout.eventLog, O_RDONLY)
             let size = Int(try fd.stat().size)
-            if size < offset { offset = 0; printer.reset() } // the log was cut or replaced
+            if size < offset { offset = 0 } // the log was cut or replaced
             offset = try stream(fd, from: offset, to: size, into: &printer)
             try fd.close()
             out.flush()
         }
     }
 
-    /// Feeds the bytes from `start` to `size` to the printer in chunks; returns the offset reached.
+    /// Feeds the complete lines from `start` to `size` to the printer; returns the offset just
+    /// past the last of them (a line still being written is read again next time).
     static func stream(_ fd: FileDescriptor, from start: Int, to size: Int, into printer: inout LinePrinter) throws -> Int {
-        try fd.seek(to: Int64(start))
-        var offset = start
-        while offset < size {
-            let chunk = try fd.read(upTo: min(chunkSize, size - offset))
-            if chunk.isEmpty { break }
-            offset += chunk.count
-            printer.feed(chunk)
-        }
-        return offset
+        try LineReader.forEachLine(fd, from: start, to: size) { line, _ in printer.handle(line) }
     }
 
     /// The offset of the first of the last `n` lines, found by reading backwards in chunks.
@@ -103,14 +97,13 @@ enum TailCommand {
     }
 }
 
-/// Splits chunks into lines and prints the ones the filter passes (raw or formatted); with
-/// `keepLast` it keeps only the last N passing lines until `emitKept()`.
+/// Prints the lines the filter passes (raw or formatted); with `keepLast` it keeps only the
+/// last N passing lines until `emitKept()`.
 struct LinePrinter {
     let filter: EventFilter
     let json: Bool
     let out: OutputBuffer
     var keepLast: Int?
-    private var pending: [UInt8] = []
     private var kept: [String] = []
     private var keptStart = 0
 
@@ -120,28 +113,7 @@ struct LinePrinter {
         self.out = out
     }
 
-    mutating func reset() { pending = [] }
-
-    mutating func feed(_ chunk: [UInt8]) {
-        var start = 0
-        if !pending.isEmpty, let nl = chunk.firstIndex(of: 0x0A) {
-            pending += chunk[..<nl]
-            let line = pending
-            pending = []
-            handle(line[...])
-            start = nl + 1
-        } else if !pending.isEmpty {
-            pending += chunk
-            return
-        }
-        while let nl = chunk[start...].firstIndex(of: 0x0A) {
-            handle(chunk[start..<nl])
-            start = nl + 1
-        }
-        pending += chunk[start...]
-    }
-
-    private mutating func handle(_ line: ArraySlice<UInt8>) {
+    mutating func handle(_ line: UnsafeBufferPointer<UInt8>) {
         let text: String
         if json && filter.isEmpty {
             guard keepLast != nil else { out.line(line); return }
