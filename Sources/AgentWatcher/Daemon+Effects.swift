@@ -48,6 +48,10 @@ extension Daemon {
                 try rejectFile(path, into: layout.rejected(run), run: run, reason: reason)
             case .runCompleted(let run):
                 completedRuns.insert(run)
+            case .rebuildMainFile(let command, let batches):
+                if !merges.isEmpty { try merge(merges); merges = [] }
+                let refusal = try rebuildMainFile(command, batches: batches)
+                inputs.append(.mainFileRebuilt(command, batches: batches.count, refusal: refusal))
             }
         }
         if !merges.isEmpty { try merge(merges) }

@@ -63,7 +63,7 @@ public final class Daemon {
     var agentGroups: [pid_t: AgentGroup] = [:]
     /// Control messages handled in the current round, to move to `control/cur/` once the
     /// round's log records are durable.
-    var controlFilesToFile: [String] = []
+    var controlFilesToFile: [(path: String, source: String?)] = []
     /// Control message files (`name:inode:mtime`) the log says were answered: one left in
     /// `new/` by a crash is not applied twice.
     var answeredControlFiles: Set<String> = []
@@ -217,10 +217,13 @@ public final class Daemon {
                 if case .log(let r) = e, r.event == EventName.controlApplied || r.event == EventName.controlRejected,
                    let source = r.string("source") { answeredControlFiles.insert(source) }
             }
-            for path in controlFilesToFile where FileSystem.exists(path) {
-                _ = try moveUnique(path, toFolder: layout.control + "/cur", name: basename(path))
+            // A message answered in a later round (a rebuild answers after its work) waits for it.
+            var unanswered: [(path: String, source: String?)] = []
+            for file in controlFilesToFile where FileSystem.exists(file.path) {
+                if let source = file.source, !answeredControlFiles.contains(source) { unanswered.append(file); continue }
+                _ = try moveUnique(file.path, toFolder: layout.control + "/cur", name: basename(file.path))
             }
-            controlFilesToFile.removeAll()
+            controlFilesToFile = unanswered
         }
         try checkValidatorDeadlines()
     }

@@ -13,7 +13,7 @@ public struct Batch: Equatable, Sendable {
     /// Whose fault the last failure was (nil: none, or a record without a reason).
     public internal(set) var lastClass: FailureClass?
     /// An output kept in the outbox while the run waits for the operator (its validator could
-    /// not run): it is checked again, not re-made, when the run goes on.
+    /// not run, or the main file changed): it is checked again, not re-made, when the run goes on.
     public internal(set) var heldPath: String?
     public internal(set) var lastErrorCount: Int?
     public internal(set) var mergedChecksum: String?
@@ -54,7 +54,7 @@ public struct Batch: Equatable, Sendable {
             lastErrorCount = e.int("errors")
             if let f = e.string("fingerprint") { fingerprints.append(f) }
             failedChecksum = e.string("checksum")
-            heldPath = lastClass == .validatorFailed ? e.string("path") : nil
+            heldPath = lastClass == .validatorFailed || lastClass == .mainFileChanged ? e.string("path") : nil
         case .merged:
             mergedChecksum = e.string("checksum")
             lastReason = nil

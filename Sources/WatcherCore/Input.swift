@@ -30,6 +30,9 @@ public enum Input: Equatable, Sendable {
     /// Time passed: deadlines at or before `now` fire.
     case tick
     case control(ControlCommand)
+    /// The shell carried out a `.rebuildMainFile` (`refusal` nil) of `batches` batch files, or
+    /// could not (`refusal` says why; nothing was replaced).
+    case mainFileRebuilt(ControlCommand, batches: Int, refusal: String?)
 }
 
 /// A state-changing command, from `mailbox/control/` or the CLI.
@@ -47,9 +50,12 @@ public struct ControlCommand: Equatable, Sendable {
     /// The message file it came from, as `name:inode:mtime` (logged, so a file left in `new/`
     /// by a crash after it was handled is recognised and not applied twice).
     public var source: String?
+    /// For `retry` of a phase (no batch): re-merge the phase's accepted batch files into a new
+    /// main file, keeping the old one aside (`retry RUN PHASE --rebuild`).
+    public var rebuild: Bool
 
     public init(verb: Verb, run: String, phase: String? = nil, batch: Int? = nil, id: String? = nil,
-                max: Int? = nil, force: Bool = false) {
+                max: Int? = nil, force: Bool = false, rebuild: Bool = false) {
         self.verb = verb
         self.run = run
         self.phase = phase
@@ -57,6 +63,7 @@ public struct ControlCommand: Equatable, Sendable {
         self.id = id
         self.max = max
         self.force = force
+        self.rebuild = rebuild
     }
 }
 
@@ -70,7 +77,7 @@ extension Input {
              .mergeConflict(let id, _, _), .outputChanged(let id, _), .batchDone(let id, _),
              .mainFileChanged(let id, _, _):
             return id
-        case .tick, .control:
+        case .tick, .control, .mainFileRebuilt:
             return nil
         }
     }

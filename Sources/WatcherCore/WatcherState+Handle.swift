@@ -53,7 +53,7 @@ extension WatcherState {
             guard let b = batches[id], b.state == .merging, b.attempt == attempt else { break }
             let report = ValidationReport.from(errors: [ValidationError(
                 type: "main_file_changed", item: nil, message: message,
-                suggestion: "restore the main file, then `resume`")], stats: [:])
+                suggestion: "restore the main file, then `resume`; or `retry \(id.run) \(id.phase) --rebuild`")], stats: [:])
             failAttempt(id, class: .mainFileChanged, reason: .mainFileChanged, report: report, path: nil,
                         extra: b.validatingPath.map { [.init("path", .string($0))] } ?? [], now: now, into: &effects)
             pauseRun(id.run, .mainFileChanged, message: message, into: &effects)
@@ -68,6 +68,8 @@ extension WatcherState {
             tick(now: now, into: &effects)
         case .control(let command):
             control(command, now: now, into: &effects)
+        case .mainFileRebuilt(let command, let n, let refusal):
+            mainFileRebuilt(command, batches: n, refusal: refusal, into: &effects)
         }
         if let id = input.batchID { refresh(id) }
         afterInput(now: now, into: &effects)

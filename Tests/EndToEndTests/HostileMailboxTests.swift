@@ -322,6 +322,58 @@ final class HostileMailboxTests: EndToEndTestCase {
         XCTAssertEqual(try daemon.stop(), .exited(0), daemon.stderr)
     }
 
+    /// `retry RUN PHASE --rebuild`: a main file emptied by hand pauses the run with a record that
+    /// names this way on; the rebuild re-merges the accepted batch files, in batch order, into a
+    /// new main file equal to what the old one held, keeps the emptied one aside (logged), and
+    /// the waiting batch and the run go on.
+    func testRetryRebuildRemergesTheAcceptedBatchFiles() throws {
+        let sandbox = try makeSandbox()
+        let spec = Fixtures.spec(run: "d", batchSize: 1, phases: [Fixtures.objectPhase("p1", file: "out/p1.json")])
+        let specPath = try Fixtures.install(in: sandbox, spec: spec, itemCount: 3, agentBody: """
+        if [ "$batch" = 3 ]; then wait_for go; fi
+        object_batch $start $end | publish "$out"
+        """)
+        let daemon = try sandbox.start(["run", "--pipeline", specPath, "--root", sandbox.root])
+        for k in 1...2 {
+            try waitForEvent(log: sandbox.eventLog, deadline: .seconds(20), daemon: daemon, "p1/\(k) merged") {
+                $0.isTransition(phase: "p1", batch: k, to: "merged")
+            }
+        }
+        try waitForEvent(log: sandbox.eventLog, deadline: .seconds(10), daemon: daemon, "p1/2 accepted") {
+            $0.event == "file.archived" && $0.batch == 2 && $0.reason == "accepted"
+        }
+        let good = try sandbox.read("out/p1.json")
+        try sandbox.write("out/p1.json", "")
+        try sandbox.write("go", "")
+        let paused = try waitForEvent(log: sandbox.eventLog, deadline: .seconds(20), daemon: daemon, "run.paused") {
+            $0.event == "run.paused" && $0.reason == "main_file_changed"
+        }
+        XCTAssertTrue(paused["message"]?.string?.contains("agent-watcher retry d p1 --rebuild") ?? false, paused.line)
+
+        let usage = try sandbox.run(["retry", "d", "p1", "2", "--rebuild", "--root", sandbox.root])
+        XCTAssertEqual(usage.exitCode, 64, usage.stderr)
+        let retry = try sandbox.run(["retry", "d", "p1", "--rebuild", "--root", sandbox.root])
+        XCTAssertEqual(retry.exitCode, 0, retry.stderr)
+        XCTAssertTrue(retry.stdout.contains("rebuilt from 2 accepted batch files"), retry.stdout)
+        let records = try EventLog.read(sandbox.eventLog)
+        let rebuilt = try XCTUnwrap(records.last { $0.event == "main.rebuilt" })
+        XCTAssertEqual(rebuilt["kept"]?.string, sandbox.path("out/p1.json.before-rebuild"), rebuilt.line)
+        XCTAssertEqual(rebuilt["batches"], .array([.string("p1/1"), .string("p1/2")]), rebuilt.line)
+        let written = try XCTUnwrap(records.last { $0.event == "main.written" && $0.seq > rebuilt.seq })
+        XCTAssertEqual(written["size"]?.int, good.utf8.count, "the new main file holds what the old one did: \(written.line)")
+        XCTAssertEqual(written["crc32"]?.string, CRC32.hex(CRC32.checksum(Array(good.utf8))), written.line)
+        XCTAssertEqual(try sandbox.read("out/p1.json.before-rebuild"), "", "the emptied file is kept aside")
+
+        try waitForEvent(log: sandbox.eventLog, deadline: .seconds(20), daemon: daemon, "run.completed") {
+            $0.isEvent("run.completed", run: "d")
+        }
+        let items = try containerItems(sandbox.read("out/p1.json"), key: "results", idField: nil).map(\.id)
+        XCTAssertEqual(items, ["i1", "i2", "i3"])
+        let attempts = try EventLog.read(sandbox.eventLog).filter { $0.isTransition(phase: "p1", batch: 3, to: "spawning") }
+        XCTAssertEqual(attempts.count, 1, "the waiting batch's file was checked again, no new agent")
+        XCTAssertEqual(try daemon.stop(), .exited(0), daemon.stderr)
+    }
+
     // MARK: - One daemon per root
 
     /// `rm -rf logs/` under a running daemon is noticed at once: it says so on stderr and stops
