@@ -85,7 +85,8 @@ extension Daemon {
             FaultInjection.point("spawned")
             children[pid] = .agent(id, attempt: attempt, logStart: logStart, stdoutStart: stdoutStart)
             trackAgentGroup(pid, id, token: AgentToken(lifeTag: AtomicFile.tag ?? "", id: id, attempt: attempt).text)
-            inputs.append(.spawned(id, attempt: attempt, pid: pid))
+            // Read before the child is reaped (a zombie still has its stat), so it is always there.
+            inputs.append(.spawned(id, attempt: attempt, pid: pid, startTime: ProcessControl.startTime(of: pid)))
         } catch let e as SystemError where Daemon.isOwnDiskFailure(e) {
             throw e // the watcher's own disk (prompt file, agent log) failed, not the agent: stop, do not burn attempts
         } catch {

@@ -9,6 +9,8 @@ public struct Batch: Equatable, Sendable {
     /// Attempts this batch may use; a `retry` command raises it.
     public internal(set) var attemptsAllowed: Int
     public internal(set) var pid: Int32?
+    /// When the agent `pid` started (`/proc/<pid>/stat` field 22), as its `running` record says.
+    public internal(set) var startTime: UInt64?
     public internal(set) var lastReason: String?
     /// Whose fault the last failure was (nil: none, or a record without a reason).
     public internal(set) var lastClass: FailureClass?
@@ -45,7 +47,10 @@ public struct Batch: Equatable, Sendable {
         guard e.event == EventName.transition, let raw = e.to, let to = BatchState(rawValue: raw) else { return }
         state = to
         if let a = e.attempt { attempt = e.bool("attempt_used") == false ? max(0, a - 1) : a }
-        if let p = e.int("pid") { pid = Int32(p) }
+        if let p = e.int("pid") {
+            pid = Int32(p)
+            startTime = e.int("start_time").map { UInt64(clamping: $0) }
+        }
         if let allowed = e.int("attempts_allowed") { attemptsAllowed = allowed }
         switch to {
         case .retryWait, .failed, .blocked, .cancelled, .skipped:

@@ -3,7 +3,9 @@ public enum Input: Equatable, Sendable {
     /// A file for this batch appeared in the outbox: renamed in (complete) or closed after writing
     /// in place (complete after the settle window, or when the agent exits).
     case outputWritten(BatchID, path: String, renamed: Bool)
-    case spawned(BatchID, attempt: Int, pid: Int32)
+    /// The agent runs; `startTime` is when it started (field 22 of `/proc/<pid>/stat`, clock
+    /// ticks since boot): with the pid it names the process, even after the pid is reused.
+    case spawned(BatchID, attempt: Int, pid: Int32, startTime: UInt64? = nil)
     /// The agent could not be started; `missing`: its program (or its working folder) does not
     /// exist, which is the operator's to fix.
     case spawnFailed(BatchID, attempt: Int, message: String, missing: Bool = false)
@@ -71,7 +73,7 @@ extension Input {
     /// The batch an input is about, if any.
     public var batchID: BatchID? {
         switch self {
-        case .outputWritten(let id, _, _), .spawned(let id, _, _), .spawnFailed(let id, _, _, _),
+        case .outputWritten(let id, _, _), .spawned(let id, _, _, _), .spawnFailed(let id, _, _, _),
              .agentExited(let id, _, _, _, _, _, _, _), .validated(let id, _, _, _, _), .merged(let id, _, _, _, _),
              .validatorFailed(let id, _, _),
              .mergeConflict(let id, _, _), .outputChanged(let id, _), .batchDone(let id, _),

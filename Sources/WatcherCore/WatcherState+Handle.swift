@@ -7,9 +7,10 @@ extension WatcherState {
         switch input {
         case .outputWritten(let id, let path, let renamed):
             outputWritten(id, path: path, renamed: renamed, now: now, into: &effects)
-        case .spawned(let id, let attempt, let pid):
+        case .spawned(let id, let attempt, let pid, let startTime):
             guard let b = batches[id], b.state == .spawning, b.attempt == attempt else { break }
-            transition(id, to: .running, details: [.init("pid", .int(Int(pid)))], into: &effects)
+            transition(id, to: .running, details: [.init("pid", .int(Int(pid)))]
+                + (startTime.map { [.init("start_time", .int(Int(clamping: $0)))] } ?? []), into: &effects)
             batches[id]?.agentAlive = true
             let limit = timeout(of: id)
             batches[id]?.timeoutAt = now.adding(seconds: limit)

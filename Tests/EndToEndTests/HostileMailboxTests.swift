@@ -62,6 +62,18 @@ final class HostileMailboxTests: EndToEndTestCase {
         return again
     }
 
+    /// The path of `unshare`, once `unshare PROBE...` worked here; the test is skipped otherwise.
+    func unshareOrSkip(probe: [String], for why: String) throws -> String {
+        guard let unshare = ["/usr/bin/unshare", "/bin/unshare"].first(where: { FileSystem.isExecutableFile($0) }) else {
+            throw XCTSkip("unshare is not installed: \(why)")
+        }
+        let child = try ChildProcess(argv: [unshare] + probe, outputBase: "/tmp/aw-unshare-probe-\(getpid())")
+        guard try child.finish(within: 10) == .exited(0) else {
+            throw XCTSkip("unshare \(probe.joined(separator: " ")) does not work here (\(why)): \(child.stderr)")
+        }
+        return unshare
+    }
+
     func batchText(_ k: Int) -> String { "{\"results\": {\"i\(k)\": \(Fixtures.item(k))}}\n" }
 
     /// A later batch still merges: the daemon answers.
@@ -441,6 +453,94 @@ final class HostileMailboxTests: EndToEndTestCase {
         XCTAssertTrue(again.stderr.contains("left alone"), again.stderr)
     }
 
+    /// An agent the log names is known by its pid and the start time its `running` record
+    /// holds (field 22 of `/proc/<pid>/stat`), not only by its environment: one that cleared its
+    /// environment (`exec env -i`) is still stopped when a daemon starts after a crash.
+    func testAnAgentThatClearedItsEnvironmentIsKnownByItsStartTime() throws {
+        let sandbox = try makeSandbox()
+        let spec = Fixtures.spec(run: "d", batchSize: 1, phases: [Fixtures.objectPhase("p1", file: "out/p1.json")],
+                                 overrides: ["maxAttempts": 2])
+        let specPath = try Fixtures.install(in: sandbox, spec: spec, itemCount: 1, agentBody: """
+        if [ "$attempt" = 1 ]; then exec env -i /bin/sleep 300; fi
+        object_batch $start $end | publish "$out"
+        """)
+        let daemon = try sandbox.start(["run", "--pipeline", specPath, "--root", sandbox.root])
+        let running = try waitForEvent(log: sandbox.eventLog, deadline: .seconds(20), daemon: daemon, "p1/1 running") {
+            $0.isTransition(phase: "p1", batch: 1, to: "running")
+        }
+        let pid = try XCTUnwrap(running.pid, running.line)
+        XCTAssertEqual(running["start_time"]?.int.map(UInt64.init), ProcessControl.startTime(of: pid), running.line)
+        let agent = try ProcessControl.openPIDFD(pid)
+        try daemon.signal(SIGKILL)
+        _ = try daemon.finish(within: 10)
+        XCTAssertEqual(ProcessControl.environment(of: pid)?[AgentToken.variable], nil, "the agent carries no token now")
+        let again = try sandbox.start(["run", "--pipeline", specPath, "--root", sandbox.root])
+        let recovered = try waitForEvent(log: sandbox.eventLog, deadline: .seconds(20), daemon: again, "watcher.recovered") {
+            $0.event == "watcher.recovered"
+        }
+        XCTAssertTrue((recovered["killed_agents"]?.description ?? "").contains("\(pid)/"), recovered.line)
+        XCTAssertEqual(try Poller.wait([agent.rawValue], timeoutMilliseconds: 10_000), [agent.rawValue], "the agent was stopped")
+        try waitForEvent(log: sandbox.eventLog, deadline: .seconds(20), daemon: again, "p1/1 merged") {
+            $0.isTransition(phase: "p1", batch: 1, to: "merged")
+        }
+        XCTAssertEqual(try again.stop(), .exited(0), again.stderr)
+    }
+
+    /// The pid a crashed life's agent had, reused by another process that even carries that
+    /// agent's root id and token: its start time is not the one logged, so it is not the agent;
+    /// it is left alone and reported once. Each life runs in a private pid namespace
+    /// (`unshare -U -r -p -f`), where pids are handed out from 1 in order, so the pid can be
+    /// taken again on purpose.
+    func testAReusedPidIsNotTheAgentEvenWithItsToken() throws {
+        let unshare = try unshareOrSkip(probe: ["-U", "-r", "-p", "-f", "-m", "--mount-proc", "/bin/true"],
+                                        for: "a pid is only reused on purpose inside a private pid namespace")
+        let sandbox = try makeSandbox()
+        let spec = Fixtures.spec(run: "d", batchSize: 1, phases: [Fixtures.objectPhase("p1", file: "out/p1.json")],
+                                 overrides: ["maxAttempts": 1])
+        let specPath = try Fixtures.install(in: sandbox, spec: spec, itemCount: 1, agentBody: """
+        env | grep -E '^AGENT_WATCHER_(ROOT|ROOT_ID|TOKEN)=' > forged-env.tmp && mv forged-env.tmp forged-env
+        exec /bin/sleep 300
+        """)
+        let ns = [unshare, "-U", "-r", "-p", "-f", "-m", "--mount-proc", "--kill-child=SIGKILL"]
+        let first = try ChildProcess(argv: ns + [AgentWatcherBinary.path, "run", "--pipeline", specPath, "--root", sandbox.root],
+                                     outputBase: sandbox.path("e2e/life1"), workingDirectory: sandbox.root)
+        let running = try waitForEvent(log: sandbox.eventLog, deadline: .seconds(20), daemon: first, "p1/1 running") {
+            $0.isTransition(phase: "p1", batch: 1, to: "running")
+        }
+        let pid = try XCTUnwrap(running.pid, running.line)
+        try waitForFile(sandbox.path("forged-env"), deadline: .seconds(10))
+        // unshare dies, its child (the daemon, the namespace's init) with it: a crash. Its lock on
+        // the root goes only once that child has gone too.
+        let children = try String(decoding: FileSystem.readFile("/proc/\(first.pid)/task/\(first.pid)/children"), as: UTF8.self)
+        let daemonPid = try XCTUnwrap(pid_t(children.trimmingCharacters(in: .whitespacesAndNewlines)), children)
+        let daemonGone = try ProcessControl.openPIDFD(daemonPid)
+        try first.signal(SIGKILL)
+        _ = try first.finish(within: 10)
+        XCTAssertEqual(try Poller.wait([daemonGone.rawValue], timeoutMilliseconds: 10_000), [daemonGone.rawValue])
+        // The next life: before the daemon, the namespace's init takes pids 2 ... pid-1, then starts a
+        // stranger on `pid` with the agent's environment.
+        let marker = "aw-stranger-\(getpid())-\(pid)"
+        let script = """
+        i=2; while [ "$i" -lt \(pid) ]; do /bin/true; i=$((i+1)); done
+        env AW_TEST_MARKER=\(marker) $(cat forged-env) /bin/sleep 300 &
+        exec "$@"
+        """
+        let second = try ChildProcess(argv: ns + ["/bin/sh", "-c", script, "sh", AgentWatcherBinary.path, "run", "--pipeline", specPath,
+                                                   "--root", sandbox.root],
+                                      outputBase: sandbox.path("e2e/life2"), workingDirectory: sandbox.root)
+        defer { _ = try? second.signal(SIGKILL); _ = try? second.finish(within: 10) } // the namespace and the stranger go with it
+        let recovered = try waitForEvent(log: sandbox.eventLog, deadline: .seconds(20), daemon: second, "watcher.recovered") {
+            $0.event == "watcher.recovered"
+        }
+        XCTAssertEqual(recovered["left_alone"], .array([.string(String(pid))]), recovered.line)
+        XCTAssertEqual(recovered["killed_agents"], .array([]), recovered.line)
+        try waitForEvent(log: sandbox.eventLog, deadline: .seconds(20), daemon: second, "watcher.ready") { $0.event == "watcher.ready" }
+        let strangers = try ProcessControl.processes(withEnvironment: "AW_TEST_MARKER", equalTo: marker)
+        XCTAssertEqual(strangers.count, 1, "the stranger still runs")
+        XCTAssertTrue(second.stderr.contains("the pid was reused"), second.stderr)
+        XCTAssertEqual(second.stderr.components(separatedBy: "left alone").count, 2, "reported once: \(second.stderr)")
+    }
+
     // MARK: - Kernel limits
 
     /// Inside a private user namespace (`unshare -U -r`) with `user.max_inotify_watches` lowered
@@ -448,14 +548,8 @@ final class HostileMailboxTests: EndToEndTestCase {
     /// the limit, its value and how to raise it; the daemon goes on (folders it cannot watch are
     /// scanned on a timer), and a tree deeper than the documented depth is refused the same way.
     func testAWatchLimitIsARecordAndTheRestGoesOn() throws {
-        guard let unshare = ["/usr/bin/unshare", "/bin/unshare"].first(where: { FileSystem.isExecutableFile($0) }) else {
-            throw XCTSkip("unshare is not installed: the watch limit is only lowered inside a private user namespace")
-        }
-        let probe = try ChildProcess(argv: [unshare, "-U", "-r", "/bin/sh", "-c", "echo 5 > /proc/sys/user/max_inotify_watches"],
-                                     outputBase: "/tmp/aw-unshare-probe-\(getpid())")
-        guard try probe.finish(within: 10) == .exited(0) else {
-            throw XCTSkip("unshare -U -r cannot set user.max_inotify_watches here: \(probe.stderr)")
-        }
+        let unshare = try unshareOrSkip(probe: ["-U", "-r", "/bin/sh", "-c", "echo 5 > /proc/sys/user/max_inotify_watches"],
+                                        for: "the watch limit is only lowered inside a private user namespace")
         let sandbox = try makeSandbox()
         let spec = Fixtures.spec(run: "d", batchSize: 1, phases: [Fixtures.objectPhase("p1", file: "out/p1.json")],
                                  overrides: ["maxAttempts": 1])

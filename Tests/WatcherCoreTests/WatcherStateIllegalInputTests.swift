@@ -47,7 +47,7 @@ func fits(_ input: Input, _ state: BatchState) -> Bool {
     switch input {
     case .outputWritten:
         return ![.validating, .merging, .merged, .blocked, .skipped, .cancelled].contains(state)
-    case .spawned(_, let attempt, _), .spawnFailed(_, let attempt, _, _):
+    case .spawned(_, let attempt, _, _), .spawnFailed(_, let attempt, _, _):
         return state == .spawning && attempt == 1
     case .validatorFailed(_, let attempt, _):
         return state == .validating && attempt == 1
