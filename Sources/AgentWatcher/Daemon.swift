@@ -145,7 +145,8 @@ public final class Daemon {
             if let stop = stopping {
                 try reapChildren() // zombies that are ours (we are their subreaper) are reaped before we go
                 sweepAgentGroups()
-                if children.isEmpty && agentGroups.isEmpty && adoptedAgents.isEmpty {
+                if children.isEmpty && agentGroups.isEmpty && adoptedAgents.isEmpty
+                    && (agentsOnStop == .leave || signalOrphans(0) == 0) { // orphans it was given, too
                     try reapChildren() // members that died during the sweep: zombies it did not count
                     try settleStoppedAgents()
                     break
@@ -262,6 +263,7 @@ public final class Daemon {
     }
 
     func killAllAgentGroups(signal: Int32) {
+        signalOrphans(signal)
         for pid in Set(children.keys).union(agentGroups.keys) {
             signalDescendantsOutsideTheGroup(pid, signal)
             do { _ = try ProcessControl.signalGroup(pid, signal) } catch {

@@ -541,6 +541,60 @@ final class HostileMailboxTests: EndToEndTestCase {
         XCTAssertEqual(second.stderr.components(separatedBy: "left alone").count, 2, "reported once: \(second.stderr)")
     }
 
+    /// A daemon started from a parent that left glibc's signals 32 and 33 ignored and SIGUSR1
+    /// blocked (a plain glibc `posix_spawn`) starts its agents with no signal ignored or blocked.
+    /// A descendant that calls `setsid` and clears its environment is stopped with its attempt
+    /// when that times out (found in the process tree below the agent), and one that was orphaned
+    /// to the daemon (its subreaper) is stopped at `stop`.
+    func testCleanSignalsFromAnyParentAndSetsidDescendantsStopAtTimeoutAndStop() throws {
+        let sandbox = try makeSandbox()
+        let spec = Fixtures.spec(run: "d", batchSize: 1, phases: [Fixtures.objectPhase("p1", file: "out/p1.json")],
+                                 overrides: ["maxAttempts": 1, "timeoutSeconds": 1, "killGraceSeconds": 0.2])
+        let specPath = try Fixtures.install(in: sandbox, spec: spec, itemCount: 2, agentBody: """
+        grep -E '^Sig(Ign|Blk):' /proc/self/status > signals-$batch
+        if [ "$batch" = 1 ]; then
+          setsid env -i /bin/sleep 300 &
+          echo $! > stray-1.tmp && mv stray-1.tmp stray-1
+          exec /bin/sleep 300
+        fi
+        ( setsid env -i /bin/sleep 300 & echo $! > stray-2.tmp && mv stray-2.tmp stray-2 )
+        object_batch $start $end | publish "$out"
+        """)
+        let daemon = try ChildProcess(argv: [AgentWatcherBinary.path, "run", "--pipeline", specPath, "--root", sandbox.root],
+                                      outputBase: sandbox.path("e2e/plain"), workingDirectory: sandbox.root,
+                                      plainSpawnBlocking: [SIGUSR1])
+        defer { if daemon.status == nil { _ = try? daemon.stop(within: 10) } } // cleanup after a failure only
+        try waitForEvent(log: sandbox.eventLog, deadline: .seconds(20), daemon: daemon, "watcher.ready") { $0.event == "watcher.ready" }
+        let parent = try String(decoding: FileSystem.readFile("/proc/\(daemon.pid)/status"), as: UTF8.self)
+        let ignoredLine = try XCTUnwrap(parent.split(separator: "\n").first { $0.hasPrefix("SigIgn:") })
+        let ignored = try XCTUnwrap(UInt64(ignoredLine.dropFirst("SigIgn:\t".count), radix: 16))
+        XCTAssertEqual(ignored & (1 << 31 | 1 << 32), 1 << 31 | 1 << 32, "the daemon itself runs with 32 and 33 ignored: \(ignoredLine)")
+
+        try waitForFile(sandbox.path("stray-1"), deadline: .seconds(10))
+        try waitForFile(sandbox.path("stray-2"), deadline: .seconds(10))
+        let stray1 = try XCTUnwrap(pid_t(try sandbox.read("stray-1").trimmingCharacters(in: .whitespacesAndNewlines)))
+        let stray2 = try XCTUnwrap(pid_t(try sandbox.read("stray-2").trimmingCharacters(in: .whitespacesAndNewlines)))
+        let gone1 = try ProcessControl.openPIDFD(stray1)
+        let gone2 = try ProcessControl.openPIDFD(stray2)
+        try waitForEvent(log: sandbox.eventLog, deadline: .seconds(20), daemon: daemon, "p1/1 failed (timeout)") {
+            $0.isTransition(phase: "p1", batch: 1, to: "failed")
+        }
+        XCTAssertEqual(try Poller.wait([gone1.rawValue], timeoutMilliseconds: 10_000), [gone1.rawValue],
+                       "the setsid descendant \(stray1) outlived its attempt's timeout")
+        try waitForEvent(log: sandbox.eventLog, deadline: .seconds(20), daemon: daemon, "run.completed") {
+            $0.isEvent("run.completed", run: "d")
+        }
+        XCTAssertEqual(try Poller.wait([gone2.rawValue], timeoutMilliseconds: 0), [], "the orphan runs until stop")
+        XCTAssertEqual(try daemon.stop(), .exited(0), daemon.stderr)
+        XCTAssertEqual(try Poller.wait([gone2.rawValue], timeoutMilliseconds: 10_000), [gone2.rawValue],
+                       "the orphaned setsid descendant \(stray2) outlived stop")
+        for k in 1...2 {
+            let signals = try sandbox.read("signals-\(k)")
+            XCTAssertTrue(signals.contains("SigIgn:\t0000000000000000"), signals)
+            XCTAssertTrue(signals.contains("SigBlk:\t0000000000000000"), signals)
+        }
+    }
+
     // MARK: - Kernel limits
 
     /// Inside a private user namespace (`unshare -U -r`) with `user.max_inotify_watches` lowered
