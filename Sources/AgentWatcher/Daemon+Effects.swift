@@ -60,6 +60,9 @@ extension Daemon {
     func spawnAgent(_ id: BatchID, attempt: Int, feedback: ValidationReport?) throws {
         guard let ctx = runs[id.run] else { return }
         do {
+            // The prompt replaces any file or link at its name; a folder there is moved aside.
+            let promptFile = layout.promptFile(id, attempt: attempt)
+            if (try? root.lstat(promptFile))?.kind == .directory { try movePlantedAside(promptFile, run: id.run, what: "the prompt") }
             var request = try AgentLauncher(layout: layout, context: ctx, root: root,
                                             tempName: AtomicFile.nextTempName(for: "prompt"), lifeTag: AtomicFile.tag ?? "")
                 .request(for: id, attempt: attempt, previous: previousAttempt(id, attempt: attempt - 1, liveReport: feedback),
@@ -97,21 +100,31 @@ extension Daemon {
     }
 
     /// The agent's log, opened beneath the root for appending. Anything planted at its name that
-    /// is not a plain file of the daemon's (a symbolic link, a hard link, a FIFO) is moved aside
-    /// into `refused/` with a record, never written through, and a new log is made.
+    /// is not a plain file of the daemon's (a symbolic link, a hard link, a FIFO, with a reader or
+    /// not, a socket, a folder) is moved aside into `refused/` with a record, never written through
+    /// and never waited on, and a new log is made.
     func openAgentLog(_ path: String, run: String) throws -> FileDescriptor {
         for _ in 0..<3 {
             do {
-                let fd = try root.open(path, O_WRONLY | O_CREAT | O_APPEND | O_NONBLOCK)
+                let fd = try root.open(path, O_WRONLY | O_CREAT | O_APPEND | O_NONBLOCK | O_NOCTTY)
                 let status = try fd.stat()
                 if status.kind == .regular && status.linkCount == 1 { return fd }
                 try fd.close()
             } catch let e as SystemError where e.errno == .tooManySymlinks && root.symlinkedComponent(of: path) == path {
+                // a symbolic link at the name itself
+            } catch let e as SystemError where e.errno == .isDirectory || e.errno == .noDeviceOrAddress {
+                // a folder, or a FIFO or socket nobody reads
             }
-            try rejectFile(path, into: layout.agentLogs(run) + "/refused", run: run,
-                           reason: "\(basename(path)) was planted where the agent's log goes (a link or a special file); moved aside, not written through")
+            try movePlantedAside(path, run: run, what: "the agent's log")
         }
         throw SystemError(operation: "open", path: path, errno: .exists)
+    }
+
+    /// Moves what someone planted at a name the daemon is about to write (a link, a special file,
+    /// a folder) into `logs/agents/<run>/refused/` with a `file.rejected` record.
+    func movePlantedAside(_ path: String, run: String, what: String) throws {
+        try rejectFile(path, into: layout.agentLogs(run) + "/refused", run: run,
+                       reason: "\(basename(path)) was planted where \(what) goes (a link, a special file or a folder); moved aside, not written through")
     }
 
     /// A failure of the disk the watcher writes to: it must stop, not count it against a batch.

@@ -274,6 +274,44 @@ final class HostileMailboxTests: EndToEndTestCase {
         XCTAssertEqual(try decoy.fingerprint(), before)
     }
 
+    /// What someone planted where an attempt's log or prompt goes: a FIFO nobody reads (an open
+    /// for writing would block, or fail), a folder, a symbolic link to a file outside. Each is
+    /// moved aside into `refused/` with a record, never followed and never waited on, and the
+    /// attempt runs with a fresh log and prompt.
+    func testPlantedFIFOsFoldersAndLinksAtTheLogAreMovedAsideAndTheAttemptRuns() throws {
+        let sandbox = try makeSandbox()
+        let decoy = try Decoy()
+        let before = try decoy.fingerprint()
+        let spec = Fixtures.spec(run: "d", batchSize: 1, phases: [Fixtures.objectPhase("p1", file: "out/p1.json")],
+                                 overrides: ["maxAttempts": 1])
+        let specPath = try Fixtures.install(in: sandbox, spec: spec, itemCount: 4, agentBody: """
+        echo "agent $batch ran"
+        object_batch $start $end | publish "$out"
+        """)
+        try FileSystem.createDirectory(sandbox.path("logs/agents/d"))
+        XCTAssertEqual(mkfifo(sandbox.path("logs/agents/d/p1-1-1.log"), 0o644), 0)
+        try FileSystem.createDirectory(sandbox.path("logs/agents/d/p1-2-1.log/inside"))
+        XCTAssertEqual(symlink(decoy.path + "/precious.json", sandbox.path("logs/agents/d/p1-3-1.log")), 0)
+        try FileSystem.createDirectory(sandbox.path("logs/agents/d/p1-4-1.prompt.md"))
+        let daemon = try sandbox.start(["run", "--pipeline", specPath, "--root", sandbox.root])
+        let done = try waitForEvent(log: sandbox.eventLog, deadline: .seconds(20), daemon: daemon, "run.completed") {
+            $0.isEvent("run.completed", run: "d")
+        }
+        XCTAssertEqual(done["merged"]?.int, 4, done.line)
+        let records = try EventLog.read(sandbox.eventLog).filter { $0.event == "file.rejected" }
+        for (name, kind) in [("p1-1-1.log", FileKind.fifo), ("p1-2-1.log", .directory), ("p1-3-1.log", .symlink),
+                             ("p1-4-1.prompt.md", .directory)] {
+            XCTAssertTrue(records.contains { ($0["from"]?.string ?? "").hasSuffix("/" + name) }, "a record for \(name)")
+            XCTAssertEqual(sandbox.kind("logs/agents/d/refused/\(name)"), kind, name)
+            XCTAssertTrue(sandbox.exists("logs/agents/d/refused/\(name).error"), name)
+        }
+        for k in 1...3 { XCTAssertEqual(try sandbox.read("logs/agents/d/p1-\(k)-1.log"), "agent \(k) ran\n") }
+        XCTAssertEqual(sandbox.kind("logs/agents/d/p1-4-1.prompt.md"), .regular)
+        XCTAssertTrue(sandbox.exists("logs/agents/d/refused/p1-2-1.log/inside"), "moved whole")
+        XCTAssertEqual(try daemon.stop(), .exited(0), daemon.stderr)
+        XCTAssertEqual(try decoy.fingerprint(), before)
+    }
+
     // MARK: - Startup
 
     /// `run --daemon` succeeds only once the daemon is watching after recovery and the first
