@@ -185,15 +185,20 @@ extension Daemon {
     }
 
     /// Agents of a previous life are adopted or stopped before anything else happens, and temp
-    /// files of an atomic replace cut short are removed: the pid file and a saved torn tail
-    /// (logs/), notes beside refused control messages, each run's archives, prompts, main files.
+    /// files of an atomic replace cut short are removed from every folder the daemon makes temps
+    /// in (`Layout.tempFolders`) and the main files' folders.
     func settlePreviousLife() throws -> (adopted: [BatchID: pid_t], killed: [String], temps: [String]) {
         let adopted = adoptAgentsOfPreviousLife()
         let killed = stopAgentsOfPreviousLife(sparing: Set(adopted.values))
-        var folders: Set<String> = [layout.logs, layout.control + "/rejected"]
-        for ctx in runs.values {
-            folders.formUnion([layout.accepted(ctx.run), layout.rejected(ctx.run), layout.agentLogs(ctx.run)] + ctx.mainFolders)
+        /// The folders in `path` (beneath the root, no link followed); none when it is not there.
+        func folderNames(_ path: String) throws -> [String] {
+            guard root.exists(path), root.symlinkedComponent(of: path) == nil else { return [] }
+            return try root.listDirectory(path).filter { $0.kind == .directory && $0.isUTF8 }.map(\.name)
         }
+        var folders = layout.tempFolders(runs: Array(runs.keys), mailboxFolders: try folderNames(layout.mailbox),
+                                         agentNames: try folderNames(layout.agents),
+                                         agentLogRuns: try folderNames(layout.logs + "/agents"))
+        for ctx in runs.values { folders.formUnion(ctx.mainFolders) }
         var temps: [String] = []
         // Only temps whose tag a previous life logged are the daemon's own: nothing else is removed.
         for folder in folders.sorted() where FileSystem.exists(folder) && root.symlinkedComponent(of: folder) == nil {

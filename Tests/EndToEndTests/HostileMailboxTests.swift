@@ -312,6 +312,28 @@ final class HostileMailboxTests: EndToEndTestCase {
         XCTAssertEqual(try decoy.fingerprint(), before)
     }
 
+    /// The start-up sweep of a previous life's temps covers every folder the daemon makes
+    /// temps in: besides each run's archives, `agents/<name>/rejected/`, `logs/agents/<run>/refused/`
+    /// and the `rejected/` of a run no spec defines. Only temps carrying a tag a previous life
+    /// logged go; a look-alike with another tag stays.
+    func testTheTempSweepCoversEveryFolderTheDaemonWritesTempsIn() throws {
+        let sandbox = try makeSandbox()
+        let daemon = try startIdleRun(sandbox, items: 1)
+        XCTAssertEqual(try daemon.stop(), .exited(0), daemon.stderr)
+        let tag = try XCTUnwrap(try EventLog.read(sandbox.eventLog).last { $0.event == "watcher.started" }?["temp_tag"]?.string)
+        let ours = ["mailbox/agents/bob/rejected/.m.json.error.tmp-\(tag)-12-3", "logs/agents/d/refused/.p1-1-1.log.error.tmp-\(tag)-12-4",
+                    "mailbox/zz/rejected/.x.json.error.tmp-\(tag)-12-5", "mailbox/d/rejected/.y.json.errors.json.tmp-\(tag)-12-6"]
+        let lookalike = "mailbox/agents/bob/rejected/.m.json.error.tmp-0123456789abcdef-12-3"
+        for path in ours + [lookalike] { try sandbox.write(path, "half\n") }
+        let again = try restart(sandbox)
+        let recovered = try XCTUnwrap(try EventLog.read(sandbox.eventLog).last { $0.event == "watcher.recovered" })
+        XCTAssertEqual(recovered["stale_temps"], .array(ours.map { .string(sandbox.path($0)) }.sorted { $0.description < $1.description }),
+                       recovered.line)
+        for path in ours { XCTAssertFalse(sandbox.exists(path), path) }
+        XCTAssertEqual(try sandbox.read(lookalike), "half\n", "not the daemon's: kept")
+        XCTAssertEqual(try again.stop(), .exited(0), again.stderr)
+    }
+
     // MARK: - Startup
 
     /// `run --daemon` succeeds only once the daemon is watching after recovery and the first
