@@ -169,8 +169,8 @@ extension Daemon {
         case .rejected(let report):
             let folder = layout.rejected(id.run)
             guard try folderIsOurs(folder, for: path, run: id.run) else { return }
-            let dest = try moveUnique(path, toFolder: folder, name: Daemon.attemptName(id, attempt: attempt),
-                                      companions: { [Daemon.errorsPath(beside: $0)] })
+            guard let dest = try moveUnique(path, toFolder: folder, name: Daemon.attemptName(id, attempt: attempt),
+                                            companions: { [Daemon.errorsPath(beside: $0)] }) else { return }
             try writeErrors(report, beside: dest)
             try log.append(Event(event: EventName.fileArchived, run: id.run, phase: id.phase, batch: id.index,
                                  attempt: attempt, reason: "rejected",
@@ -240,7 +240,7 @@ extension Daemon {
         guard root.exists(path) else { return }
         guard try folderIsOurs(folder, for: path, run: run) else { return }
         try root.createDirectory(folder)
-        let dest = try moveUnique(path, toFolder: folder, name: basename(path), companions: { [$0 + ".error"] })
+        guard let dest = try moveUnique(path, toFolder: folder, name: basename(path), companions: { [$0 + ".error"] }) else { return }
         try root.createAtomically(dest + ".error", with: Array((reason + "\n").utf8), tempName: AtomicFile.nextTempName(for: "error"))
         try log.append(Event(event: EventName.fileRejected, run: run, reason: reason,
                              details: [.init("from", .string(path)), .init("path", .string(dest)),
@@ -249,9 +249,11 @@ extension Daemon {
 
     /// Moves `path` into `folder` as `name`, or `name.2`, `name.3` ... when that name or one of
     /// its `companions` (the note or report to be written beside it) is taken. Every name is
-    /// shortened with a hash to fit in 255 bytes with its longest companion.
+    /// shortened with a hash to fit in 255 bytes with its longest companion. A folder reached
+    /// through a symbolic link is refused (`folder.refused`) and nil returned: nothing moved.
     func moveUnique(_ path: String, toFolder folder: String, name: String,
-                    companions: (String) -> [String] = { _ in [] }) throws -> String {
+                    companions: (String) -> [String] = { _ in [] }) throws -> String? {
+        guard try folderIsOurs(folder, for: path, run: nil) else { return nil }
         let reserve = 16 + 12 // ".errors.json" or ".error", and a ".<n>" suffix
         let base = DerivedName.fitting(name, reserving: reserve)
         var n = 1
@@ -267,6 +269,14 @@ extension Daemon {
             n += 1
             dest = folder + "/" + base + ".\(n)"
         }
+    }
+
+    /// `folder` made beneath the root (with the folders above it) when it is reached without a
+    /// symbolic link; otherwise `folder.refused` is logged and false returned.
+    func ensureFolder(_ folder: String, for path: String, run: String?) throws -> Bool {
+        guard try folderIsOurs(folder, for: path, run: run) else { return false }
+        try root.createDirectory(folder)
+        return true
     }
 
     /// Whether `folder` (an archive the daemon writes into) is reached without a symbolic link;

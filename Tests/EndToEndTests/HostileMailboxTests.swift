@@ -334,6 +334,38 @@ final class HostileMailboxTests: EndToEndTestCase {
         XCTAssertEqual(try again.stop(), .exited(0), again.stderr)
     }
 
+    /// The folders handled messages move into, replaced by symbolic links to a folder outside:
+    /// `control/cur/` (the daemon died of it: `watcher.failed ... Not a directory`) and an agent's
+    /// `new/`. Each is refused with a record, nothing is moved through it, and the daemon goes on.
+    func testSymlinkedMessageFoldersAreRefusedAndTheDaemonGoesOn() throws {
+        let sandbox = try makeSandbox()
+        let decoy = try Decoy()
+        let before = try decoy.fingerprint()
+        let daemon = try startIdleRun(sandbox)
+        try FileSystem.createDirectory(sandbox.path("mailbox/control/new"))
+        if sandbox.exists("mailbox/control/cur") { try FileSystem.rename(sandbox.path("mailbox/control/cur"), sandbox.path("mailbox/control/cur.real")) }
+        XCTAssertEqual(symlink(decoy.path, sandbox.path("mailbox/control/cur")), 0)
+        let pause = try sandbox.run(["pause", "d", "--root", sandbox.root])
+        XCTAssertEqual(pause.exitCode, 0, pause.stderr)
+        try waitForEvent(log: sandbox.eventLog, deadline: .seconds(10), daemon: daemon, "folder.refused (control/cur)") {
+            $0.event == "folder.refused" && $0["path"]?.string == sandbox.path("mailbox/control/cur")
+        }
+        try FileSystem.createDirectory(sandbox.path("mailbox/agents/bob"))
+        XCTAssertEqual(symlink(decoy.path, sandbox.path("mailbox/agents/bob/new")), 0)
+        try sandbox.write("mailbox/agents/bob/m1.json", #"{"id":"m1","from":"alice","to":"bob","type":"request","body":{}}"#)
+        // Refused as a folder, or (seen first as an entry of agents/bob/) moved aside as a link.
+        try waitForEvent(log: sandbox.eventLog, deadline: .seconds(10), daemon: daemon, "agents/bob/new refused") {
+            ($0.event == "folder.refused" && $0["path"]?.string == sandbox.path("mailbox/agents/bob/new"))
+                || ($0.event == "file.rejected" && $0["from"]?.string == sandbox.path("mailbox/agents/bob/new"))
+        }
+        XCTAssertNotEqual(sandbox.kind("mailbox/agents/bob/new"), .symlink)
+        let resume = try sandbox.run(["resume", "d", "--root", sandbox.root])
+        XCTAssertEqual(resume.exitCode, 0, resume.stderr)
+        try assertStillMerges(sandbox, daemon, batch: 2)
+        XCTAssertEqual(try daemon.stop(), .exited(0), daemon.stderr)
+        XCTAssertEqual(try decoy.fingerprint(), before)
+    }
+
     // MARK: - Startup
 
     /// `run --daemon` succeeds only once the daemon is watching after recovery and the first
