@@ -60,6 +60,9 @@ extension Daemon {
     func spawnAgent(_ id: BatchID, attempt: Int, feedback: ValidationReport?) throws {
         guard let ctx = runs[id.run] else { return }
         do {
+            // The agents' log folder is the daemon's: a link planted there is moved aside.
+            try makeOwnFolder(layout.agentLogs(id.run))
+            try logLinksMovedAside()
             // The prompt replaces any file or link at its name; a folder there is moved aside.
             let promptFile = layout.promptFile(id, attempt: attempt)
             if (try? root.lstat(promptFile))?.kind == .directory { try movePlantedAside(promptFile, run: id.run, what: "the prompt") }

@@ -46,7 +46,7 @@ extension Daemon {
         messages = MessageLedger(ackTimeoutSeconds: try resolveAckTimeout())
         for dir in [layout.agents, layout.agentTmp(AgentMessage.watcherName), layout.agentNew(AgentMessage.watcherName),
                     layout.agentCur(AgentMessage.watcherName)] {
-            try root.createDirectory(dir)
+            try makeOwnFolder(dir)
         }
     }
 

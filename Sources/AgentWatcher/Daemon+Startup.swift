@@ -48,9 +48,8 @@ extension Daemon {
             let holder = (try? FileLock.holder(layout.root)) ?? nil
             throw AlreadyRunning(lockPath: layout.root, pid: holder.map { "\($0)" })
         }
-        for dir in [layout.mailbox, layout.logs, layout.control + "/tmp", layout.control + "/new", layout.control + "/cur"] {
-            try root.createDirectory(dir)
-        }
+        for dir in [layout.mailbox, layout.logs] { try root.createDirectory(dir) }
+        for dir in [layout.control + "/tmp", layout.control + "/new", layout.control + "/cur"] { try makeOwnFolder(dir) }
         try prepareMessages()
         do { lock = try FileLock.acquire(layout.lockFile) } catch FileLock.Error.held {
             let holder = try? FileSystem.readFile(layout.lockFile) // only for the message; absence is fine
@@ -75,9 +74,9 @@ extension Daemon {
             runs[spec.run] = try RunContext(spec: spec, specPath: path, rules: options.rules)
         }
         for ctx in runs.values {
-            for dir in [layout.outbox(ctx.run) + "/tmp", layout.accepted(ctx.run), layout.rejected(ctx.run),
-                        layout.agentLogs(ctx.run), layout.validatorLogs(ctx.run)] {
-                do { try root.createDirectory(dir) } catch let e as SystemError where e.errno == .tooManySymlinks {
+            for dir in [layout.agentLogs(ctx.run), layout.validatorLogs(ctx.run)] { try makeOwnFolder(dir) }
+            for dir in [layout.outbox(ctx.run) + "/tmp", layout.accepted(ctx.run), layout.rejected(ctx.run)] {
+                do { try root.createDirectory(dir) } catch let e as SystemError {
                     // Logged once the log is open (folder.refused); the rest of the mailbox goes on.
                     if let link = root.symlinkedComponent(of: dir) { symlinkedAtStart.append((link, ctx.run)) } else { throw e }
                 }
@@ -135,6 +134,7 @@ extension Daemon {
             .init("replayed", .int(contents.count)), .init("temp_tag", .string(AtomicFile.tag ?? "")),
         ]))
         for (link, run) in symlinkedAtStart { try refuseFolder(link, run: run, about: link) }
+        try logLinksMovedAside()
         return (contents, brokenPath, initial)
     }
 

@@ -52,6 +52,8 @@ public final class Daemon {
     var refusedRawNames: Set<String> = []
     /// Symbolic links found at start where the daemon's folders go, logged once the log is open.
     var symlinkedAtStart: [(String, String)] = []
+    /// Links planted where the daemon's own folders go, moved aside (link, where to), to log.
+    var movedAsideAtStart: [(String, String)] = []
     var log: EventLogWriter!
     var watcher: DirectoryWatcher!
     /// Watches `logs/` and the event log itself, so that their removal or replacement is noticed at once.

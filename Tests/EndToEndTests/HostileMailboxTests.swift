@@ -366,6 +366,49 @@ final class HostileMailboxTests: EndToEndTestCase {
         XCTAssertEqual(try decoy.fingerprint(), before)
     }
 
+    /// Symbolic links planted where the daemon's own folders go (`logs/agents/<run>/`,
+    /// `logs/validators/<run>/`, `mailbox/control/cur/`): at a start they stopped it
+    /// (`openat2(...): Not a directory`); now each is moved aside into `logs/refused/` with a
+    /// record, never followed, and the folder made. Planted while it runs, before an agent
+    /// starts, the same: the agent runs.
+    func testLinksPlantedAtTheDaemonsOwnFoldersAreMovedAside() throws {
+        let sandbox = try makeSandbox()
+        let decoy = try Decoy()
+        let before = try decoy.fingerprint()
+        let spec = Fixtures.spec(run: "d", batchSize: 1, phases: [Fixtures.objectPhase("p1", file: "out/p1.json")],
+                                 overrides: ["maxAttempts": 1, "concurrency": 1])
+        let specPath = try Fixtures.install(in: sandbox, spec: spec, itemCount: 2, agentBody: """
+        if [ "$batch" = 1 ]; then wait_for go; fi
+        object_batch $start $end | publish "$out"
+        """)
+        for folder in ["logs/agents", "logs/validators", "mailbox/control"] { try FileSystem.createDirectory(sandbox.path(folder)) }
+        for link in ["logs/agents/d", "logs/validators/d", "mailbox/control/cur"] {
+            XCTAssertEqual(symlink(decoy.path, sandbox.path(link)), 0)
+        }
+        let daemon = try sandbox.start(["run", "--pipeline", specPath, "--root", sandbox.root])
+        try waitForEvent(log: sandbox.eventLog, deadline: .seconds(20), daemon: daemon, "p1/1 running") {
+            $0.isTransition(phase: "p1", batch: 1, to: "running")
+        }
+        let moved = try EventLog.read(sandbox.eventLog).filter { $0.event == "file.rejected" }
+        for link in ["logs/agents/d", "logs/validators/d", "mailbox/control/cur"] {
+            XCTAssertTrue(moved.contains { $0["from"]?.string == sandbox.path(link) }, "a record for \(link)")
+            XCTAssertEqual(sandbox.kind(link), .directory, link)
+        }
+        XCTAssertEqual(sandbox.kind("logs/refused/d"), .symlink)
+        // While it runs: the agents' log folder replaced by a link before batch 2's agent starts.
+        try FileSystem.rename(sandbox.path("logs/agents/d"), sandbox.path("logs/agents/d.real"))
+        XCTAssertEqual(symlink(decoy.path, sandbox.path("logs/agents/d")), 0)
+        try sandbox.write("go", "")
+        let done = try waitForEvent(log: sandbox.eventLog, deadline: .seconds(20), daemon: daemon, "run.completed") {
+            $0.isEvent("run.completed", run: "d")
+        }
+        XCTAssertEqual(done["merged"]?.int, 2, done.line)
+        XCTAssertEqual(sandbox.kind("logs/agents/d"), .directory)
+        XCTAssertEqual(sandbox.kind("logs/refused/d.2"), .symlink)
+        XCTAssertEqual(try daemon.stop(), .exited(0), daemon.stderr)
+        XCTAssertEqual(try decoy.fingerprint(), before)
+    }
+
     // MARK: - Startup
 
     /// `run --daemon` succeeds only once the daemon is watching after recovery and the first
