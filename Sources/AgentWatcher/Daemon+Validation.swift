@@ -24,7 +24,11 @@ extension Daemon {
             fail("output_unreadable", "\(path): \(error)")
         case .contents(let bytes, _):
             let checksum = SHA256.hex(bytes)
-            let (report, unparseable) = try BatchValidator(context: ctx).check(id, phase: phase, bytes: bytes)
+            let report: ValidationReport, unparseable: Bool
+            do { (report, unparseable) = try BatchValidator(context: ctx).check(id, phase: phase, bytes: bytes) } catch let e as FileSystem.NotARegularFile {
+                // A main file the checks read is a FIFO or such: the operator's to fix, not the agent's.
+                return inputs.append(.validatorFailed(id, attempt: attempt, message: "\(e); move it away, then `resume`"))
+            }
             FaultInjection.point("validate")
             if !report.valid || (phase.validators ?? []).isEmpty {
                 inputs.append(.validated(id, attempt: attempt, report: report, checksum: checksum, unparseable: unparseable))

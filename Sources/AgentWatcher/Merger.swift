@@ -41,9 +41,13 @@ struct Merger {
     func merge(_ jobs: [Job], phase: PipelineSpec.PhaseSpec, limit: Int, known: MainFileRecord? = nil,
                beforeWrite: (MainFileRecord) throws -> Void = { _ in }) throws -> [(Job, Result)] {
         let mainPath = context.mainPath(phase)
-        let found = FileSystem.exists(mainPath) ? try FileSystem.readFile(mainPath) : nil
-        if let problem = MainFileRecord.problem(path: mainPath, found: found, record: known,
-                                                    rebuild: Merger.rebuildCommand(context.run, phase.id)) {
+        let rebuild = Merger.rebuildCommand(context.run, phase.id)
+        let found: [UInt8]?
+        do { found = FileSystem.exists(mainPath) ? try FileSystem.readRegularFile(mainPath) : nil } catch let e as FileSystem.NotARegularFile {
+            // A FIFO, a folder ... at the main file's name: never waited on, never rebuilt over.
+            return jobs.map { ($0, .mainFileChanged("\(e). Move it away and `resume`; or `\(rebuild)` (it is kept aside)")) }
+        }
+        if let problem = MainFileRecord.problem(path: mainPath, found: found, record: known, rebuild: rebuild) {
             return jobs.map { ($0, .mainFileChanged(problem)) }
         }
         var main = found ?? []

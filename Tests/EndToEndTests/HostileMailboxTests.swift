@@ -521,6 +521,48 @@ final class HostileMailboxTests: EndToEndTestCase {
         XCTAssertEqual(try daemon.stop(), .exited(0), daemon.stderr)
     }
 
+    /// FIFOs planted where the daemon reads: at the main file (a merge read it and hung forever)
+    /// and at an agent's log by the agent itself before it fails (the log's tail is read to tell
+    /// a transient failure). Never opened to wait on: the main file's phase pauses with
+    /// `main_file_changed` naming it, `retry --rebuild` keeps it aside; the failed attempt is
+    /// judged without its log.
+    func testFIFOsAtTheMainFileOrAnAgentLogNeverHangTheDaemon() throws {
+        let sandbox = try makeSandbox()
+        let spec = Fixtures.spec(run: "d", batchSize: 1, phases: [Fixtures.objectPhase("p1", file: "out/p1.json")],
+                                 overrides: ["maxAttempts": 1])
+        let specPath = try Fixtures.install(in: sandbox, spec: spec, itemCount: 3, agentBody: """
+        if [ "$batch" = 3 ]; then rm -f logs/agents/d/p1-3-1.log && mkfifo logs/agents/d/p1-3-1.log; exit 3; fi
+        if [ "$batch" = 2 ]; then wait_for go; fi
+        object_batch $start $end | publish "$out"
+        """)
+        let daemon = try sandbox.start(["run", "--pipeline", specPath, "--root", sandbox.root])
+        try waitForEvent(log: sandbox.eventLog, deadline: .seconds(20), daemon: daemon, "p1/1 merged") {
+            $0.isTransition(phase: "p1", batch: 1, to: "merged")
+        }
+        let failed = try waitForEvent(log: sandbox.eventLog, deadline: .seconds(20), daemon: daemon, "p1/3 failed") {
+            $0.isTransition(phase: "p1", batch: 3, to: "failed")
+        }
+        XCTAssertEqual(failed.reason, "agent_crashed", failed.line)
+        let good = try sandbox.read("out/p1.json")
+        try FileSystem.unlink(sandbox.path("out/p1.json"))
+        XCTAssertEqual(mkfifo(sandbox.path("out/p1.json"), 0o644), 0)
+        try sandbox.write("go", "")
+        let paused = try waitForEvent(log: sandbox.eventLog, deadline: .seconds(20), daemon: daemon, "run.paused") {
+            $0.event == "run.paused" && $0.reason == "main_file_changed"
+        }
+        XCTAssertTrue(paused["message"]?.string?.contains("is a fifo") ?? false, paused.line)
+        let retry = try sandbox.run(["retry", "d", "p1", "--rebuild", "--root", sandbox.root])
+        XCTAssertEqual(retry.exitCode, 0, retry.stderr)
+        XCTAssertEqual(sandbox.kind("out/p1.json.before-rebuild"), .fifo, "kept aside")
+        try waitForEvent(log: sandbox.eventLog, deadline: .seconds(20), daemon: daemon, "p1/2 merged") {
+            $0.isTransition(phase: "p1", batch: 2, to: "merged")
+        }
+        let items = try containerItems(sandbox.read("out/p1.json"), key: "results", idField: nil).map(\.id)
+        XCTAssertEqual(items, ["i1", "i2"])
+        XCTAssertTrue(try sandbox.read("out/p1.json").hasPrefix(String(good.prefix(10))))
+        XCTAssertEqual(try daemon.stop(), .exited(0), daemon.stderr)
+    }
+
     // MARK: - One daemon per root
 
     /// `rm -rf logs/` under a running daemon is noticed at once: it says so on stderr and stops
