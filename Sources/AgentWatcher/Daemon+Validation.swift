@@ -50,11 +50,18 @@ extension Daemon {
                       "batch": String(job.id.index), "run": job.id.run, "attempt": String(job.attempt)]
         do {
             // The outputs of an earlier run of this validator are the daemon's own (under logs/):
-            // their names are removed (never followed) and made anew beneath the root.
+            // their names are removed (never followed) and made anew beneath the root. Anything
+            // else planted there (a folder, a FIFO, a link) is moved aside with a record.
+            try makeOwnFolder(layout.validatorLogs(job.id.run))
+            try logLinksMovedAside()
             let errPath = String(job.stdoutPath.dropLast(4)) + ".err"
             var outputs: [FileDescriptor] = []
             for path in [job.stdoutPath, errPath] {
-                if root.exists(path) { try root.unlink(path) }
+                if let s = try? root.lstat(path) { // absent: nothing to clear
+                    if s.kind == .regular && s.linkCount == 1 { try root.unlink(path) } else {
+                        try movePlantedAside(path, run: job.id.run, what: "a validator's output")
+                    }
+                }
                 outputs.append(try root.open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND))
             }
             var request = SpawnRequest(

@@ -409,6 +409,30 @@ final class HostileMailboxTests: EndToEndTestCase {
         XCTAssertEqual(try decoy.fingerprint(), before)
     }
 
+    /// A folder planted where a validator's output goes paused the run ("could not start:
+    /// unlinkat: Is a directory"): it is moved aside with a record and the validator runs.
+    func testAFolderAtAValidatorsOutputIsMovedAside() throws {
+        let sandbox = try makeSandbox()
+        let spec = Fixtures.spec(run: "d", batchSize: 1, phases: [Fixtures.objectPhase("p1", file: "out/p1.json", extra: [
+            "validators": [["argv": ["/bin/sh", "-c", "exit 0", "sh", "{batch_file}"]]],
+        ])], overrides: ["maxAttempts": 1])
+        let specPath = try Fixtures.install(in: sandbox, spec: spec, itemCount: 1, agentBody: """
+        mkdir -p logs/validators/d/p1-1-1-1.out/inside
+        object_batch $start $end | publish "$out"
+        """)
+        let daemon = try sandbox.start(["run", "--pipeline", specPath, "--root", sandbox.root])
+        let done = try waitForEvent(log: sandbox.eventLog, deadline: .seconds(20), daemon: daemon, "run.completed") {
+            $0.isEvent("run.completed", run: "d")
+        }
+        XCTAssertEqual(done["merged"]?.int, 1, done.line)
+        let records = try EventLog.read(sandbox.eventLog)
+        XCTAssertFalse(records.contains { $0.event == "run.paused" }, "no pause")
+        XCTAssertTrue(records.contains { $0.event == "file.rejected" && $0["from"]?.string == sandbox.path("logs/validators/d/p1-1-1-1.out") })
+        XCTAssertEqual(sandbox.kind("logs/agents/d/refused/p1-1-1-1.out"), .directory)
+        XCTAssertEqual(sandbox.kind("logs/validators/d/p1-1-1-1.out"), .regular)
+        XCTAssertEqual(try daemon.stop(), .exited(0), daemon.stderr)
+    }
+
     // MARK: - Startup
 
     /// `run --daemon` succeeds only once the daemon is watching after recovery and the first
