@@ -56,6 +56,7 @@ extension Daemon {
             throw AlreadyRunning(lockPath: layout.lockFile,
                                  pid: holder.map { String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) })
         }
+        try clearOwnFileName(layout.pidFile)
         try AtomicFile.replace(layout.pidFile, with: Array("\(getpid())\n".utf8))
         // Signals first, before any thread or child exists, so the mask is inherited by nothing.
         Signals.ignore(SIGPIPE)
@@ -89,6 +90,7 @@ extension Daemon {
     /// logs `watcher.started`. Returns `run.started` for runs the log has not seen yet.
     func replayLog() throws -> (EventLogReader.Summary, brokenPath: String?, initial: [Effect]) {
         state.schedulingHeld = true // until the first scan's files are looked at
+        try checkEventLogIsPlain()
         // Folded as it is read: a long log is never held as an array of records. A run's plan
         // comes from its `run.started` (and `run.extended`) records, not from the spec.
         let contents = try EventLogReader.fold(layout.eventLog) { r in
@@ -237,7 +239,7 @@ extension Daemon {
         let stamp = Clock.iso8601(seconds: s, microseconds: us).replacingOccurrences(of: ":", with: "")
         let saved = layout.eventLog + ".broken-" + stamp
         try AtomicFile.replace(saved, with: contents.tornTail)
-        let fd = try FileDescriptor.open(layout.eventLog, O_WRONLY)
+        let fd = try FileDescriptor.open(layout.eventLog, O_WRONLY | O_NOFOLLOW | O_NONBLOCK)
         try fd.truncate(to: Int64(contents.goodLength))
         try fd.fsync()
         try fd.close()

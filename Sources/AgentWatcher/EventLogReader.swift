@@ -26,7 +26,7 @@ public struct EventLogReader {
 
     public static func read(_ path: String) throws -> Contents {
         let bytes: [UInt8]
-        do { bytes = try FileSystem.readFile(path) } catch let e as SystemError where e.errno == .noSuchFile {
+        do { bytes = try FileSystem.readRegularFile(path) } catch let e as SystemError where e.errno == .noSuchFile {
             return Contents(records: [], goodLength: 0, tornTail: [])
         }
         return try parse(bytes, path: path)
@@ -51,7 +51,7 @@ public struct EventLogReader {
     /// good one after it; a damaged tail is returned in the summary.
     public static func fold(_ path: String, _ each: (EventRecord) throws -> Void) throws -> Summary {
         let bytes: [UInt8]
-        do { bytes = try FileSystem.readFile(path) } catch let e as SystemError where e.errno == .noSuchFile {
+        do { bytes = try FileSystem.readRegularFile(path) } catch let e as SystemError where e.errno == .noSuchFile {
             return Summary()
         }
         return try fold(bytes, path: path, each)

@@ -178,7 +178,7 @@ public enum FileSystem {
 
     /// Opened for reading without waiting (a FIFO with no writer would block an `open` or a
     /// `read`), and only when it is a regular file.
-    static func openRegular(_ path: String) throws -> FileDescriptor {
+    public static func openRegular(_ path: String) throws -> FileDescriptor {
         let fd = try FileDescriptor.open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY)
         let kind = try fd.stat().kind
         guard kind == .regular else {

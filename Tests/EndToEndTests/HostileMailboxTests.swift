@@ -608,6 +608,40 @@ final class HostileMailboxTests: EndToEndTestCase {
         XCTAssertEqual(try again.stop(), .exited(0), again.stderr)
     }
 
+    /// What is planted at the daemon's own files under `logs/` before a start. At the event log
+    /// a symbolic link to a file outside (the daemon appended its whole log to that file), a hard
+    /// link to one (its "torn tail" would have been cut off), a FIFO (the start hung): never read,
+    /// cut or written; the start stops with exit 1 and says what to do, and `status` does not hang.
+    /// A folder at the pid file (the start failed) is moved aside and the start goes on.
+    func testWhatIsPlantedAtTheLogOrThePidFileIsNeverWrittenThrough() throws {
+        let sandbox = try makeSandbox()
+        let decoy = try Decoy()
+        let before = try decoy.fingerprint()
+        let spec = Fixtures.spec(run: "d", batchSize: 1, phases: [Fixtures.objectPhase("p1", file: "out/p1.json")])
+        let specPath = try Fixtures.install(in: sandbox, spec: spec, itemCount: 1, agentBody: "object_batch $start $end | publish \"$out\"")
+        let log = sandbox.eventLog
+        let plants: [(String, () -> Int32)] = [
+            ("symlink", { symlink(decoy.path + "/precious.json", log) }),
+            ("file with 2 hard links", { link(decoy.path + "/precious.json", log) }),
+            ("fifo", { mkfifo(log, 0o644) }),
+        ]
+        for (what, plant) in plants {
+            XCTAssertEqual(plant(), 0, what)
+            let start = try sandbox.run(["run", "--pipeline", specPath, "--root", sandbox.root, "--until-done"], within: 30)
+            XCTAssertEqual(start.exitCode, 1, what + ": " + start.stderr)
+            XCTAssertTrue(start.stderr.contains("is a \(what), not"), start.stderr)
+            XCTAssertNotNil(try sandbox.run(["status", "--root", sandbox.root], within: 30).status, "status ends")
+            XCTAssertEqual(unlink(log), 0)
+        }
+        if sandbox.exists("logs/watcher.pid") { try FileSystem.unlink(sandbox.path("logs/watcher.pid")) } // the failed starts'
+        try FileSystem.createDirectory(sandbox.path("logs/watcher.pid/inside"))
+        let run = try sandbox.run(["run", "--pipeline", specPath, "--root", sandbox.root, "--until-done"], within: 30)
+        XCTAssertEqual(run.exitCode, 0, run.stderr)
+        XCTAssertEqual(sandbox.kind("logs/refused/watcher.pid"), .directory)
+        XCTAssertTrue(try EventLog.read(log).contains { $0.event == "file.rejected" && $0["from"]?.string == sandbox.path("logs/watcher.pid") })
+        XCTAssertEqual(try decoy.fingerprint(), before)
+    }
+
     // MARK: - Only its own processes
 
     /// A process that merely carries `AGENT_WATCHER_ROOT=<root>` (an operator's shell with it
