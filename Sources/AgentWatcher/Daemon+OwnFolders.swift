@@ -18,12 +18,13 @@ extension Daemon {
         try root.createDirectory(dir)
     }
 
-    /// A file of the daemon's own under `logs/` (the pid file): anything but a plain file
-    /// planted at its name (a folder, a FIFO, a link) is moved aside into `logs/refused/`,
-    /// logged once the log is open.
+    /// A file of the daemon's own under `logs/` (the pid file, the lock file): anything but a
+    /// plain file of one link planted at its name (a folder, a FIFO, a symbolic or hard link to
+    /// a file elsewhere, which the lock's truncate would empty) is moved aside into
+    /// `logs/refused/`, logged once the log is open.
     func clearOwnFileName(_ path: String) throws {
         guard let s = try? root.lstat(path) else { return } // absent: nothing in the way
-        if s.kind != .regular { try moveAsideIntoLogsRefused(path) }
+        if s.kind != .regular || s.linkCount != 1 { try moveAsideIntoLogsRefused(path) }
     }
 
     func moveAsideIntoLogsRefused(_ path: String) throws {

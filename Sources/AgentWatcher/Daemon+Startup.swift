@@ -51,6 +51,7 @@ extension Daemon {
         for dir in [layout.mailbox, layout.logs] { try root.createDirectory(dir) }
         for dir in [layout.control + "/tmp", layout.control + "/new", layout.control + "/cur"] { try makeOwnFolder(dir) }
         try prepareMessages()
+        try clearOwnFileName(layout.lockFile) // only now: the root's lock keeps every other daemon out
         do { lock = try FileLock.acquire(layout.lockFile) } catch FileLock.Error.held {
             let holder = try? FileSystem.readFile(layout.lockFile) // only for the message; absence is fine
             throw AlreadyRunning(lockPath: layout.lockFile,

@@ -612,7 +612,8 @@ final class HostileMailboxTests: EndToEndTestCase {
     /// a symbolic link to a file outside (the daemon appended its whole log to that file), a hard
     /// link to one (its "torn tail" would have been cut off), a FIFO (the start hung): never read,
     /// cut or written; the start stops with exit 1 and says what to do, and `status` does not hang.
-    /// A folder at the pid file (the start failed) is moved aside and the start goes on.
+    /// A folder at the pid file (the start failed) and a link at the lock file (its target was
+    /// emptied) are moved aside and the start goes on.
     func testWhatIsPlantedAtTheLogOrThePidFileIsNeverWrittenThrough() throws {
         let sandbox = try makeSandbox()
         let decoy = try Decoy()
@@ -635,10 +636,16 @@ final class HostileMailboxTests: EndToEndTestCase {
         }
         if sandbox.exists("logs/watcher.pid") { try FileSystem.unlink(sandbox.path("logs/watcher.pid")) } // the failed starts'
         try FileSystem.createDirectory(sandbox.path("logs/watcher.pid/inside"))
+        // The lock file: a symbolic link to a file outside (the lock emptied it and wrote its pid in).
+        if sandbox.exists("logs/watcher.lock") { try FileSystem.unlink(sandbox.path("logs/watcher.lock")) }
+        XCTAssertEqual(symlink(decoy.path + "/precious.json", sandbox.path("logs/watcher.lock")), 0)
         let run = try sandbox.run(["run", "--pipeline", specPath, "--root", sandbox.root, "--until-done"], within: 30)
         XCTAssertEqual(run.exitCode, 0, run.stderr)
         XCTAssertEqual(sandbox.kind("logs/refused/watcher.pid"), .directory)
-        XCTAssertTrue(try EventLog.read(log).contains { $0.event == "file.rejected" && $0["from"]?.string == sandbox.path("logs/watcher.pid") })
+        XCTAssertEqual(sandbox.kind("logs/refused/watcher.lock"), .symlink)
+        for name in ["watcher.pid", "watcher.lock"] {
+            XCTAssertTrue(try EventLog.read(log).contains { $0.event == "file.rejected" && $0["from"]?.string == sandbox.path("logs/" + name) }, name)
+        }
         XCTAssertEqual(try decoy.fingerprint(), before)
     }
 
