@@ -30,7 +30,7 @@ struct BatchValidator {
     func earlierItems(before id: BatchID, phase: PipelineSpec.PhaseSpec) throws -> [BatchItem] {
         let path = context.mainPath(phase)
         guard FileSystem.exists(path) else { return [] }
-        let bytes = try FileSystem.readFile(path)
+        let bytes = try FileSystem.readRegularFile(path) // a FIFO planted there is never waited on
         return try RunContext.scanItems(bytes, key: phase.output.key, idField: phase.output.idField).compactMap { item in
             guard let b = context.batchOf(item.id), b < id.index else { return nil }
             return try parsed(item)

@@ -49,6 +49,10 @@ extension Daemon {
                 try rejectFile(path, into: layout.rejected(run), run: run, reason: reason)
             case .runCompleted(let run):
                 completedRuns.insert(run)
+            case .rebuildMainFile(let command, let batches):
+                if !merges.isEmpty { try merge(merges); merges = [] }
+                let refusal = try rebuildMainFile(command, batches: batches)
+                inputs.append(.mainFileRebuilt(command, batches: batches.count, refusal: refusal))
             }
         }
         if !merges.isEmpty { try merge(merges) }
@@ -57,6 +61,12 @@ extension Daemon {
     func spawnAgent(_ id: BatchID, attempt: Int, feedback: ValidationReport?) throws {
         guard let ctx = runs[id.run] else { return }
         do {
+            // The agents' log folder is the daemon's: a link planted there is moved aside.
+            try makeOwnFolder(layout.agentLogs(id.run))
+            try logLinksMovedAside()
+            // The prompt replaces any file or link at its name; a folder there is moved aside.
+            let promptFile = layout.promptFile(id, attempt: attempt)
+            if (try? root.lstat(promptFile))?.kind == .directory { try movePlantedAside(promptFile, run: id.run, what: "the prompt") }
             var request = try AgentLauncher(layout: layout, context: ctx, root: root,
                                             tempName: AtomicFile.nextTempName(for: "prompt"), lifeTag: AtomicFile.tag ?? "")
                 .request(for: id, attempt: attempt, previous: previousAttempt(id, attempt: attempt - 1, liveReport: feedback),
@@ -87,10 +97,13 @@ extension Daemon {
             FaultInjection.point("spawned")
             children[pid] = .agent(id, attempt: attempt, logStart: logStart, stdoutStart: stdoutStart)
             trackAgentGroup(pid, id, token: AgentToken(lifeTag: AtomicFile.tag ?? "", id: id, attempt: attempt).text)
-            if let slurmJob {
+            // Read before the child is reaped (a zombie still has its stat), so it is always there.
+            let startTime = ProcessControl.startTime(of: pid)
+            if var slurmJob {
+                slurmJob.startTime = startTime
                 startedSlurmJob(slurmJob, pid: pid) // `running` is logged with the job id srun prints
             } else {
-                inputs.append(.spawned(id, attempt: attempt, pid: pid))
+                inputs.append(.spawned(id, attempt: attempt, pid: pid, startTime: startTime))
             }
         } catch let e as SystemError where Daemon.isOwnDiskFailure(e) {
             throw e // the watcher's own disk (prompt file, agent log) failed, not the agent: stop, do not burn attempts
@@ -102,21 +115,31 @@ extension Daemon {
     }
 
     /// The agent's log, opened beneath the root for appending. Anything planted at its name that
-    /// is not a plain file of the daemon's (a symbolic link, a hard link, a FIFO) is moved aside
-    /// into `refused/` with a record, never written through, and a new log is made.
+    /// is not a plain file of the daemon's (a symbolic link, a hard link, a FIFO, with a reader or
+    /// not, a socket, a folder) is moved aside into `refused/` with a record, never written through
+    /// and never waited on, and a new log is made.
     func openAgentLog(_ path: String, run: String) throws -> FileDescriptor {
         for _ in 0..<3 {
             do {
-                let fd = try root.open(path, O_WRONLY | O_CREAT | O_APPEND | O_NONBLOCK)
+                let fd = try root.open(path, O_WRONLY | O_CREAT | O_APPEND | O_NONBLOCK | O_NOCTTY)
                 let status = try fd.stat()
                 if status.kind == .regular && status.linkCount == 1 { return fd }
                 try fd.close()
             } catch let e as SystemError where e.errno == .tooManySymlinks && root.symlinkedComponent(of: path) == path {
+                // a symbolic link at the name itself
+            } catch let e as SystemError where e.errno == .isDirectory || e.errno == .noDeviceOrAddress {
+                // a folder, or a FIFO or socket nobody reads
             }
-            try rejectFile(path, into: layout.agentLogs(run) + "/refused", run: run,
-                           reason: "\(basename(path)) was planted where the agent's log goes (a link or a special file); moved aside, not written through")
+            try movePlantedAside(path, run: run, what: "the agent's log")
         }
         throw SystemError(operation: "open", path: path, errno: .exists)
+    }
+
+    /// Moves what someone planted at a name the daemon is about to write (a link, a special file,
+    /// a folder) into `logs/agents/<run>/refused/` with a `file.rejected` record.
+    func movePlantedAside(_ path: String, run: String, what: String) throws {
+        try rejectFile(path, into: layout.agentLogs(run) + "/refused", run: run,
+                       reason: "\(basename(path)) was planted where \(what) goes (a link, a special file or a folder); moved aside, not written through")
     }
 
     /// A failure of the disk the watcher writes to: it must stop, not count it against a batch.
@@ -161,8 +184,8 @@ extension Daemon {
         case .rejected(let report):
             let folder = layout.rejected(id.run)
             guard try folderIsOurs(folder, for: path, run: id.run) else { return }
-            let dest = try moveUnique(path, toFolder: folder, name: Daemon.attemptName(id, attempt: attempt),
-                                      companions: { [Daemon.errorsPath(beside: $0)] })
+            guard let dest = try moveUnique(path, toFolder: folder, name: Daemon.attemptName(id, attempt: attempt),
+                                            companions: { [Daemon.errorsPath(beside: $0)] }) else { return }
             try writeErrors(report, beside: dest)
             try log.append(Event(event: EventName.fileArchived, run: id.run, phase: id.phase, batch: id.index,
                                  attempt: attempt, reason: "rejected",
@@ -232,7 +255,7 @@ extension Daemon {
         guard root.exists(path) else { return }
         guard try folderIsOurs(folder, for: path, run: run) else { return }
         try root.createDirectory(folder)
-        let dest = try moveUnique(path, toFolder: folder, name: basename(path), companions: { [$0 + ".error"] })
+        guard let dest = try moveUnique(path, toFolder: folder, name: basename(path), companions: { [$0 + ".error"] }) else { return }
         try root.createAtomically(dest + ".error", with: Array((reason + "\n").utf8), tempName: AtomicFile.nextTempName(for: "error"))
         try log.append(Event(event: EventName.fileRejected, run: run, reason: reason,
                              details: [.init("from", .string(path)), .init("path", .string(dest)),
@@ -241,9 +264,11 @@ extension Daemon {
 
     /// Moves `path` into `folder` as `name`, or `name.2`, `name.3` ... when that name or one of
     /// its `companions` (the note or report to be written beside it) is taken. Every name is
-    /// shortened with a hash to fit in 255 bytes with its longest companion.
+    /// shortened with a hash to fit in 255 bytes with its longest companion. A folder reached
+    /// through a symbolic link is refused (`folder.refused`) and nil returned: nothing moved.
     func moveUnique(_ path: String, toFolder folder: String, name: String,
-                    companions: (String) -> [String] = { _ in [] }) throws -> String {
+                    companions: (String) -> [String] = { _ in [] }) throws -> String? {
+        guard try folderIsOurs(folder, for: path, run: nil) else { return nil }
         let reserve = 16 + 12 // ".errors.json" or ".error", and a ".<n>" suffix
         let base = DerivedName.fitting(name, reserving: reserve)
         var n = 1
@@ -259,6 +284,14 @@ extension Daemon {
             n += 1
             dest = folder + "/" + base + ".\(n)"
         }
+    }
+
+    /// `folder` made beneath the root (with the folders above it) when it is reached without a
+    /// symbolic link; otherwise `folder.refused` is logged and false returned.
+    func ensureFolder(_ folder: String, for path: String, run: String?) throws -> Bool {
+        guard try folderIsOurs(folder, for: path, run: run) else { return false }
+        try root.createDirectory(folder)
+        return true
     }
 
     /// Whether `folder` (an archive the daemon writes into) is reached without a symbolic link;

@@ -82,7 +82,7 @@ extension Daemon {
     }
 
     func controlMessage(_ path: String) throws {
-        guard !controlFilesToFile.contains(path) else { return } // seen twice in one round (a scan and an event)
+        guard !controlFilesToFile.contains(where: { $0.path == path }) else { return } // seen twice in one round (a scan and an event)
         let rejected = layout.control + "/rejected"
         switch SafeFile.readDropped(path, beneath: root, limit: 1 << 20) {
         case .vanished:
@@ -113,7 +113,7 @@ extension Daemon {
                 // Moved to cur/ only once its answer is durable in the log (see drainInputs),
                 // so a crash in between leaves it in new/ to be applied by the next start.
                 inputs.append(.control(command))
-                controlFilesToFile.append(path)
+                controlFilesToFile.append((path, command.source))
             }
         }
     }

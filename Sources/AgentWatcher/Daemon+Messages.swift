@@ -46,7 +46,7 @@ extension Daemon {
         messages = MessageLedger(ackTimeoutSeconds: try resolveAckTimeout())
         for dir in [layout.agents, layout.agentTmp(AgentMessage.watcherName), layout.agentNew(AgentMessage.watcherName),
                     layout.agentCur(AgentMessage.watcherName)] {
-            try root.createDirectory(dir)
+            try makeOwnFolder(dir)
         }
     }
 
@@ -107,23 +107,28 @@ extension Daemon {
         }
         var delivered = path
         if !inNew {
-            try root.createDirectory(layout.agentNew(recipient))
-            do { delivered = try moveUnique(path, toFolder: layout.agentNew(recipient), name: name) } catch let e as SystemError
-                where e.errno == .noSuchFile {
+            // A `new/` that is a symbolic link is refused: the message stays `received` where it is.
+            guard try ensureFolder(layout.agentNew(recipient), for: path, run: nil) else { return }
+            do {
+                guard let moved = try moveUnique(path, toFolder: layout.agentNew(recipient), name: name) else { return }
+                delivered = moved
+            } catch let e as SystemError where e.errno == .noSuchFile {
                 return // taken away meanwhile: it stays `received` in the log, and is delivered if it comes back
             }
         }
-        try root.createDirectory(layout.agentCur(recipient))
+        _ = try ensureFolder(layout.agentCur(recipient), for: path, run: nil) // for the recipient's acknowledgement
         if let e = messages.deliver(id: message.id, path: delivered, now: Daemon.now()) { try log.append(e) }
         signalBatchDone(message)
     }
 
     /// A message to the watcher: acted on, moved to `agents/watcher/cur/`, acknowledged.
     func consume(_ message: AgentMessage, path: String) throws {
-        try root.createDirectory(layout.agentCur(AgentMessage.watcherName))
+        guard try ensureFolder(layout.agentCur(AgentMessage.watcherName), for: path, run: nil) else { return }
         let dest: String
-        do { dest = try moveUnique(path, toFolder: layout.agentCur(AgentMessage.watcherName), name: basename(path)) } catch let e as SystemError
-            where e.errno == .noSuchFile {
+        do {
+            guard let moved = try moveUnique(path, toFolder: layout.agentCur(AgentMessage.watcherName), name: basename(path)) else { return }
+            dest = moved
+        } catch let e as SystemError where e.errno == .noSuchFile {
             return // taken away meanwhile
         }
         if let e = messages.acknowledge(id: message.id, path: dest, consumedBy: AgentMessage.watcherName) {

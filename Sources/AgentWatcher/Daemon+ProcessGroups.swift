@@ -19,20 +19,28 @@ extension Daemon {
         agentGroups[pgid] = AgentGroup(id: id, token: token)
     }
 
-    /// The attempt's descendants that left its process group (`setsid`), found by its token in
-    /// their environment, get `sig` too: they are stopped with the attempt. Returns how many.
+    /// The attempt's descendants that left its process group (`setsid`) get `sig` too: they
+    /// are stopped with the attempt. Found by the attempt's token in their environment, and,
+    /// while the agent lives, as its descendants in the process tree (one that also cleared its
+    /// environment). Returns how many.
     @discardableResult
     func signalDescendantsOutsideTheGroup(_ pgid: pid_t, _ sig: Int32) -> Int {
-        guard let token = agentGroups[pgid]?.token else { return 0 }
-        let strays: [(pid: pid_t, environment: [String: String])]
-        do { strays = try ProcessControl.processes { $0[AgentToken.variable] == token } } catch {
+        var strays: Set<pid_t> = []
+        do {
+            if let token = agentGroups[pgid]?.token {
+                strays.formUnion(try ProcessControl.processes { $0[AgentToken.variable] == token }.map(\.pid))
+            }
+            if agentGroups[pgid]?.leaderAlive ?? (children[pgid] != nil) {
+                strays.formUnion(try ProcessTree.current().descendants(of: pgid))
+            }
+        } catch {
             Console.error("agent-watcher: cannot look in /proc for descendants of agent \(pgid): \(error)")
             return 0
         }
         var n = 0
-        for p in strays where ProcessControl.processGroup(of: p.pid) != pgid {
-            do { if try ProcessControl.signal(p.pid, sig) { n += 1 } } catch {
-                Console.error("agent-watcher: cannot signal \(p.pid), a descendant of agent \(pgid): \(error)")
+        for p in strays.sorted() where ProcessControl.processGroup(of: p) != pgid {
+            do { if try ProcessControl.signal(p, sig) { n += 1 } } catch {
+                Console.error("agent-watcher: cannot signal \(p), a descendant of agent \(pgid): \(error)")
             }
         }
         return n
@@ -66,6 +74,25 @@ extension Daemon {
                 agentGroups[pgid] = nil
             }
         }
+    }
+
+    /// Orphans the daemon was given as their subreaper (their parent died), which are not
+    /// children it started: descendants of its agents or validators. At stop they get `sig`
+    /// with the agents; returns how many.
+    @discardableResult
+    func signalOrphans(_ sig: Int32) -> Int {
+        let orphans: [pid_t]
+        do { orphans = try ProcessTree.current().children(of: getpid()).filter { children[$0] == nil } } catch {
+            Console.error("agent-watcher: cannot look in /proc for orphaned descendants: \(error)")
+            return 0
+        }
+        var n = 0
+        for pid in orphans {
+            do { if try ProcessControl.signal(pid, sig) { n += 1 } } catch {
+                Console.error("agent-watcher: cannot signal \(pid), an orphaned descendant of an agent: \(error)")
+            }
+        }
+        return n
     }
 
     func signal(group pgid: pid_t, _ sig: Int32) {

@@ -3,35 +3,47 @@ import WatcherCore
 import WatcherSystem
 
 extension Daemon {
-    /// Finds every process started by an earlier daemon on this root (agents and their
-    /// descendants, even those that called `setsid`, carry the root's device and inode and a
-    /// token naming a life whose tag the log recorded: `AgentToken`), kills their process groups,
-    /// and waits until they are gone. This finds an agent even when the daemon died between
-    /// `posix_spawn` and logging its pid; a pid reused by an unrelated program, or a process that
-    /// merely carries `AGENT_WATCHER_ROOT` (an operator's shell with it exported), is never touched:
-    /// the latter is reported once. Returns `pid/pgid` of what was killed.
+    /// Finds every process started by an earlier daemon on this root and kills their process
+    /// groups, then waits until they are gone. An agent the log names is known by its pid and
+    /// start time (even one that cleared its environment); its descendants, even those that called
+    /// `setsid`, and an agent whose pid the log never got (the daemon died between `posix_spawn`
+    /// and logging it) by the token they carry (`AgentToken`). A reused pid, or a process that
+    /// merely carries `AGENT_WATCHER_ROOT` (an operator's shell with it exported), is never
+    /// touched, and is reported once (see `PreviousLifeProcess`). Returns `pid/pgid` of what was killed.
     /// `sparingTokens`: the tokens of adopted attempts (a Slurm task on this host carries its
     /// `srun`'s environment, in a group of its own).
     func stopAgentsOfPreviousLife(sparing spared: Set<pid_t> = [], sparingTokens: Set<String> = []) -> [String] {
         let rootID = AgentToken.rootID(device: root.device, inode: root.inode)
-        let found: [(pid: pid_t, environment: [String: String])]
+        let logged = Dictionary(state.loggedAgents().map { ($0.pid, $0) }, uniquingKeysWith: { a, _ in a })
+        var found: [PreviousLifeProcess]
         do {
             found = try ProcessControl.processes { env in
                 env[AgentToken.rootVariable] == rootID || env["AGENT_WATCHER_ROOT"] == layout.root
-            }
+            }.map { PreviousLifeProcess(pid: $0.pid, startTime: ProcessControl.startTime(of: $0.pid), environment: $0.environment) }
         } catch {
             Console.error("agent-watcher: cannot look for agents of a previous run in /proc: \(error)")
             return []
         }
-        let ours = found.filter { AgentToken.isOurs($0.environment, rootID: rootID, lives: tempTags) }
-            .filter { !sparingTokens.contains($0.environment[AgentToken.variable] ?? "") }
-        let strangers = found.filter { !AgentToken.isOurs($0.environment, rootID: rootID, lives: tempTags) }.map(\.pid)
-        if !strangers.isEmpty {
-            Console.error("agent-watcher: left alone \(strangers.count) process(es) that carry this root's AGENT_WATCHER_ROOT "
-                + "but no token of this daemon's: \(strangers.map(String.init).joined(separator: ", "))")
-            strangersLeftAlone = strangers
+        // A logged agent whose environment says nothing (cleared, or unreadable) is looked at too.
+        for pid in logged.keys.sorted() where !found.contains(where: { $0.pid == pid }) {
+            guard let start = ProcessControl.startTime(of: pid) else { continue } // gone
+            found.append(PreviousLifeProcess(pid: pid, startTime: start, environment: ProcessControl.environment(of: pid) ?? [:]))
         }
-        let pids = ours.map(\.pid)
+        var pids: [pid_t] = []
+        var strangers: [(pid: pid_t, why: String)] = []
+        for p in found.sorted(by: { $0.pid < $1.pid }) {
+            switch p.verdict(logged: logged[p.pid], rootID: rootID, rootPath: layout.root, lives: tempTags) {
+            case .ours where sparingTokens.contains(p.environment[AgentToken.variable] ?? ""): continue
+            case .ours: pids.append(p.pid)
+            case .stranger(let why): strangers.append((p.pid, why))
+            case .unrelated: continue
+            }
+        }
+        if !strangers.isEmpty {
+            Console.error("agent-watcher: left alone \(strangers.count) process(es) that are not this daemon's: "
+                + strangers.map(\.why).joined(separator: "; "))
+            strangersLeftAlone = strangers.map(\.pid)
+        }
         guard !pids.isEmpty else { return [] }
         let ownGroup = getpgrp()
         var killed: [String] = []
@@ -84,6 +96,7 @@ extension Daemon {
         for (id, pid) in state.agentsInFlight() {
             guard let ctx = runs[id.run], ctx.spec.agentsOnRestart == .adopt,
                   let b = state.batch(id), b.state == .running,
+                  b.startTime == nil || ProcessControl.startTime(of: pid) == b.startTime, // not a reused pid
                   let env = ProcessControl.environment(of: pid),
                   AgentToken.isOurs(env, rootID: AgentToken.rootID(device: root.device, inode: root.inode), lives: tempTags),
                   let token = env[AgentToken.variable],

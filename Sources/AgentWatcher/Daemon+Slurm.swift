@@ -16,6 +16,8 @@ struct SlurmJob {
     var watch: Int32?
     /// `spawning -> running` is logged once the job id is known (or `srun` ended without one).
     var spawnedSent = false
+    /// `srun`'s start time (field 22 of `/proc/<pid>/stat`), logged with the pid in `running`.
+    var startTime: UInt64?
 }
 
 extension Daemon {
@@ -64,7 +66,7 @@ extension Daemon {
         job.watch = nil
         if !job.spawnedSent {
             job.spawnedSent = true
-            inputs.append(.spawned(job.id, attempt: job.attempt, pid: pid, jobID: jobID))
+            inputs.append(.spawned(job.id, attempt: job.attempt, pid: pid, startTime: job.startTime, jobID: jobID))
         }
         slurmJobs[pid] = job
     }
@@ -89,7 +91,7 @@ extension Daemon {
             Console.error("agent-watcher: \(layout.outbox(job.id.run)): \(error)")
         }
         if let watch = job.watch { slurmLogWatch?.removeWatch(watch) }
-        if !job.spawnedSent { inputs.append(.spawned(job.id, attempt: job.attempt, pid: pid, jobID: job.jobID)) }
+        if !job.spawnedSent { inputs.append(.spawned(job.id, attempt: job.attempt, pid: pid, startTime: job.startTime, jobID: job.jobID)) }
         return true
     }
 

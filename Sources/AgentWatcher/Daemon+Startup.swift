@@ -48,15 +48,16 @@ extension Daemon {
             let holder = (try? FileLock.holder(layout.root)) ?? nil
             throw AlreadyRunning(lockPath: layout.root, pid: holder.map { "\($0)" })
         }
-        for dir in [layout.mailbox, layout.logs, layout.control + "/tmp", layout.control + "/new", layout.control + "/cur"] {
-            try root.createDirectory(dir)
-        }
+        for dir in [layout.mailbox, layout.logs] { try root.createDirectory(dir) }
+        for dir in [layout.control + "/tmp", layout.control + "/new", layout.control + "/cur"] { try makeOwnFolder(dir) }
         try prepareMessages()
+        try clearOwnFileName(layout.lockFile) // only now: the root's lock keeps every other daemon out
         do { lock = try FileLock.acquire(layout.lockFile) } catch FileLock.Error.held {
             let holder = try? FileSystem.readFile(layout.lockFile) // only for the message; absence is fine
             throw AlreadyRunning(lockPath: layout.lockFile,
                                  pid: holder.map { String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) })
         }
+        try clearOwnFileName(layout.pidFile)
         try AtomicFile.replace(layout.pidFile, with: Array("\(getpid())\n".utf8))
         // Signals first, before any thread or child exists, so the mask is inherited by nothing.
         Signals.ignore(SIGPIPE)
@@ -75,9 +76,9 @@ extension Daemon {
             runs[spec.run] = try RunContext(spec: spec, specPath: path, rules: options.rules)
         }
         for ctx in runs.values {
-            for dir in [layout.outbox(ctx.run) + "/tmp", layout.accepted(ctx.run), layout.rejected(ctx.run),
-                        layout.agentLogs(ctx.run), layout.validatorLogs(ctx.run)] {
-                do { try root.createDirectory(dir) } catch let e as SystemError where e.errno == .tooManySymlinks {
+            for dir in [layout.agentLogs(ctx.run), layout.validatorLogs(ctx.run)] { try makeOwnFolder(dir) }
+            for dir in [layout.outbox(ctx.run) + "/tmp", layout.accepted(ctx.run), layout.rejected(ctx.run)] {
+                do { try root.createDirectory(dir) } catch let e as SystemError {
                     // Logged once the log is open (folder.refused); the rest of the mailbox goes on.
                     if let link = root.symlinkedComponent(of: dir) { symlinkedAtStart.append((link, ctx.run)) } else { throw e }
                 }
@@ -90,6 +91,7 @@ extension Daemon {
     /// logs `watcher.started`. Returns `run.started` for runs the log has not seen yet.
     func replayLog() throws -> (EventLogReader.Summary, brokenPath: String?, initial: [Effect]) {
         state.schedulingHeld = true // until the first scan's files are looked at
+        try checkEventLogIsPlain()
         // Folded as it is read: a long log is never held as an array of records. A run's plan
         // comes from its `run.started` (and `run.extended`) records, not from the spec.
         state.beginReplay() // the scheduling index is built once, after the last record
@@ -137,6 +139,7 @@ extension Daemon {
             .init("replayed", .int(contents.count)), .init("temp_tag", .string(AtomicFile.tag ?? "")),
         ]))
         for (link, run) in symlinkedAtStart { try refuseFolder(link, run: run, about: link) }
+        try logLinksMovedAside()
         return (contents, brokenPath, initial)
     }
 
@@ -187,17 +190,22 @@ extension Daemon {
     }
 
     /// Agents of a previous life are adopted or stopped before anything else happens, and temp
-    /// files of an atomic replace cut short are removed: the pid file and a saved torn tail
-    /// (logs/), notes beside refused control messages, each run's archives, prompts, main files.
+    /// files of an atomic replace cut short are removed from every folder the daemon makes temps
+    /// in (`Layout.tempFolders`) and the main files' folders.
     func settlePreviousLife() throws -> (adopted: [BatchID: pid_t], killed: [String], temps: [String]) {
         let adopted = adoptAgentsOfPreviousLife()
         let killed = stopAgentsOfPreviousLife(sparing: Set(adopted.values),
                                               sparingTokens: Set(adopted.values.compactMap { agentGroups[$0]?.token }))
         try cancelSlurmJobsOfPreviousLife(adopted: adopted)
-        var folders: Set<String> = [layout.logs, layout.control + "/rejected"]
-        for ctx in runs.values {
-            folders.formUnion([layout.accepted(ctx.run), layout.rejected(ctx.run), layout.agentLogs(ctx.run)] + ctx.mainFolders)
+        /// The folders in `path` (beneath the root, no link followed); none when it is not there.
+        func folderNames(_ path: String) throws -> [String] {
+            guard root.exists(path), root.symlinkedComponent(of: path) == nil else { return [] }
+            return try root.listDirectory(path).filter { $0.kind == .directory && $0.isUTF8 }.map(\.name)
         }
+        var folders = layout.tempFolders(runs: Array(runs.keys), mailboxFolders: try folderNames(layout.mailbox),
+                                         agentNames: try folderNames(layout.agents),
+                                         agentLogRuns: try folderNames(layout.logs + "/agents"))
+        for ctx in runs.values { folders.formUnion(ctx.mainFolders) }
         var temps: [String] = []
         // Only temps whose tag a previous life logged are the daemon's own: nothing else is removed.
         for folder in folders.sorted() where FileSystem.exists(folder) && root.symlinkedComponent(of: folder) == nil {
@@ -236,7 +244,7 @@ extension Daemon {
         let stamp = Clock.iso8601(seconds: s, microseconds: us).replacingOccurrences(of: ":", with: "")
         let saved = layout.eventLog + ".broken-" + stamp
         try AtomicFile.replace(saved, with: contents.tornTail)
-        let fd = try FileDescriptor.open(layout.eventLog, O_WRONLY)
+        let fd = try FileDescriptor.open(layout.eventLog, O_WRONLY | O_NOFOLLOW | O_NONBLOCK)
         try fd.truncate(to: Int64(contents.goodLength))
         try fd.fsync()
         try fd.close()

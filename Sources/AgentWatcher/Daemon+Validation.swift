@@ -24,7 +24,11 @@ extension Daemon {
             fail("output_unreadable", "\(path): \(error)")
         case .contents(let bytes, _):
             let checksum = SHA256.hex(bytes)
-            let (report, unparseable) = try BatchValidator(context: ctx).check(id, phase: phase, bytes: bytes)
+            let report: ValidationReport, unparseable: Bool
+            do { (report, unparseable) = try BatchValidator(context: ctx).check(id, phase: phase, bytes: bytes) } catch let e as FileSystem.NotARegularFile {
+                // A main file the checks read is a FIFO or such: the operator's to fix, not the agent's.
+                return inputs.append(.validatorFailed(id, attempt: attempt, message: "\(e); move it away, then `resume`"))
+            }
             FaultInjection.point("validate")
             if !report.valid || (phase.validators ?? []).isEmpty {
                 inputs.append(.validated(id, attempt: attempt, report: report, checksum: checksum, unparseable: unparseable))
@@ -46,11 +50,18 @@ extension Daemon {
                       "batch": String(job.id.index), "run": job.id.run, "attempt": String(job.attempt)]
         do {
             // The outputs of an earlier run of this validator are the daemon's own (under logs/):
-            // their names are removed (never followed) and made anew beneath the root.
+            // their names are removed (never followed) and made anew beneath the root. Anything
+            // else planted there (a folder, a FIFO, a link) is moved aside with a record.
+            try makeOwnFolder(layout.validatorLogs(job.id.run))
+            try logLinksMovedAside()
             let errPath = String(job.stdoutPath.dropLast(4)) + ".err"
             var outputs: [FileDescriptor] = []
             for path in [job.stdoutPath, errPath] {
-                if root.exists(path) { try root.unlink(path) }
+                if let s = try? root.lstat(path) { // absent: nothing to clear
+                    if s.kind == .regular && s.linkCount == 1 { try root.unlink(path) } else {
+                        try movePlantedAside(path, run: job.id.run, what: "a validator's output")
+                    }
+                }
                 outputs.append(try root.open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND))
             }
             var request = SpawnRequest(

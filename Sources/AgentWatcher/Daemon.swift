@@ -59,6 +59,8 @@ public final class Daemon {
     var refusedRawNames: Set<String> = []
     /// Symbolic links found at start where the daemon's folders go, logged once the log is open.
     var symlinkedAtStart: [(String, String)] = []
+    /// Links planted where the daemon's own folders go, moved aside (link, where to), to log.
+    var movedAsideAtStart: [(String, String)] = []
     var log: EventLogWriter!
     var watcher: DirectoryWatcher!
     /// Watches `logs/` and the event log itself, so that their removal or replacement is noticed at once.
@@ -70,7 +72,7 @@ public final class Daemon {
     var agentGroups: [pid_t: AgentGroup] = [:]
     /// Control messages handled in the current round, to move to `control/cur/` once the
     /// round's log records are durable.
-    var controlFilesToFile: [String] = []
+    var controlFilesToFile: [(path: String, source: String?)] = []
     /// Control message files (`name:inode:mtime`) the log says were answered: one left in
     /// `new/` by a crash is not applied twice.
     var answeredControlFiles: Set<String> = []
@@ -154,7 +156,8 @@ public final class Daemon {
             if let stop = stopping {
                 try reapChildren() // zombies that are ours (we are their subreaper) are reaped before we go
                 sweepAgentGroups()
-                if children.isEmpty && agentGroups.isEmpty && adoptedAgents.isEmpty {
+                if children.isEmpty && agentGroups.isEmpty && adoptedAgents.isEmpty
+                    && (agentsOnStop == .leave || signalOrphans(0) == 0) { // orphans it was given, too
                     try reapChildren() // members that died during the sweep: zombies it did not count
                     try settleStoppedAgents()
                     break
@@ -232,10 +235,13 @@ public final class Daemon {
                 if case .log(let r) = e, r.event == EventName.controlApplied || r.event == EventName.controlRejected,
                    let source = r.string("source") { answeredControlFiles.insert(source) }
             }
-            for path in controlFilesToFile where FileSystem.exists(path) {
-                _ = try moveUnique(path, toFolder: layout.control + "/cur", name: basename(path))
+            // A message answered in a later round (a rebuild answers after its work) waits for it.
+            var unanswered: [(path: String, source: String?)] = []
+            for file in controlFilesToFile where FileSystem.exists(file.path) {
+                if let source = file.source, !answeredControlFiles.contains(source) { unanswered.append(file); continue }
+                _ = try moveUnique(file.path, toFolder: layout.control + "/cur", name: basename(file.path))
             }
-            controlFilesToFile.removeAll()
+            controlFilesToFile = unanswered
         }
         try checkValidatorDeadlines()
     }
@@ -274,6 +280,7 @@ public final class Daemon {
     }
 
     func killAllAgentGroups(signal: Int32) {
+        signalOrphans(signal)
         for pid in Set(children.keys).union(agentGroups.keys) {
             if cancelSlurmJob(pid, terminateOnly: signal == SIGTERM) { continue }
             signalDescendantsOutsideTheGroup(pid, signal)

@@ -52,7 +52,7 @@ public struct EventLogReader {
     /// damaged tail is returned in the summary.
     public static func fold(_ path: String, _ each: (EventRecord) throws -> Void) throws -> Summary {
         let fd: FileDescriptor
-        do { fd = try FileDescriptor.open(path, O_RDONLY) } catch let e as SystemError where e.errno == .noSuchFile {
+        do { fd = try FileSystem.openRegular(path) } catch let e as SystemError where e.errno == .noSuchFile {
             return Summary()
         }
         defer { _ = try? fd.close() } // read-only descriptor: a failed close loses nothing

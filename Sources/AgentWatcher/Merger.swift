@@ -18,6 +18,11 @@ struct Merger {
         case mainFileChanged(String)
     }
 
+    /// The command that rebuilds a phase's main file from its accepted batch files.
+    static func rebuildCommand(_ run: String, _ phase: String) -> String {
+        "agent-watcher retry \(run) \(phase) --rebuild"
+    }
+
     /// One validated batch file to merge.
     struct Job {
         var id: BatchID
@@ -36,8 +41,13 @@ struct Merger {
     func merge(_ jobs: [Job], phase: PipelineSpec.PhaseSpec, limit: Int, known: MainFileRecord? = nil,
                beforeWrite: (MainFileRecord) throws -> Void = { _ in }) throws -> [(Job, Result)] {
         let mainPath = context.mainPath(phase)
-        let found = FileSystem.exists(mainPath) ? try FileSystem.readFile(mainPath) : nil
-        if let problem = MainFileRecord.problem(path: mainPath, found: found, record: known) {
+        let rebuild = Merger.rebuildCommand(context.run, phase.id)
+        let found: [UInt8]?
+        do { found = FileSystem.exists(mainPath) ? try FileSystem.readRegularFile(mainPath) : nil } catch let e as FileSystem.NotARegularFile {
+            // A FIFO, a folder ... at the main file's name: never waited on, never rebuilt over.
+            return jobs.map { ($0, .mainFileChanged("\(e). Move it away and `resume`; or `\(rebuild)` (it is kept aside)")) }
+        }
+        if let problem = MainFileRecord.problem(path: mainPath, found: found, record: known, rebuild: rebuild) {
             return jobs.map { ($0, .mainFileChanged(problem)) }
         }
         var main = found ?? []
@@ -78,7 +88,8 @@ struct Merger {
         do { outcome = try MergePlanner.plan(request) } catch {
             // Not the batch's fault, and no retry fixes it: say which file is broken and how.
             return (.mainFileChanged("\(mainPath) cannot be parsed (\(error)): repair or restore it, then `resume`; "
-                + "the batch is not blamed and uses no attempt"), nil)
+                + "or `\(Merger.rebuildCommand(context.run, phase.id))` re-merges every accepted batch file into a new one. "
+                + "The batch is not blamed and uses no attempt"), nil)
         }
         switch outcome {
         case .write(let newBytes, let inserted):

@@ -133,7 +133,7 @@ public final class RunContext {
         }
         let path = mainPath(source)
         guard FileSystem.exists(path) else { return [] }
-        let bytes = try FileSystem.readFile(path)
+        let bytes = try FileSystem.readRegularFile(path) // a FIFO planted there is never waited on
         // An item of this batch: one of its ids, or an id derived from one (`S0001L01` of `S0001`).
         func wanted(_ itemID: String) -> Bool { batchOf(itemID) == id.index }
         if source.output.strategy == .jsonl {

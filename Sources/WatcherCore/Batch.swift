@@ -9,11 +9,13 @@ public struct Batch: Equatable, Sendable {
     /// Attempts this batch may use; a `retry` command raises it.
     public internal(set) var attemptsAllowed: Int
     public internal(set) var pid: Int32?
+    /// When the agent `pid` started (`/proc/<pid>/stat` field 22), as its `running` record says.
+    public internal(set) var startTime: UInt64?
     public internal(set) var lastReason: String?
     /// Whose fault the last failure was (nil: none, or a record without a reason).
     public internal(set) var lastClass: FailureClass?
     /// An output kept in the outbox while the run waits for the operator (its validator could
-    /// not run): it is checked again, not re-made, when the run goes on.
+    /// not run, or the main file changed): it is checked again, not re-made, when the run goes on.
     public internal(set) var heldPath: String?
     public internal(set) var lastErrorCount: Int?
     public internal(set) var mergedChecksum: String?
@@ -45,7 +47,10 @@ public struct Batch: Equatable, Sendable {
         guard e.event == EventName.transition, let raw = e.to, let to = BatchState(rawValue: raw) else { return }
         state = to
         if let a = e.attempt { attempt = e.bool("attempt_used") == false ? max(0, a - 1) : a }
-        if let p = e.int("pid") { pid = Int32(p) }
+        if let p = e.int("pid") {
+            pid = Int32(p)
+            startTime = e.int("start_time").map { UInt64(clamping: $0) }
+        }
         if let allowed = e.int("attempts_allowed") { attemptsAllowed = allowed }
         switch to {
         case .retryWait, .failed, .blocked, .cancelled, .skipped:
@@ -54,7 +59,7 @@ public struct Batch: Equatable, Sendable {
             lastErrorCount = e.int("errors")
             if let f = e.string("fingerprint") { fingerprints.append(f) }
             failedChecksum = e.string("checksum")
-            heldPath = lastClass == .validatorFailed ? e.string("path") : nil
+            heldPath = lastClass == .validatorFailed || lastClass == .mainFileChanged ? e.string("path") : nil
         case .merged:
             mergedChecksum = e.string("checksum")
             lastReason = nil

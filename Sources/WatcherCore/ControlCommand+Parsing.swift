@@ -24,11 +24,22 @@ extension ControlCommand {
             }
             batch = n
         }
-        if (phase == nil) != (batch == nil) { return .failure(.init("give both \"phase\" and \"batch\", or neither")) }
+        var rebuild = false
+        if let r = v["rebuild"] {
+            guard let b = r.boolValue else { return .failure(.init("\"rebuild\" must be true or false")) }
+            rebuild = b
+        }
+        if rebuild {
+            guard verb == .retry, phase != nil, batch == nil else {
+                return .failure(.init("\"rebuild\" applies to retry of a phase: give \"phase\" and no \"batch\""))
+            }
+        } else if (phase == nil) != (batch == nil) {
+            return .failure(.init("give both \"phase\" and \"batch\", or neither"))
+        }
         if verb == .pause || verb == .resume || verb == .drain, phase != nil {
             return .failure(.init("\(name) applies to a whole run"))
         }
-        if (verb == .retry || verb == .skip), phase == nil {
+        if (verb == .retry || verb == .skip), phase == nil || (batch == nil && !rebuild) {
             return .failure(.init("\(name) needs \"phase\" and \"batch\""))
         }
         var max: Int?
@@ -46,7 +57,7 @@ extension ControlCommand {
             guard let s = i.stringValue, PlainName.check(s) == nil else { return .failure(.init("\"id\" must be a plain name")) }
             id = s
         }
-        return .success(ControlCommand(verb: verb, run: run, phase: phase, batch: batch, id: id, max: max, force: force))
+        return .success(ControlCommand(verb: verb, run: run, phase: phase, batch: batch, id: id, max: max, force: force, rebuild: rebuild))
     }
 }
 

@@ -19,6 +19,20 @@ public enum Effect: Equatable, Sendable {
     /// Move a file that belongs to no batch that can take it to `mailbox/<run>/rejected/`.
     case rejectFile(run: String, path: String, reason: String)
     case runCompleted(String)
+    /// `retry RUN PHASE --rebuild`: write a new main file for the command's phase from the
+    /// accepted files of `batches` (in this order), keeping the old file aside; answer with
+    /// `.mainFileRebuilt`.
+    case rebuildMainFile(ControlCommand, batches: [MergedBatch])
+}
+
+/// A merged batch and the checksum of the file that was merged (the one kept in `accepted/`).
+public struct MergedBatch: Equatable, Sendable {
+    public var id: BatchID
+    public var checksum: String
+    public init(id: BatchID, checksum: String) {
+        self.id = id
+        self.checksum = checksum
+    }
 }
 
 public enum AgentSignal: String, Equatable, Sendable { case terminate = "SIGTERM", kill = "SIGKILL" }

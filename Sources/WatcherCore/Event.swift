@@ -64,6 +64,9 @@ public enum EventName {
     public static let watcherReady = "watcher.ready"
     /// A main file is about to be replaced with these `size` and `crc32` (written ahead).
     public static let mainWritten = "main.written"
+    /// `retry --rebuild`: a main file is about to be rebuilt from the accepted batch files, the
+    /// old one kept aside (`kept`).
+    public static let mainRebuilt = "main.rebuilt"
     /// A folder of the mailbox cannot be watched (a kernel limit, a path too long, too deep).
     public static let watchFailed = "watch.failed"
     public static let watcherRecovered = "watcher.recovered"

@@ -3,8 +3,10 @@ public enum Input: Equatable, Sendable {
     /// A file for this batch appeared in the outbox: renamed in (complete) or closed after writing
     /// in place (complete after the settle window, or when the agent exits).
     case outputWritten(BatchID, path: String, renamed: Bool)
+    /// The agent runs; `startTime` is when it started (field 22 of `/proc/<pid>/stat`, clock
+    /// ticks since boot): with the pid it names the process, even after the pid is reused.
     /// `jobID`: the Slurm job of an attempt run by the `slurm` runner.
-    case spawned(BatchID, attempt: Int, pid: Int32, jobID: String? = nil)
+    case spawned(BatchID, attempt: Int, pid: Int32, startTime: UInt64? = nil, jobID: String? = nil)
     /// The agent could not be started; `missing`: its program (or its working folder) does not
     /// exist, which is the operator's to fix.
     case spawnFailed(BatchID, attempt: Int, message: String, missing: Bool = false)
@@ -31,6 +33,9 @@ public enum Input: Equatable, Sendable {
     /// Time passed: deadlines at or before `now` fire.
     case tick
     case control(ControlCommand)
+    /// The shell carried out a `.rebuildMainFile` (`refusal` nil) of `batches` batch files, or
+    /// could not (`refusal` says why; nothing was replaced).
+    case mainFileRebuilt(ControlCommand, batches: Int, refusal: String?)
 }
 
 /// A state-changing command, from `mailbox/control/` or the CLI.
@@ -48,9 +53,12 @@ public struct ControlCommand: Equatable, Sendable {
     /// The message file it came from, as `name:inode:mtime` (logged, so a file left in `new/`
     /// by a crash after it was handled is recognised and not applied twice).
     public var source: String?
+    /// For `retry` of a phase (no batch): re-merge the phase's accepted batch files into a new
+    /// main file, keeping the old one aside (`retry RUN PHASE --rebuild`).
+    public var rebuild: Bool
 
     public init(verb: Verb, run: String, phase: String? = nil, batch: Int? = nil, id: String? = nil,
-                max: Int? = nil, force: Bool = false) {
+                max: Int? = nil, force: Bool = false, rebuild: Bool = false) {
         self.verb = verb
         self.run = run
         self.phase = phase
@@ -58,6 +66,7 @@ public struct ControlCommand: Equatable, Sendable {
         self.id = id
         self.max = max
         self.force = force
+        self.rebuild = rebuild
     }
 }
 
@@ -65,13 +74,13 @@ extension Input {
     /// The batch an input is about, if any.
     public var batchID: BatchID? {
         switch self {
-        case .outputWritten(let id, _, _), .spawned(let id, _, _, _), .spawnFailed(let id, _, _, _),
+        case .outputWritten(let id, _, _), .spawned(let id, _, _, _, _), .spawnFailed(let id, _, _, _),
              .agentExited(let id, _, _, _, _, _, _, _), .validated(let id, _, _, _, _), .merged(let id, _, _, _, _),
              .validatorFailed(let id, _, _),
              .mergeConflict(let id, _, _), .outputChanged(let id, _), .batchDone(let id, _),
              .mainFileChanged(let id, _, _):
             return id
-        case .tick, .control:
+        case .tick, .control, .mainFileRebuilt:
             return nil
         }
     }

@@ -15,7 +15,7 @@ public struct MainFileFacts: Equatable, Sendable {
 
 /// A `main.written` record: logged before each atomic replace of a main file (write-ahead),
 /// with what the file held when the merge read it (`base`, nil: no file) and what it holds
-/// after (`written`). A crash between the record and the rename leaves the file at `base`,
+/// after (`written`); for a rebuild `base` is `written` (the file it replaces is not the daemon's). A crash between the record and the rename leaves the file at `base`,
 /// so both count as the daemon's own; anything else is not.
 public struct MainFileRecord: Equatable, Sendable {
     public var base: MainFileFacts?
@@ -48,11 +48,13 @@ public struct MainFileRecord: Equatable, Sendable {
     /// Why the file found (`nil`: there is none) is not one the daemon wrote, or nil when it is.
     /// `record` nil: nothing is known (a new main file, or a log of an older version), and any
     /// file is taken as it is.
-    public static func problem(path: String, found: [UInt8]?, record: MainFileRecord?) -> String? {
+    ///   - rebuild: the command that rebuilds the file (`agent-watcher retry RUN PHASE --rebuild`).
+    public static func problem(path: String, found: [UInt8]?, record: MainFileRecord?,
+                               rebuild: String = "agent-watcher retry RUN PHASE --rebuild") -> String? {
         guard let record else { return nil }
         let last = record.written
-        let ways = "Restore \(path) (\(last.size) bytes, CRC-32 \(CRC32.hex(last.crc32)) after the last merge) and `resume`. "
-            + "(Re-merging the accepted batch files into a new main file, `retry --rebuild`, is not implemented yet.)"
+        let ways = "Two ways on: restore \(path) (\(last.size) bytes, CRC-32 \(CRC32.hex(last.crc32)) after the last merge) and `resume`; "
+            + "or `\(rebuild)` re-merges every accepted batch file into a new main file (the file found is kept aside)."
         guard let found else {
             return record.base == nil ? nil : "\(path) is gone, but it held \(last.size) bytes of merged items. " + ways
         }

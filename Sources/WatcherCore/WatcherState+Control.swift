@@ -1,5 +1,6 @@
 extension WatcherState {
     mutating func control(_ c: ControlCommand, now: Instant, into effects: inout [Effect]) {
+        if c.rebuild { return rebuild(c, into: &effects) }
         guard let plan = plans[c.run] else {
             effects.append(.log(controlEvent(c, applied: false, reason: "unknown run \(c.run)")))
             return
@@ -89,6 +90,7 @@ extension WatcherState {
         if let id = c.id { details.append(.init("id", .string(id))) }
         if let source = c.source { details.append(.init("source", .string(source))) }
         if c.verb == .resume && c.force { details.append(.init("force", .bool(true))) }
+        if c.rebuild { details.append(.init("rebuild", .bool(true))) }
         return Event(event: applied ? EventName.controlApplied : EventName.controlRejected,
                      run: c.run, phase: c.phase, batch: c.batch, reason: reason, details: details)
     }

@@ -7,10 +7,11 @@ extension WatcherState {
         switch input {
         case .outputWritten(let id, let path, let renamed):
             outputWritten(id, path: path, renamed: renamed, now: now, into: &effects)
-        case .spawned(let id, let attempt, let pid, let jobID):
+        case .spawned(let id, let attempt, let pid, let startTime, let jobID):
             guard let b = batches[id], b.state == .spawning, b.attempt == attempt else { break }
-            transition(id, to: .running, details: [.init("pid", .int(Int(pid)))] + (jobID.map { [.init("job_id", .string($0))] } ?? []),
-                       into: &effects)
+            transition(id, to: .running, details: [.init("pid", .int(Int(pid)))]
+                + (startTime.map { [.init("start_time", .int(Int(clamping: $0)))] } ?? [])
+                + (jobID.map { [.init("job_id", .string($0))] } ?? []), into: &effects)
             batches[id]?.agentAlive = true
             let limit = timeout(of: id)
             batches[id]?.timeoutAt = now.adding(seconds: limit)
@@ -54,7 +55,7 @@ extension WatcherState {
             guard let b = batches[id], b.state == .merging, b.attempt == attempt else { break }
             let report = ValidationReport.from(errors: [ValidationError(
                 type: "main_file_changed", item: nil, message: message,
-                suggestion: "restore the main file, then `resume`")], stats: [:])
+                suggestion: "restore the main file, then `resume`; or `retry \(id.run) \(id.phase) --rebuild`")], stats: [:])
             failAttempt(id, class: .mainFileChanged, reason: .mainFileChanged, report: report, path: nil,
                         extra: b.validatingPath.map { [.init("path", .string($0))] } ?? [], now: now, into: &effects)
             pauseRun(id.run, .mainFileChanged, message: message, into: &effects)
@@ -69,6 +70,8 @@ extension WatcherState {
             tick(now: now, into: &effects)
         case .control(let command):
             control(command, now: now, into: &effects)
+        case .mainFileRebuilt(let command, let n, let refusal):
+            mainFileRebuilt(command, batches: n, refusal: refusal, into: &effects)
         }
         if let id = input.batchID { refresh(id) }
         afterInput(now: now, into: &effects)

@@ -32,6 +32,11 @@ extension WatcherState {
                 pauseReasons[run] = nil
                 consecutiveCrashes[run] = 0
             }
+            if e.string("command") == "retry", e.bool("rebuild") == true,
+               pauseReasons[run]?.reason == PauseReason.mainFileChanged.rawValue {
+                paused.remove(run) // the main file is the daemon's again
+                pauseReasons[run] = nil
+            }
         case EventName.runPaused:
             guard let run = e.run else { return }
             paused.insert(run)

@@ -92,6 +92,14 @@ public struct WatcherState: Equatable, Sendable {
     }
 
     /// Batches whose agent may still be running from before a restart.
+    /// The agents the log says run now, as their `running` records name them (a batch that is
+    /// `spawning` has no pid of its current attempt yet: the one it has is an earlier attempt's).
+    public func loggedAgents() -> [PreviousLifeProcess.Logged] {
+        batches.values.filter { $0.state == .running }
+            .compactMap { b in b.pid.map { PreviousLifeProcess.Logged(id: b.id, pid: $0, startTime: b.startTime) } }
+            .sorted { $0.id < $1.id }
+    }
+
     public func agentsInFlight() -> [(BatchID, Int32)] {
         batches.values.filter { ($0.state == .running || $0.state == .spawning) }
             .compactMap { b in b.pid.map { (b.id, $0) } }

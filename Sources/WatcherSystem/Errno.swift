@@ -49,6 +49,8 @@ public struct Errno: Error, Equatable, Hashable, Sendable, CustomStringConvertib
     public static var isDirectory: Errno { Errno(rawValue: EISDIR) }
     /// Too many levels of symbolic links (`ELOOP`); also what `O_NOFOLLOW` reports.
     public static var tooManySymlinks: Errno { Errno(rawValue: ELOOP) }
+    /// `ENXIO`: e.g. a FIFO opened for writing without blocking while nobody reads it.
+    public static var noDeviceOrAddress: Errno { Errno(rawValue: ENXIO) }
     /// No space left on device (`ENOSPC`); also "inotify watch limit reached".
     public static var noSpace: Errno { Errno(rawValue: ENOSPC) }
     /// Input/output error (`EIO`).

@@ -37,7 +37,8 @@ public final class FileLock: @unchecked Sendable {
     /// The corresponding C functions are `open(O_CREAT|O_RDWR|O_CLOEXEC)` and
     /// `flock(LOCK_EX|LOCK_NB)`.
     public static func acquire(_ path: String) throws -> FileLock {
-        let fd = try FileDescriptor.open(path, O_CREAT | O_RDWR, mode: 0o644)
+        // Never through a link, never waiting on a FIFO: the pid is written into this file.
+        let fd = try FileDescriptor.open(path, O_CREAT | O_RDWR | O_NOFOLLOW | O_NONBLOCK, mode: 0o644)
         do {
             _ = try valueOrErrno("flock", path: path) { flock(fd.rawValue, LOCK_EX | LOCK_NB) }
         } catch Errno.wouldBlock {

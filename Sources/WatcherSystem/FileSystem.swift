@@ -165,10 +165,40 @@ public enum FileSystem {
         return bytes
     }
 
-    /// At most the last `limit` bytes of a file from `offset` on (what an agent wrote to its log
-    /// since it was started).
+    /// A whole regular file (symbolic links followed). Anything else at the name (a FIFO, a
+    /// socket, a device, a folder) is never read or waited on: ``NotARegularFile``.
+    ///
+    /// The corresponding C functions are `open(O_NONBLOCK)` and `fstat`.
+    public static func readRegularFile(_ path: String) throws -> [UInt8] {
+        let fd = try openRegular(path)
+        let bytes = try fd.readAll()
+        try fd.close()
+        return bytes
+    }
+
+    /// Opened for reading without waiting (a FIFO with no writer would block an `open` or a
+    /// `read`), and only when it is a regular file.
+    public static func openRegular(_ path: String) throws -> FileDescriptor {
+        let fd = try FileDescriptor.open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY)
+        let kind = try fd.stat().kind
+        guard kind == .regular else {
+            try fd.close()
+            throw NotARegularFile(path: path, kind: kind)
+        }
+        return fd
+    }
+
+    /// A name the caller reads as a file holds something else.
+    public struct NotARegularFile: Error, CustomStringConvertible, Sendable {
+        public var path: String
+        public var kind: FileKind
+        public var description: String { "\(path) is a \(kind.rawValue), not a regular file: it is not read" }
+    }
+
+    /// At most the last `limit` bytes of a regular file from `offset` on (what an agent wrote to
+    /// its log since it was started); anything else at the name is ``NotARegularFile``.
     public static func readTail(_ path: String, from offset: Int64, limit: Int) throws -> [UInt8] {
-        let fd = try FileDescriptor.open(path, O_RDONLY)
+        let fd = try openRegular(path)
         let size = try fd.stat().size
         let start = max(offset, size - Int64(limit))
         var bytes: [UInt8] = []

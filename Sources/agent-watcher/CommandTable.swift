@@ -97,7 +97,14 @@ enum CommandTable {
             main: ControlCommands.handler(.resume)),
         CommandSpec(
             name: "retry", summary: "re-queue a failed, blocked or cancelled batch (and the dependants it blocked)",
-            arguments: [run, phase, batch], options: [.root], examples: ["agent-watcher retry spa_for_eng 3 7"],
+            details: """
+            With --rebuild and no BATCH: re-merge every accepted batch file of PHASE (mailbox/RUN/accepted/), \
+            in batch order, into a new main file; the old one is kept aside as <file>.before-rebuild (never \
+            deleted), and a run paused with main_file_changed goes on.
+            """,
+            arguments: [run, phase, ArgumentSpec(name: "BATCH", summary: "a batch number, 1 for the first (not with --rebuild)", optional: true)],
+            options: [.root, .flag("rebuild", "re-merge the phase's accepted batch files into a new main file, keeping the old one aside")],
+            examples: ["agent-watcher retry spa_for_eng 3 7", "agent-watcher retry spa_for_eng 3 --rebuild"],
             main: ControlCommands.handler(.retry)),
         CommandSpec(
             name: "skip", summary: "give up on a batch: its dependants run with what exists",

@@ -37,7 +37,10 @@ final class HelpTests: EndToEndTestCase {
         XCTAssertTrue(r.stderr.contains("usage: agent-watcher stop [--agents kill|leave] [--timeout SECONDS]"), r.stderr)
         let missing = try sandbox.run(["retry", "run1", "--root", sandbox.root])
         XCTAssertEqual(missing.exitCode, 64)
-        XCTAssertTrue(missing.stderr.contains("missing PHASE BATCH"), missing.stderr)
+        XCTAssertTrue(missing.stderr.contains("missing PHASE"), missing.stderr)
+        let noBatch = try sandbox.run(["retry", "run1", "p1", "--root", sandbox.root])
+        XCTAssertEqual(noBatch.exitCode, 64)
+        XCTAssertTrue(noBatch.stderr.contains("missing BATCH (or give --rebuild)"), noBatch.stderr)
     }
 
     func testValueFormsAndDoubleDash() throws {

@@ -136,6 +136,8 @@ struct FakeShell {
                     agents[pid] = agent
                     at(0.2, pid: pid, .agentExited(id, pid: pid, status: "killed by \(signal.rawValue)", success: false, outputPath: nil))
                 }
+            case .rebuildMainFile(let c, let batches):
+                immediate.append(.mainFileRebuilt(c, batches: batches.count, refusal: nil))
             case .archive, .settleDuplicate, .rejectFile, .runCompleted:
                 other.append(effect)
             }

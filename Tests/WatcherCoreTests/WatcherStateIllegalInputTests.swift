@@ -47,7 +47,7 @@ func fits(_ input: Input, _ state: BatchState) -> Bool {
     switch input {
     case .outputWritten:
         return ![.validating, .merging, .merged, .blocked, .skipped, .cancelled].contains(state)
-    case .spawned(_, let attempt, _, _), .spawnFailed(_, let attempt, _, _):
+    case .spawned(_, let attempt, _, _, _), .spawnFailed(_, let attempt, _, _):
         return state == .spawning && attempt == 1
     case .validatorFailed(_, let attempt, _):
         return state == .validating && attempt == 1
@@ -60,7 +60,7 @@ func fits(_ input: Input, _ state: BatchState) -> Bool {
         return state == .merging && attempt == 1
     case .batchDone(_, let path):
         return state == .running && path != nil
-    case .tick:
+    case .tick, .mainFileRebuilt:
         return false
     case .control(let c):
         switch c.verb {
@@ -102,7 +102,7 @@ func actions(on id: BatchID, _ effects: [Effect]) -> [Effect] {
         case .log(let e): return e.batchID == id && e.event != EventName.controlRejected
         case .spawn(let b, _, _), .validate(let b, _, _), .merge(let b, _, _, _), .signal(let b, _, _), .archive(let b, _, _, _):
             return b == id
-        case .settleDuplicate, .rejectFile, .runCompleted: return false
+        case .settleDuplicate, .rejectFile, .runCompleted, .rebuildMainFile: return false
         }
     }
 }

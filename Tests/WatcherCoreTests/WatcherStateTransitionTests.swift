@@ -92,6 +92,8 @@ func smDescribe(_ effect: Effect) -> String {
         return "reject \(run) \(smFile(path)): \(reason)"
     case .runCompleted(let run):
         return "completed \(run)"
+    case .rebuildMainFile(let c, let batches):
+        return "rebuild \(c.run)/\(c.phase ?? "?") " + batches.map { "\(smName($0.id))=\($0.checksum)" }.joined(separator: ",")
     }
 }
 

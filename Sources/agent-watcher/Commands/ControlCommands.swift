@@ -19,12 +19,22 @@ enum ControlCommands {
         case .pause, .resume, .retry, .skip:
             // `resume --force`: go on past the run's budget.
             if verb == .resume, args.flag("force") { fields.append(("force", "true")) }
+            if verb == .retry {
+                let rebuild = args.flag("rebuild")
+                guard pos.count == (rebuild ? 2 : 3) else {
+                    throw args.usageError(rebuild ? "--rebuild takes RUN PHASE (a whole phase), no BATCH" : "missing BATCH (or give --rebuild)")
+                }
+                if rebuild { fields.append(("rebuild", "true")) }
+            }
         case .cancel:
             guard pos.count == 1 || pos.count == 3 else { throw args.usageError("give RUN, or RUN PHASE BATCH") }
         case .drain:
             preconditionFailure("drain is DrainCommand")
         }
         fields.append(("run", ControlClient.string(pos[0])))
+        if pos.count == 2 {
+            fields.append(("phase", ControlClient.string(pos[1])))
+        }
         if pos.count == 3 {
             guard let k = Int(pos[2]), k >= 1 else { throw args.usageError("BATCH must be a whole number ≥ 1, got '\(pos[2])'") }
             fields.append(("phase", ControlClient.string(pos[1])))
@@ -33,6 +43,11 @@ enum ControlCommands {
         let answer = try ControlClient(layout: layout).send(fields)
         let e = answer.event
         if e.event == EventName.controlApplied {
+            if e.bool("rebuild") == true {
+                let n = e.int("batches") ?? 0
+                Console.out("retry \(pos.joined(separator: " ")) --rebuild: applied, the main file was rebuilt from \(n) accepted batch file\(n == 1 ? "" : "s")")
+                return 0
+            }
             let n = verb == .pause || verb == .resume ? "" : e.int("batches").map { ", \($0) batch\($0 == 1 ? "" : "es")" } ?? ""
             Console.out("\(verb.rawValue) \(pos.joined(separator: " ")): applied\(n)")
             return 0

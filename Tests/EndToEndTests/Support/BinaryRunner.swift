@@ -52,14 +52,24 @@ final class ChildProcess {
 
     /// `sh -c 'exec "$@" 2>FILE'` only splits stderr from stdout (the Spawner sends both to
     /// one file); `exec` keeps the pid, so signals reach agent-watcher itself.
-    init(argv: [String], outputBase: String, workingDirectory: String? = nil, environment: [String: String]? = nil) throws {
+    /// `plainSpawnBlocking`: started with `PlainSpawn` instead (glibc's 32 and 33 ignored, these
+    /// signals blocked), as a parent the daemon must not pass its signal state on from.
+    init(argv: [String], outputBase: String, workingDirectory: String? = nil, environment: [String: String]? = nil,
+         plainSpawnBlocking blocked: [Int32]? = nil) throws {
         self.argv = argv
         stdoutPath = outputBase + ".stdout"
         stderrPath = outputBase + ".stderr"
-        let wrapped = ["/bin/sh", "-c", "f=$1; shift; exec \"$@\" 2>\"$f\"", "sh", stderrPath] + argv
-        pid = try Spawner.spawn(SpawnRequest(
-            argv: wrapped, environment: environment ?? SpawnRequest.currentEnvironment(),
-            workingDirectory: workingDirectory, stdinPath: nil, outputPath: stdoutPath))
+        let env = environment ?? SpawnRequest.currentEnvironment()
+        if let blocked {
+            let wrapped = ["/bin/sh", "-c", "cd \"$1\" && o=$2 e=$3 && shift 3 && exec \"$@\" >\"$o\" 2>\"$e\" </dev/null", "sh",
+                           workingDirectory ?? "/", stdoutPath, stderrPath] + argv
+            pid = try PlainSpawn.spawn(wrapped, environment: env, blocked: blocked)
+        } else {
+            let wrapped = ["/bin/sh", "-c", "f=$1; shift; exec \"$@\" 2>\"$f\"", "sh", stderrPath] + argv
+            pid = try Spawner.spawn(SpawnRequest(
+                argv: wrapped, environment: env,
+                workingDirectory: workingDirectory, stdinPath: nil, outputPath: stdoutPath))
+        }
         pidfd = try ProcessControl.openPIDFD(pid)
     }
 
