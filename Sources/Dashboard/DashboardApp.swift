@@ -27,7 +27,8 @@ final class DashboardApp {
         case .run(let run):
             let state = StatusReport.replay(records)
             guard let plan = state.plans[run] else { return notFound("no run \(run) in the event log") }
-            return .html(RunPage.render(layout: layout, state: state, plan: plan, lastSeq: log.lastSeq))
+            return .html(RunPage.render(layout: layout, state: state, plan: plan, spawned: AttemptSpans.lastSpawn(records),
+                                        now: DashboardApp.now(), lastSeq: log.lastSeq))
         case .batch(let id):
             let state = StatusReport.replay(records)
             guard let b = state.batches[id] else { return notFound("no batch \(id) in the event log") }
@@ -42,8 +43,7 @@ final class DashboardApp {
             return .html(EventsPage.render(entries: log.entries.suffix(1000), lastSeq: log.lastSeq))
         case .apiStatus:
             // The CLI's `status --json` shape (README "JSON output"), cost included.
-            let (sec, us) = Clock.realtime()
-            let now = Double(sec) + Double(us) / 1e6
+            let now = DashboardApp.now()
             return .json(StatusReport.build(records, daemonRunning: log.daemonPID() != nil, now: now)
                 .statusJSON(root: layout.root, generatedAt: now, costs: CostReport.build(records)))
         case .apiEvents:
@@ -63,9 +63,15 @@ final class DashboardApp {
             return .json(DashboardJSON.batch(b, spans: AttemptSpans.collect(records.filter { $0.event.batchID == id })))
         case .apiMessages:
             return .json(DashboardJSON.messages(MessageThreads.build(MessageThreads.collect(records: records, files: []))))
-        case .apiStream, .apiControl:
+        case .apiStream, .apiLog, .apiControl:
             return .error(500, "served by the connection loop")
         }
+    }
+
+    /// The wall clock, seconds since the epoch.
+    static func now() -> Double {
+        let (sec, us) = Clock.realtime()
+        return Double(sec) + Double(us) / 1e6
     }
 
     func notFound(_ message: String) -> HTTPResponse {

@@ -4,7 +4,8 @@
 Usage: dashboard_browser.py URL ROOT RUN SHOTS_DIR
 
 Run "RUN", phase "1", four batches of two items: batch 1 merged (its agent logged
-<script>alert(1)</script>), batch 2 running (its agent waits: this script drops its output),
+<script>alert(1)</script>), batch 2 running (its agent logs a line, then logs what this script writes into ROOT/live.fifo and
+waits: this script drops its output),
 batch 3 failed (agent exit 3), batch 4 failed with an item id '"><img src=x onerror=alert(1)>'.
 Prints one line per check; exits 1 at the first failed check.
 """
@@ -25,6 +26,8 @@ BASE = URL.split("/?")[0]
 LOG = os.path.join(ROOT, "logs", "events.jsonl")
 HOSTILE_LOG = "<script>alert(1)</script>"
 HOSTILE_ERR = '"><img src=x onerror=alert(1)>'
+HOSTILE_LIVE = "<img src=x onerror=alert(2)> a line logged while the page is open"
+FIFO = os.path.join(ROOT, "live.fifo")
 
 
 def fail(msg):
@@ -99,11 +102,46 @@ try:
     check(driver.find_element(By.ID, "daemon").get_attribute("data-up") == "true", "the daemon shows up")
     shot(driver, "overview")
 
-    # Run page: the dropped output turns the cell merged without a reload.
+    # Batch page of the running batch 2: its agent log follows live, as text.
+    driver.get(f"{BASE}/batch/{RUN}/1/2")
+    wait_live(driver)
+    driver.execute_script("window.__noReload = 41;")
+    try:
+        WebDriverWait(driver, 10, poll_frequency=0.05).until(
+            lambda d: d.find_element(By.ID, "agent-log").get_attribute("data-live") == "on")
+    except TimeoutException:
+        fail("the running attempt's log stream did not open")
+    check("batch 2 started" in driver.find_element(By.ID, "agent-log").text, "the log's tail is on the page")
+    t0 = time.monotonic()
+    with open(FIFO, "w", encoding="utf-8") as f:
+        f.write(HOSTILE_LIVE + "\n")
+    try:
+        WebDriverWait(driver, 5, poll_frequency=0.02).until(lambda d: HOSTILE_LIVE in d.find_element(By.ID, "agent-log").text)
+    except TimeoutException:
+        fail("the new log line did not appear: " + driver.find_element(By.ID, "agent-log").text)
+    ms = (time.monotonic() - t0) * 1000
+    check(driver.execute_script("return window.__noReload;") == 41, f"the new log line appeared {ms:.0f} ms after it was written, without a reload")
+    print(f"measure log_line_to_page_ms {ms:.0f}", flush=True)
+    text = driver.find_element(By.ID, "agent-log").text
+    check(text.index("batch 2 started") < text.index(HOSTILE_LIVE), "in order, after the tail")
+    check(len(driver.find_elements(By.CSS_SELECTOR, "main img")) == 0, "the logged markup stays text (no img)")
+    no_alert(driver, "the live batch page")
+    shot(driver, "batch-live")
+
+    # Run page: the running cell counts its time; the dropped output turns it merged without a reload.
     driver.get(f"{BASE}/run/{RUN}")
     wait_live(driver)
     cell = driver.find_element(By.ID, "c-1-2")
     check(cell.get_attribute("data-state") == "running", f"batch 2 runs (cell {cell.get_attribute('data-state')})")
+    check(cell.get_attribute("data-since") is not None, "the running cell knows its spawn time")
+    first = cell.find_element(By.CSS_SELECTOR, ".el").text
+    try:
+        WebDriverWait(driver, 3, poll_frequency=0.05).until(
+            lambda d: d.find_element(By.CSS_SELECTOR, "#c-1-2 .el").text != first)
+    except TimeoutException:
+        fail(f"the running cell's elapsed time stays {first!r}")
+    check(True, f"the running cell's elapsed time moves in place: {first!r} -> {driver.find_element(By.CSS_SELECTOR, '#c-1-2 .el').text!r}")
+    check(len(driver.find_elements(By.CSS_SELECTOR, "#grid .el")) == 1, "only the running cell shows an elapsed time")
     t4 = driver.find_element(By.ID, "c-1-4").get_attribute("title")
     check(HOSTILE_ERR in t4, f"the failed cell's title holds the error as text: {t4!r}")
     driver.execute_script("window.__noReload = 42;")
