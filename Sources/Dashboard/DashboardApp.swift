@@ -38,7 +38,9 @@ final class DashboardApp {
             guard let plan = state.plans[run] else { return notFound("no run \(run) in the event log") }
             return .html(TimelinePage.render(plan: plan, records: records, lastSeq: log.lastSeq))
         case .messages:
-            return .html(MessagesPage.render(records: records, lastSeq: log.lastSeq))
+            let found = try MessageFiles.collect(layout)
+            return .html(MessagesPage.render(messages: MessageThreads.collect(records: records, files: found.files),
+                                             filter: MessagesView.Filter(query: r.query), problems: found.problems, lastSeq: log.lastSeq))
         case .events:
             return .html(EventsPage.render(entries: log.entries.suffix(1000), lastSeq: log.lastSeq))
         case .apiStatus:
@@ -62,7 +64,8 @@ final class DashboardApp {
             guard let b = state.batches[id] else { return .error(404, "no batch \(id) in the event log") }
             return .json(DashboardJSON.batch(b, spans: AttemptSpans.collect(records.filter { $0.event.batchID == id })))
         case .apiMessages:
-            return .json(DashboardJSON.messages(MessageThreads.build(MessageThreads.collect(records: records, files: []))))
+            let found = try MessageFiles.collect(layout)
+            return .json(DashboardJSON.messages(MessageThreads.build(MessageThreads.collect(records: records, files: found.files))))
         case .apiStream, .apiLog, .apiControl:
             return .error(500, "served by the connection loop")
         }

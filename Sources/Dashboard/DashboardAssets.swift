@@ -50,7 +50,8 @@ enum DashboardAssets {
     svg .axis { font-size:10px; fill:var(--mut); } svg .tick { stroke:#eee; }
     .bar { fill:var(--running); } .o-merged { fill:var(--merged); } .o-retry_wait { fill:var(--retry); } .o-failed { fill:var(--failed); }
     .o-cancelled { fill:var(--cancelled); } .o-pending { fill:var(--skipped); } .o-blocked { fill:var(--blocked); }
-    .thread.stuck h3 { color:#a66500; } .depth-1 { margin-left:1.5em; } .depth-2 { margin-left:3em; } .depth-3, .depth-4, .depth-5, .depth-6 { margin-left:4.5em; }
+    .thread.stuck h3 { color:#a66500; } li.context { opacity:.6; } pre.body { margin:.2em 0 .5em; max-height:12em; }
+    form.filters label { margin-right:.6em; } form.filters select { padding:.2em; } .depth-1 { margin-left:1.5em; } .depth-2 { margin-left:3em; } .depth-3, .depth-4, .depth-5, .depth-6 { margin-left:4.5em; }
     @media (max-width: 600px) { progress { width:120px; } main { padding:.5em; } }
     """#
 
@@ -125,10 +126,11 @@ enum DashboardAssets {
       for (const id of ['f-run', 'f-batch', 'f-event']) {
         if ($(id)) $(id).addEventListener('input', () => document.querySelectorAll('#events tbody tr').forEach(eventsFilter));
       }
-      if ($('filter')) $('filter').addEventListener('input', () => {
-        const q = $('filter').value.toLowerCase();
-        document.querySelectorAll('.filterable').forEach((el) => el.classList.toggle('hidden', q !== '' && !el.textContent.toLowerCase().includes(q)));
-      });
+      // Messages: choosing a value filters at once (a GET of the same page with the query).
+      for (const id of ['f-agent', 'f-type', 'f-state', 'f-run']) {
+        if ($(id)) $(id).addEventListener('change', () => $('msg-filter').requestSubmit());
+      }
+      let newMessages = 0;
 
       function duration(s) {
         s = Math.max(0, s);
@@ -203,6 +205,11 @@ enum DashboardAssets {
           $('batch-events').appendChild(li);
           if (r.event === 'batch.transition') { const s = $('batch-state'); s.textContent = r.to; s.className = 'cell st-' + r.to; s.dataset.state = r.to; }
           if (r.event === 'batch.transition' && r.to === 'running' && boot.log && r.attempt === boot.log.attempt) followAgentLog();
+        },
+        messages(r) {
+          if (!r.event.startsWith('message.')) return;
+          newMessages += 1;
+          $('msg-new').textContent = newMessages + ' new message record(s) since this page was made: reload to see them';
         },
         events(r) {
           const tr = document.createElement('tr');

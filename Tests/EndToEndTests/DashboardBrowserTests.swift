@@ -47,7 +47,12 @@ final class DashboardBrowserTests: EndToEndTestCase {
         let sent = try sandbox.run(["send", "--to", "reviewer", "--from", "translator", "--type", "query",
                                     "--body", #"{"text":"<b>look</b>"}"#, "--root", sandbox.root])
         XCTAssertEqual(sent.exitCode, 0, sent.stderr)
-        try waitForEvent(log: sandbox.eventLog, deadline: .seconds(30)) { $0.event == "message.delivered" }
+        let second = try sandbox.run(["send", "--to", "editor", "--from", "reviewer", "--type", "feedback", "--run", "web", "--phase", "1",
+                                      "--batch", "3", "--body", #"{"text":"<img src=x onerror=alert(3)> fix item i5"}"#, "--root", sandbox.root])
+        XCTAssertEqual(second.exitCode, 0, second.stderr)
+        for to in ["reviewer", "editor"] {
+            try waitForEvent(log: sandbox.eventLog, deadline: .seconds(30)) { $0.event == "message.delivered" && $0.to == to }
+        }
         let d = try DashboardProcess.start(sandbox)
         let shots = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent(".build/dashboard-shots").path
@@ -58,7 +63,7 @@ final class DashboardBrowserTests: EndToEndTestCase {
         print(browser.stdout)
         XCTAssertEqual(status, .exited(0), "browser checks failed:\n\(browser.stdout)\n\(browser.stderr)")
         XCTAssertTrue(browser.stdout.hasSuffix("OK\n"), browser.stdout)
-        for page in ["overview", "run", "batch", "batch-live", "batch-hostile", "batch-retried", "timeline", "messages", "events"] {
+        for page in ["overview", "run", "run-running", "messages-filtered", "batch", "batch-live", "batch-hostile", "batch-retried", "timeline", "messages", "events"] {
             XCTAssertTrue(FileSystem.exists(shots + "/\(page).png"), "screenshot of \(page)")
         }
         let applied = try EventLog.read(sandbox.eventLog).filter { $0.event == "control.applied" }

@@ -19,7 +19,7 @@ from selenium.common.exceptions import NoAlertPresentException, TimeoutException
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 URL, ROOT, RUN, SHOTS = sys.argv[1:5]
 BASE = URL.split("/?")[0]
@@ -142,6 +142,7 @@ try:
         fail(f"the running cell's elapsed time stays {first!r}")
     check(True, f"the running cell's elapsed time moves in place: {first!r} -> {driver.find_element(By.CSS_SELECTOR, '#c-1-2 .el').text!r}")
     check(len(driver.find_elements(By.CSS_SELECTOR, "#grid .el")) == 1, "only the running cell shows an elapsed time")
+    shot(driver, "run-running")
     t4 = driver.find_element(By.ID, "c-1-4").get_attribute("title")
     check(HOSTILE_ERR in t4, f"the failed cell's title holds the error as text: {t4!r}")
     driver.execute_script("window.__noReload = 42;")
@@ -208,11 +209,51 @@ try:
     check(len(bars) >= 4, f"the timeline draws a bar per attempt ({len(bars)})")
     shot(driver, "timeline")
 
+    # Messages: two threads (translator -> reviewer query with body <b>look</b>; reviewer -> editor
+    # feedback on web 1/3 with a hostile body), both waiting.
     driver.get(f"{BASE}/messages")
-    threads = driver.find_element(By.TAG_NAME, "main").text
-    check("translator → reviewer [query]" in threads, f"the messages page shows the thread: {threads!r}")
-    check("per sender: translator 1" in threads, "totals per sender")
+    main = driver.find_element(By.TAG_NAME, "main").text
+    check("translator → reviewer [query]" in main and "reviewer → editor [feedback]" in main, f"the messages page shows the threads: {main!r}")
+    totals = driver.find_element(By.ID, "totals").text
+    check("per sender: reviewer 1 · translator 1" in totals, f"totals per sender: {totals!r}")
+    check("per type: feedback 1 · query 1" in totals, f"totals per type: {totals!r}")
+    bodies = [e.text for e in driver.find_elements(By.CSS_SELECTOR, "pre.body")]
+    check('{"text":"<b>look</b>"}' in bodies and '{"text":"<img src=x onerror=alert(3)> fix item i5"}' in bodies,
+          f"the bodies show as text: {bodies!r}")
+    check(len(driver.find_elements(By.CSS_SELECTOR, "main img, main pre b")) == 0, "no markup from a body")
+    no_alert(driver, "the messages page")
     shot(driver, "messages")
+
+    def summary():
+        e = driver.find_element(By.ID, "msg-summary")
+        return int(e.get_attribute("data-matching")), int(e.get_attribute("data-threads"))
+
+    def choose(select_id, value, expect_in_url):
+        Select(driver.find_element(By.ID, select_id)).select_by_value(value)
+        WebDriverWait(driver, 10, poll_frequency=0.05).until(lambda d: expect_in_url in d.current_url)
+
+    choose("f-agent", "editor", "agent=editor")
+    check(summary() == (1, 1), f"agent=editor leaves its one message and thread: {summary()}")
+    check("reviewer → editor" in driver.find_element(By.TAG_NAME, "main").text, "the feedback thread")
+    driver.get(f"{BASE}/messages")
+    choose("f-type", "query", "type=query")
+    check(summary() == (1, 1) and "translator → reviewer" in driver.find_element(By.TAG_NAME, "main").text, f"type=query: {summary()}")
+    driver.get(f"{BASE}/messages")
+    choose("f-run", "web", "run=web")
+    check(summary() == (1, 1) and "reviewer → editor" in driver.find_element(By.TAG_NAME, "main").text, f"run=web: {summary()}")
+    driver.get(f"{BASE}/messages")
+    choose("f-state", "waiting", "state=waiting")
+    check(summary() == (2, 2), f"state=waiting: both threads wait: {summary()}")
+    driver.get(f"{BASE}/messages")
+    q = driver.find_element(By.ID, "f-q")
+    q.send_keys("FIX ITEM")
+    q.submit()
+    WebDriverWait(driver, 10, poll_frequency=0.05).until(lambda d: "q=FIX+ITEM" in d.current_url)
+    check(summary() == (1, 1) and "reviewer → editor" in driver.find_element(By.TAG_NAME, "main").text, f"text filter on the body: {summary()}")
+    check(driver.find_element(By.ID, "f-q").get_attribute("value") == "FIX ITEM", "the filter stays in its field")
+    shot(driver, "messages-filtered")
+    driver.get(f"{BASE}/messages?agent=nobody")
+    check(summary() == (0, 0) and "no message matches" in driver.find_element(By.TAG_NAME, "main").text, "an agent with no messages: none")
 
     driver.get(f"{BASE}/events")
     wait_live(driver)
