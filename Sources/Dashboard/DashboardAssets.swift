@@ -50,6 +50,10 @@ enum DashboardAssets {
     svg .axis { font-size:10px; fill:var(--mut); } svg .tick { stroke:#eee; }
     .bar { fill:var(--running); } .o-merged { fill:var(--merged); } .o-retry_wait { fill:var(--retry); } .o-failed { fill:var(--failed); }
     .o-cancelled { fill:var(--cancelled); } .o-pending { fill:var(--skipped); } .o-blocked { fill:var(--blocked); }
+    svg .idle { fill:#f3e3e3; stroke:#e0b4b4; stroke-dasharray:3 2; stroke-width:.6; } svg .crit { stroke:#1d1d1f; stroke-width:2.5; }
+    svg .critline { fill:none; stroke:#1d1d1f; stroke-width:1.2; stroke-dasharray:4 3; pointer-events:none; }
+    .key { display:inline-block; width:1.4em; height:.8em; vertical-align:middle; } .key.crit { border:2.5px solid #1d1d1f; background:var(--merged); }
+    .key.idle { background:#f3e3e3; border:1px dashed #e0b4b4; }
     .thread.stuck h3 { color:#a66500; } li.context { opacity:.6; } pre.body { margin:.2em 0 .5em; max-height:12em; }
     form.filters label { margin-right:.6em; } form.filters select { padding:.2em; } .depth-1 { margin-left:1.5em; } .depth-2 { margin-left:3em; } .depth-3, .depth-4, .depth-5, .depth-6 { margin-left:4.5em; }
     @media (max-width: 600px) { progress { width:120px; } main { padding:.5em; } }

@@ -207,6 +207,14 @@ try:
     driver.get(f"{BASE}/timeline/{RUN}")
     bars = driver.find_elements(By.CSS_SELECTOR, "svg.timeline rect.bar")
     check(len(bars) >= 4, f"the timeline draws a bar per attempt ({len(bars)})")
+    crit = driver.find_elements(By.CSS_SELECTOR, "svg.timeline rect.bar.crit")
+    count = int(driver.find_element(By.ID, "critical-count").text)
+    check(len(crit) >= 1 and len(crit) == count, f"the critical path is outlined ({len(crit)} bars, legend {count})")
+    idle = driver.find_elements(By.CSS_SELECTOR, "svg.timeline rect.idle")
+    check(len(idle) >= 1, f"idle slot stretches are drawn ({len(idle)})")
+    check(len(driver.find_elements(By.CSS_SELECTOR, "svg.timeline polyline.critline")) <= 1, "one line joins the path")
+    summary = driver.find_element(By.ID, "timeline-summary").text
+    check("slots busy" in summary and "idle" in summary, f"the summary says where the time went: {summary!r}")
     shot(driver, "timeline")
 
     # Messages: two threads (translator -> reviewer query with body <b>look</b>; reviewer -> editor
