@@ -16,25 +16,25 @@ final class DashboardApp {
     struct NotFound: Error, CustomStringConvertible { var description: String }
 
     func respond(_ route: DashboardRoute, _ r: HTTPRequest) throws -> HTTPResponse {
-        let records = log.records
-        switch route {
-        case .asset(let name):
+        if case .asset(let name) = route {
             let (type, text) = name == "app.css" ? ("text/css; charset=utf-8", DashboardAssets.css)
                 : name == "icon.svg" ? ("image/svg+xml", DashboardAssets.icon) : ("text/javascript; charset=utf-8", DashboardAssets.js)
             return HTTPResponse(status: 200, contentType: type, body: Array(text.utf8), headers: [.init("Cache-Control", "no-cache")])
+        }
+        // One replay of the log serves every request until the log changes.
+        let snapshot = log.snapshot()
+        let records = snapshot.records, state = snapshot.state
+        switch route {
         case .overview:
-            return .html(OverviewPage.render(layout: layout, records: records, daemonPID: log.daemonPID(), lastSeq: log.lastSeq))
+            return .html(OverviewPage.render(layout: layout, records: records, state: state, daemonPID: log.daemonPID(), lastSeq: log.lastSeq))
         case .run(let run):
-            let state = StatusReport.replay(records)
             guard let plan = state.plans[run] else { return notFound("no run \(run) in the event log") }
             return .html(RunPage.render(layout: layout, state: state, plan: plan, spawned: AttemptSpans.lastSpawn(records),
                                         now: DashboardApp.now(), lastSeq: log.lastSeq))
         case .batch(let id):
-            let state = StatusReport.replay(records)
             guard let b = state.batches[id] else { return notFound("no batch \(id) in the event log") }
             return .html(BatchPage.render(layout: layout, batch: b, records: records.filter { $0.event.batchID == id }, lastSeq: log.lastSeq))
         case .timeline(let run):
-            let state = StatusReport.replay(records)
             guard let plan = state.plans[run] else { return notFound("no run \(run) in the event log") }
             return .html(TimelinePage.render(plan: plan, records: records, lastSeq: log.lastSeq))
         case .messages:
@@ -46,7 +46,7 @@ final class DashboardApp {
         case .apiStatus:
             // The CLI's `status --json` shape (README "JSON output"), cost included.
             let now = DashboardApp.now()
-            return .json(StatusReport.build(records, daemonRunning: log.daemonPID() != nil, now: now)
+            return .json(StatusReport.build(records, replayed: state, daemonRunning: log.daemonPID() != nil, now: now)
                 .statusJSON(root: layout.root, generatedAt: now, costs: CostReport.build(records)))
         case .apiEvents:
             let since = UInt64(r.queryValue("since") ?? "0") ?? 0
@@ -60,13 +60,12 @@ final class DashboardApp {
             body += Array("]}\n".utf8)
             return HTTPResponse(status: 200, contentType: "application/json", body: body)
         case .apiBatch(let id):
-            let state = StatusReport.replay(records)
             guard let b = state.batches[id] else { return .error(404, "no batch \(id) in the event log") }
             return .json(DashboardJSON.batch(b, spans: AttemptSpans.collect(records.filter { $0.event.batchID == id })))
         case .apiMessages:
             let found = try MessageFiles.collect(layout)
             return .json(DashboardJSON.messages(MessageThreads.build(MessageThreads.collect(records: records, files: found.files))))
-        case .apiStream, .apiLog, .apiControl:
+        case .asset, .apiStream, .apiLog, .apiControl:
             return .error(500, "served by the connection loop")
         }
     }
