@@ -21,6 +21,8 @@ final class DashboardApp {
                 : name == "icon.svg" ? ("image/svg+xml", DashboardAssets.icon) : ("text/javascript; charset=utf-8", DashboardAssets.js)
             return HTTPResponse(status: 200, contentType: type, body: Array(text.utf8), headers: [.init("Cache-Control", "no-cache")])
         }
+        // Served from the lines as read, without a replay.
+        if route == .apiEvents { return events(since: UInt64(r.queryValue("since") ?? "0") ?? 0) }
         // One replay of the log serves every request until the log changes.
         let snapshot = log.snapshot()
         let records = snapshot.records, state = snapshot.state
@@ -48,26 +50,28 @@ final class DashboardApp {
             let now = DashboardApp.now()
             return .json(StatusReport.build(records, replayed: state, daemonRunning: log.daemonPID() != nil, now: now)
                 .statusJSON(root: layout.root, generatedAt: now, costs: CostReport.build(records)))
-        case .apiEvents:
-            let since = UInt64(r.queryValue("since") ?? "0") ?? 0
-            let limit = 5000
-            let slice = log.entries(after: since)
-            var body = Array("{\"last_seq\":\(log.lastSeq),\"more\":\(slice.count > limit),\"events\":[".utf8)
-            for (i, e) in slice.prefix(limit).enumerated() {
-                if i > 0 { body.append(0x2C) }
-                body += e.line
-            }
-            body += Array("]}\n".utf8)
-            return HTTPResponse(status: 200, contentType: "application/json", body: body)
         case .apiBatch(let id):
             guard let b = state.batches[id] else { return .error(404, "no batch \(id) in the event log") }
             return .json(DashboardJSON.batch(b, spans: AttemptSpans.collect(records.filter { $0.event.batchID == id })))
         case .apiMessages:
             let found = try MessageFiles.collect(layout)
             return .json(DashboardJSON.messages(MessageThreads.build(MessageThreads.collect(records: records, files: found.files))))
-        case .asset, .apiStream, .apiLog, .apiControl:
+        case .asset, .apiEvents, .apiStream, .apiLog, .apiControl:
             return .error(500, "served by the connection loop")
         }
+    }
+
+    /// `/api/events?since=SEQ`: at most 5,000 records after `SEQ`, as logged.
+    func events(since: UInt64) -> HTTPResponse {
+        let limit = 5000
+        let slice = log.entries(after: since)
+        var body = Array("{\"last_seq\":\(log.lastSeq),\"more\":\(slice.count > limit),\"events\":[".utf8)
+        for (i, e) in slice.prefix(limit).enumerated() {
+            if i > 0 { body.append(0x2C) }
+            body += e.line
+        }
+        body += Array("]}\n".utf8)
+        return HTTPResponse(status: 200, contentType: "application/json", body: body)
     }
 
     /// The wall clock, seconds since the epoch.
