@@ -278,7 +278,8 @@ final class DashboardRun {
             url = (Files.text(out) ?? "").split(separator: "\n").first { $0.hasPrefix("dashboard: http://") }
             return url != nil || !p.running
         }
-        guard let url, let portPart = url.split(separator: ":").dropFirst(2).first?.split(separator: "/").first, let p = Int(portPart),
+        // dashboard: http://127.0.0.1:PORT/?token=TOKEN
+        guard let url, let portPart = url.split(separator: ":").dropFirst(3).first?.split(separator: "/").first, let p = Int(portPart),
               let t = url.split(separator: "=").last else {
             throw DashboardScenario.Failure("the dashboard printed no URL: \(Files.text(out) ?? "")")
         }
