@@ -106,12 +106,7 @@ final class DaemonRun {
     }
 
     /// CPU time (user + system) the daemon has used, in seconds.
-    func cpuSeconds() -> Double? {
-        guard let stat = Files.text("/proc/\(proc.pid)/stat"), let close = stat.lastIndex(of: ")") else { return nil }
-        let f = stat[stat.index(after: close)...].split(separator: " ")
-        guard f.count > 13, let u = Double(f[11]), let s = Double(f[12]) else { return nil }
-        return (u + s) / Double(sysconf(Int32(_SC_CLK_TCK)))
-    }
+    func cpuSeconds() -> Double? { proc.cpuSeconds() }
 }
 
 /// Files for the bench agent: `<dir>/<phase>_<batch>.plan` ("<delay_us> <mode> <hold_us>")

@@ -16,6 +16,9 @@ struct ThroughputScenario {
         var firstHalf: Double
         var secondHalf: Double
         var mainBytes: Int64
+        /// The `run.completed` record: its seq and time.
+        var completedSeq: UInt64? = nil
+        var completedMicros: Int64? = nil
     }
 
     func run() {
@@ -81,7 +84,9 @@ struct ThroughputScenario {
         }
     }
 
-    func once(n: Int, concurrency: Int, agent: String, tmpfs: Bool) throws -> Result? {
+    /// `beside`: called with the root once the spec is written, before the daemon starts (scenario 8
+    /// starts the dashboard and its clients there).
+    func once(n: Int, concurrency: Int, agent: String, tmpfs: Bool, beside: ((String) throws -> Void)? = nil) throws -> Result? {
         let root = bench.freshDir("s4-\(tmpfs ? "tmpfs" : "disk")", tmpfs: tmpfs)
         defer { bench.cleanup(root) }
         let ids = (1...n).map { "T" + DetectScenario.pad($0) }
@@ -96,6 +101,7 @@ struct ThroughputScenario {
         spec.agent = plans.argv(agent)
         spec.phases = [.init(id: "1", strategy: "object", key: "items", file: "out/main.json")]
         try Files.write(root + "/pipeline.json", spec.json())
+        try beside?(root)
         let d = try DaemonRun(bench, root: root, spec: root + "/pipeline.json")
         defer { d.stop() }
         guard let done = d.waitFor("run.completed", timeout: Double(n) * 0.1 + 120, { $0.event.event == "run.completed" }) else { return nil }
@@ -111,6 +117,6 @@ struct ThroughputScenario {
         let secondHalf = half > 0 && merged.count > half ? rate(merged[half - 1], merged[merged.count - 1], merged.count - half) : 0
         return Result(batches: merged.count, seconds: seconds, transitions: window.filter(\.isTransition).count,
                       records: window.count, cpu: cpu, merged: merged.count, firstHalf: firstHalf, secondHalf: secondHalf,
-                      mainBytes: Files.size(root + "/out/main.json"))
+                      mainBytes: Files.size(root + "/out/main.json"), completedSeq: done.seq, completedMicros: done.micros)
     }
 }

@@ -209,6 +209,14 @@ final class Proc {
     /// Figures from /proc/<pid>: VmRSS and VmHWM of the process (kB), and voluntary /
     /// involuntary context switches summed over all its threads.
     func procStatus() -> ProcStatus? { ProcStatus.read(pid) }
+
+    /// CPU time (user + system) the process has used, in seconds (/proc/<pid>/stat, clock ticks).
+    func cpuSeconds() -> Double? {
+        guard let stat = Files.text("/proc/\(pid)/stat"), let close = stat.lastIndex(of: ")") else { return nil }
+        let f = stat[stat.index(after: close)...].split(separator: " ")
+        guard f.count > 13, let u = Double(f[11]), let s = Double(f[12]) else { return nil }
+        return (u + s) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
 }
 
 struct ProcStatus {

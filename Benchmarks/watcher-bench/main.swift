@@ -3,14 +3,14 @@
 //   swift build -c release --scratch-path .build-bench
 //   .build-bench/release/watcher-bench [--quick] [--report FILE] [scenario...]
 //
-// Scenarios: 1 detect, 2 spawn, 3 merge, 4 throughput, 5 recovery, 6 idle, 7 makespan (default: all).
+// Scenarios: 1 detect, 2 spawn, 3 merge, 4 throughput, 5 recovery, 6 idle, 7 makespan, 8 dashboard (default: all).
 // Benchmarks/run.sh builds, installs the peers (Benchmarks/setup.sh) and writes BENCHMARKS.md.
 import Glibc
 import WatcherSystem
 
 let usage = """
     usage: watcher-bench [options] [scenario...]
-      scenarios: 1|detect 2|spawn 3|merge 4|throughput 5|recovery 6|idle 7|makespan (default: all)
+      scenarios: 1|detect 2|spawn 3|merge 4|throughput 5|recovery 6|idle 7|makespan 8|dashboard (default: all)
       --quick             the short variant of every scenario (about 2 minutes in all)
       --report FILE       also write the Markdown report to FILE (e.g. BENCHMARKS.md)
       --agent-watcher P   the agent-watcher binary (default: beside this one)
@@ -30,7 +30,7 @@ struct Options {
     static func parse(_ arguments: [String]) -> Options {
         var o = Options()
         var args = arguments
-        let names = ["detect": 1, "spawn": 2, "merge": 3, "throughput": 4, "recovery": 5, "idle": 6, "makespan": 7]
+        let names = ["detect": 1, "spawn": 2, "merge": 3, "throughput": 4, "recovery": 5, "idle": 6, "makespan": 7, "dashboard": 8]
         func value(_ flag: String) -> String {
             guard !args.isEmpty else { Out.err("watcher-bench: \(flag) needs a value\n" + usage); exit(64) }
             return args.removeFirst()
@@ -48,13 +48,13 @@ struct Options {
             case "--gen-demo": o.genDemo = value(a)
             case "-h", "--help", "help": Out.line(usage); exit(0)
             default:
-                if let n = Int(a), (1...7).contains(n) { o.wanted.append(n) } else if let n = names[a] { o.wanted.append(n) } else {
+                if let n = Int(a), (1...8).contains(n) { o.wanted.append(n) } else if let n = names[a] { o.wanted.append(n) } else {
                     Out.err("watcher-bench: unknown argument '\(a)'\n" + usage)
                     exit(64)
                 }
             }
         }
-        if o.wanted.isEmpty { o.wanted = Array(1...7) }
+        if o.wanted.isEmpty { o.wanted = Array(1...8) }
         return o
     }
 }
@@ -163,6 +163,7 @@ for n in wanted {
     case 5: RecoveryScenario(bench: bench).run()
     case 6: IdleScenario(bench: bench).run()
     case 7: MakespanScenario(bench: bench, course: course).run()
+    case 8: DashboardScenario(bench: bench).run()
     default: break
     }
 }

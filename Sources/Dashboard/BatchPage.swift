@@ -16,6 +16,7 @@ enum BatchPage {
         s += "<p class=\"actions\"><button id=\"retry\" data-cmd=\"retry\" \(target)>retry</button><button id=\"skip\" data-cmd=\"skip\" \(target)>skip</button>"
         s += "<button id=\"cancel\" data-cmd=\"cancel\" \(target)>cancel</button> <span id=\"answer\" class=\"answer\"></span></p>"
         let spans = AttemptSpans.collect(records)
+        var follow: (attempt: Int, from: Int, live: Bool)?
         for span in spans.reversed() {
             let n = span.attempt
             s += "<section class=\"attempt\"><h2>attempt \(n) <span class=\"cell st-\(a(span.outcome))\">\(h(span.outcome))</span></h2><p>"
@@ -35,7 +36,13 @@ enum BatchPage {
                 s += "</ul>"
             }
             s += fileBlock("prompt", layout.promptFile(id, attempt: n), head: true)
-            s += fileBlock("agent log (tail)", layout.agentLog(id, attempt: n), head: false, domID: n == b.attempt ? "agent-log" : nil)
+            if n == spans.last?.attempt {
+                let (block, end) = liveLog(layout.agentLog(id, attempt: n))
+                s += block
+                follow = (n, end, span.active)
+            } else {
+                s += fileBlock("agent log (tail)", layout.agentLog(id, attempt: n), head: false)
+            }
             s += "</section>"
         }
         if spans.isEmpty { s += "<p class=\"quiet\">no attempt yet</p>" }
@@ -46,7 +53,11 @@ enum BatchPage {
         s += "</ul></section><section><h2>events</h2><ol id=\"batch-events\" class=\"events\">"
         for r in records { s += "<li>#\(r.seq) \(h(EventFormatter.line(r)))</li>" }
         s += "</ol></section>"
-        let boot = PageFrame.boot("batch", lastSeq: lastSeq, [("run", .string(id.run)), ("phase", .string(id.phase)), ("batch", .number(Double(id.index)))])
+        var extra: [(String, JSONValue)] = [("run", .string(id.run)), ("phase", .string(id.phase)), ("batch", .number(Double(id.index)))]
+        if let f = follow {
+            extra.append(("log", .object([("attempt", .number(Double(f.attempt))), ("from", .number(Double(f.from))), ("live", .bool(f.live))])))
+        }
+        let boot = PageFrame.boot("batch", lastSeq: lastSeq, extra)
         return PageFrame.render(title: "\(id.run) \(id.phase)/\(id.index)", page: "batch", boot: boot, body: s)
     }
 
@@ -68,13 +79,25 @@ enum BatchPage {
         }
     }
 
-    static func fileBlock(_ title: String, _ path: String, head: Bool, domID: String? = nil) -> String {
+    /// The latest attempt's agent log: its tail (always a `<pre id="agent-log">`, empty while the
+    /// file does not exist yet) and the file offset the live stream starts from.
+    static func liveLog(_ path: String) -> (String, Int) {
+        let title = "<summary>agent log (tail, live while the agent runs) <code>\(PageFrame.h(path))</code></summary>"
+        guard FileSystem.exists(path) else { return ("<details open>\(title)<pre id=\"agent-log\" class=\"log\"></pre></details>", 0) }
+        do {
+            let (bytes, end) = try AgentLogStreams.tail(path, limit: 32 * 1024)
+            return ("<details open>\(title)<pre id=\"agent-log\" class=\"log\">\(PageFrame.h(String(decoding: bytes, as: UTF8.self)))</pre></details>", end)
+        } catch {
+            return ("<p class=\"error\">agent log: \(PageFrame.h("\(error)"))</p><pre id=\"agent-log\" class=\"log\"></pre>", 0)
+        }
+    }
+
+    static func fileBlock(_ title: String, _ path: String, head: Bool) -> String {
         guard FileSystem.exists(path) else { return "<p class=\"quiet\">\(PageFrame.h(title)): none</p>" }
         let limit = 32 * 1024
         do {
             let bytes = head ? Array(try FileSystem.readFile(path).prefix(limit)) : try FileSystem.readTail(path, from: 0, limit: limit)
-            let idAttr = domID.map { " id=\"\(PageFrame.a($0))\"" } ?? ""
-            return "<details\(head ? "" : " open")><summary>\(PageFrame.h(title)) <code>\(PageFrame.h(path))</code></summary><pre\(idAttr)>\(PageFrame.h(String(decoding: bytes, as: UTF8.self)))</pre></details>"
+            return "<details\(head ? "" : " open")><summary>\(PageFrame.h(title)) <code>\(PageFrame.h(path))</code></summary><pre>\(PageFrame.h(String(decoding: bytes, as: UTF8.self)))</pre></details>"
         } catch {
             return "<p class=\"error\">\(PageFrame.h(title)): \(PageFrame.h("\(error)"))</p>"
         }

@@ -16,56 +16,68 @@ final class DashboardApp {
     struct NotFound: Error, CustomStringConvertible { var description: String }
 
     func respond(_ route: DashboardRoute, _ r: HTTPRequest) throws -> HTTPResponse {
-        let records = log.records
-        switch route {
-        case .asset(let name):
+        if case .asset(let name) = route {
             let (type, text) = name == "app.css" ? ("text/css; charset=utf-8", DashboardAssets.css)
                 : name == "icon.svg" ? ("image/svg+xml", DashboardAssets.icon) : ("text/javascript; charset=utf-8", DashboardAssets.js)
             return HTTPResponse(status: 200, contentType: type, body: Array(text.utf8), headers: [.init("Cache-Control", "no-cache")])
+        }
+        // Served from the lines as read, without a replay.
+        if route == .apiEvents { return events(since: UInt64(r.queryValue("since") ?? "0") ?? 0) }
+        // One replay of the log serves every request until the log changes.
+        let snapshot = log.snapshot()
+        let records = snapshot.records, state = snapshot.state
+        switch route {
         case .overview:
-            return .html(OverviewPage.render(layout: layout, records: records, daemonPID: log.daemonPID(), lastSeq: log.lastSeq))
+            return .html(OverviewPage.render(layout: layout, records: records, state: state, daemonPID: log.daemonPID(), lastSeq: log.lastSeq))
         case .run(let run):
-            let state = StatusReport.replay(records)
             guard let plan = state.plans[run] else { return notFound("no run \(run) in the event log") }
-            return .html(RunPage.render(layout: layout, state: state, plan: plan, lastSeq: log.lastSeq))
+            return .html(RunPage.render(layout: layout, state: state, plan: plan, spawned: AttemptSpans.lastSpawn(records),
+                                        now: DashboardApp.now(), lastSeq: log.lastSeq))
         case .batch(let id):
-            let state = StatusReport.replay(records)
             guard let b = state.batches[id] else { return notFound("no batch \(id) in the event log") }
             return .html(BatchPage.render(layout: layout, batch: b, records: records.filter { $0.event.batchID == id }, lastSeq: log.lastSeq))
         case .timeline(let run):
-            let state = StatusReport.replay(records)
             guard let plan = state.plans[run] else { return notFound("no run \(run) in the event log") }
             return .html(TimelinePage.render(plan: plan, records: records, lastSeq: log.lastSeq))
         case .messages:
-            return .html(MessagesPage.render(records: records, lastSeq: log.lastSeq))
+            let found = try MessageFiles.collect(layout)
+            return .html(MessagesPage.render(messages: MessageThreads.collect(records: records, files: found.files),
+                                             filter: MessagesView.Filter(query: r.query), problems: found.problems, lastSeq: log.lastSeq))
         case .events:
             return .html(EventsPage.render(entries: log.entries.suffix(1000), lastSeq: log.lastSeq))
         case .apiStatus:
             // The CLI's `status --json` shape (README "JSON output"), cost included.
-            let (sec, us) = Clock.realtime()
-            let now = Double(sec) + Double(us) / 1e6
-            return .json(StatusReport.build(records, daemonRunning: log.daemonPID() != nil, now: now)
+            let now = DashboardApp.now()
+            return .json(StatusReport.build(records, replayed: state, daemonRunning: log.daemonPID() != nil, now: now)
                 .statusJSON(root: layout.root, generatedAt: now, costs: CostReport.build(records)))
-        case .apiEvents:
-            let since = UInt64(r.queryValue("since") ?? "0") ?? 0
-            let limit = 5000
-            let slice = log.entries(after: since)
-            var body = Array("{\"last_seq\":\(log.lastSeq),\"more\":\(slice.count > limit),\"events\":[".utf8)
-            for (i, e) in slice.prefix(limit).enumerated() {
-                if i > 0 { body.append(0x2C) }
-                body += e.line
-            }
-            body += Array("]}\n".utf8)
-            return HTTPResponse(status: 200, contentType: "application/json", body: body)
         case .apiBatch(let id):
-            let state = StatusReport.replay(records)
             guard let b = state.batches[id] else { return .error(404, "no batch \(id) in the event log") }
             return .json(DashboardJSON.batch(b, spans: AttemptSpans.collect(records.filter { $0.event.batchID == id })))
         case .apiMessages:
-            return .json(DashboardJSON.messages(MessageThreads.build(MessageThreads.collect(records: records, files: []))))
-        case .apiStream, .apiControl:
+            let found = try MessageFiles.collect(layout)
+            return .json(DashboardJSON.messages(MessageThreads.build(MessageThreads.collect(records: records, files: found.files))))
+        case .asset, .apiEvents, .apiStream, .apiLog, .apiControl:
             return .error(500, "served by the connection loop")
         }
+    }
+
+    /// `/api/events?since=SEQ`: at most 5,000 records after `SEQ`, as logged.
+    func events(since: UInt64) -> HTTPResponse {
+        let limit = 5000
+        let slice = log.entries(after: since)
+        var body = Array("{\"last_seq\":\(log.lastSeq),\"more\":\(slice.count > limit),\"events\":[".utf8)
+        for (i, e) in slice.prefix(limit).enumerated() {
+            if i > 0 { body.append(0x2C) }
+            body += e.line
+        }
+        body += Array("]}\n".utf8)
+        return HTTPResponse(status: 200, contentType: "application/json", body: body)
+    }
+
+    /// The wall clock, seconds since the epoch.
+    static func now() -> Double {
+        let (sec, us) = Clock.realtime()
+        return Double(sec) + Double(us) / 1e6
     }
 
     func notFound(_ message: String) -> HTTPResponse {

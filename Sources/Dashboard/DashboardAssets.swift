@@ -36,7 +36,7 @@ enum DashboardAssets {
     .st-pending { background:var(--pending); color:#333; } .st-spawning, .st-running, .st-validating, .st-merging { background:var(--running); }
     .st-retry_wait { background:var(--retry); } .st-merged { background:var(--merged); } .st-failed { background:var(--failed); }
     .st-blocked { background:var(--blocked); } .st-skipped { background:var(--skipped); } .st-cancelled { background:var(--cancelled); }
-    .legend .cell { margin-right:.3em; }
+    .legend .cell { margin-right:.3em; } .cell .el { display:block; font-size:9px; opacity:.9; }
     button { font:inherit; padding:.3em .9em; margin-right:.4em; border:1px solid #999; border-radius:4px; background:#fff; cursor:pointer; }
     button:disabled { opacity:.4; cursor:default; }
     .answer.ok { color:var(--merged); } .answer.bad { color:var(--failed); }
@@ -50,7 +50,12 @@ enum DashboardAssets {
     svg .axis { font-size:10px; fill:var(--mut); } svg .tick { stroke:#eee; }
     .bar { fill:var(--running); } .o-merged { fill:var(--merged); } .o-retry_wait { fill:var(--retry); } .o-failed { fill:var(--failed); }
     .o-cancelled { fill:var(--cancelled); } .o-pending { fill:var(--skipped); } .o-blocked { fill:var(--blocked); }
-    .thread.stuck h3 { color:#a66500; } .depth-1 { margin-left:1.5em; } .depth-2 { margin-left:3em; } .depth-3, .depth-4, .depth-5, .depth-6 { margin-left:4.5em; }
+    svg .idle { fill:#f3e3e3; stroke:#e0b4b4; stroke-dasharray:3 2; stroke-width:.6; } svg .crit { stroke:#1d1d1f; stroke-width:2.5; }
+    svg .critline { fill:none; stroke:#1d1d1f; stroke-width:1.2; stroke-dasharray:4 3; pointer-events:none; }
+    .key { display:inline-block; width:1.4em; height:.8em; vertical-align:middle; } .key.crit { border:2.5px solid #1d1d1f; background:var(--merged); }
+    .key.idle { background:#f3e3e3; border:1px dashed #e0b4b4; }
+    .thread.stuck h3 { color:#a66500; } li.context { opacity:.6; } pre.body { margin:.2em 0 .5em; max-height:12em; }
+    form.filters label { margin-right:.6em; } form.filters select { padding:.2em; } .depth-1 { margin-left:1.5em; } .depth-2 { margin-left:3em; } .depth-3, .depth-4, .depth-5, .depth-6 { margin-left:4.5em; }
     @media (max-width: 600px) { progress { width:120px; } main { padding:.5em; } }
     """#
 
@@ -125,10 +130,54 @@ enum DashboardAssets {
       for (const id of ['f-run', 'f-batch', 'f-event']) {
         if ($(id)) $(id).addEventListener('input', () => document.querySelectorAll('#events tbody tr').forEach(eventsFilter));
       }
-      if ($('filter')) $('filter').addEventListener('input', () => {
-        const q = $('filter').value.toLowerCase();
-        document.querySelectorAll('.filterable').forEach((el) => el.classList.toggle('hidden', q !== '' && !el.textContent.toLowerCase().includes(q)));
-      });
+      // Messages: choosing a value filters at once (a GET of the same page with the query).
+      for (const id of ['f-agent', 'f-type', 'f-state', 'f-run']) {
+        if ($(id)) $(id).addEventListener('change', () => $('msg-filter').requestSubmit());
+      }
+      let newMessages = 0;
+
+      function duration(s) {
+        s = Math.max(0, s);
+        if (s < 60) return Math.round(s) + 's';
+        if (s < 3600) return Math.floor(s / 60) + 'm' + Math.floor(s % 60) + 's';
+        return Math.floor(s / 3600) + 'h' + Math.floor(s % 3600 / 60) + 'm';
+      }
+
+      // Batch page: the latest attempt's agent log follows live over its own stream (the server
+      // is woken by inotify on that file); new text is appended as text, never as markup.
+      let logSource = null;
+      function followAgentLog() {
+        const pre = $('agent-log'), l = boot.log;
+        if (!pre || !l || logSource) return;
+        const from = pre.dataset.offset || l.from;
+        logSource = new EventSource('/api/log/' + encodeURIComponent(boot.run) + '/' + encodeURIComponent(boot.phase) + '/' +
+          boot.batch + '/' + l.attempt + '?from=' + from);
+        logSource.onopen = () => { pre.dataset.live = 'on'; };
+        logSource.onerror = () => {
+          if (logSource.readyState === EventSource.CLOSED) { pre.dataset.live = 'off'; logSource = null; }
+        };
+        logSource.onmessage = (ev) => {
+          const atEnd = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 4;
+          pre.appendChild(document.createTextNode(ev.data));
+          pre.dataset.offset = ev.lastEventId;
+          if (atEnd) pre.scrollTop = pre.scrollHeight;
+        };
+      }
+      if (boot.page === 'batch' && boot.log && boot.log.live) followAgentLog();
+
+      // Run page: running cells count their elapsed time from the spawn, on the page's own
+      // clock (corrected by the server's time at render); no data is fetched for it.
+      const skew = typeof boot.now === 'number' ? boot.now - Date.now() / 1000 : 0;
+      let clock = null;
+      function tickCells() {
+        const cells = document.querySelectorAll('#grid [data-since]');
+        if (cells.length === 0) { clearInterval(clock); clock = null; return; }
+        const now = Date.now() / 1000 + skew;
+        for (const c of cells) { const el = c.querySelector('.el'); if (el) el.textContent = duration(now - Number(c.dataset.since)); }
+      }
+      function startClock() { if (!clock && document.querySelector('#grid [data-since]')) clock = setInterval(tickCells, 1000); }
+      if (boot.page === 'run') startClock();
+      const active = new Set(['spawning', 'running', 'validating', 'merging']);
 
       const handlers = {
         overview(r) { if (r.event.startsWith('batch.') || r.event.startsWith('run.') || r.event.startsWith('watcher.')) refreshStatus(); },
@@ -140,6 +189,14 @@ enum DashboardAssets {
             c.className = 'cell st-' + r.to; c.dataset.state = r.to;
             c.textContent = String(r.attempt || 0);
             c.title = r.to + ', attempt ' + (r.attempt || 0) + (r.reason ? ': ' + r.reason : '');
+            if (r.to === 'spawning') c.dataset.since = String(Date.parse((r.ts || '').slice(0, 23) + 'Z') / 1000);
+            if (active.has(r.to) && c.dataset.since) {
+              const el = document.createElement('small'); el.className = 'el';
+              el.textContent = duration(Date.now() / 1000 + skew - Number(c.dataset.since));
+              c.appendChild(el); startClock();
+            } else {
+              delete c.dataset.since;
+            }
           }
           if (r.event === 'control.applied' && (r.command === 'pause' || r.command === 'resume')) {
             document.querySelector('button[data-cmd=pause]').disabled = r.command === 'pause';
@@ -151,6 +208,12 @@ enum DashboardAssets {
           const li = document.createElement('li'); li.textContent = '#' + r.seq + ' ' + line(r);
           $('batch-events').appendChild(li);
           if (r.event === 'batch.transition') { const s = $('batch-state'); s.textContent = r.to; s.className = 'cell st-' + r.to; s.dataset.state = r.to; }
+          if (r.event === 'batch.transition' && r.to === 'running' && boot.log && r.attempt === boot.log.attempt) followAgentLog();
+        },
+        messages(r) {
+          if (!r.event.startsWith('message.')) return;
+          newMessages += 1;
+          $('msg-new').textContent = newMessages + ' new message record(s) since this page was made: reload to see them';
         },
         events(r) {
           const tr = document.createElement('tr');

@@ -8,6 +8,8 @@ final class DashboardConnection {
     var requestDeadline: UInt64?
     /// A Server-Sent Events stream: only pushes from now on.
     var isStream = false
+    /// For an agent-log stream (`/api/log/…`): where it is in the file.
+    var logTail: AgentLogStreams.Tail?
     /// A control message waiting for the daemon's answer.
     var pendingControl: (id: String, deadline: UInt64, keepAlive: Bool)?
     /// Close once the output is written (after an error or `Connection: close`).

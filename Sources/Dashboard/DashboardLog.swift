@@ -26,7 +26,25 @@ final class DashboardLog {
 
     var fileDescriptor: Int32 { follower.fileDescriptor }
     var lastSeq: UInt64 { entries.last?.record.seq ?? 0 }
-    var records: [EventRecord] { entries.map(\.record) }
+    /// The records and the state they replay to, made once per change of the log however many
+    /// requests ask (``replays`` counts how often the log was replayed).
+    struct Snapshot {
+        var records: [EventRecord]
+        var state: WatcherState
+    }
+    private var snapshotCache: (generation: Int, value: Snapshot)?
+    /// Bumped whenever `entries` changes.
+    private var generation = 0
+    private(set) var replays = 0
+
+    func snapshot() -> Snapshot {
+        if let c = snapshotCache, c.generation == generation { return c.value }
+        let records = entries.map(\.record)
+        replays += 1
+        let value = Snapshot(records: records, state: StatusReport.replay(records))
+        snapshotCache = (generation, value)
+        return value
+    }
 
     /// New entries since the last call (after inotify said the log folder changed).
     func readNew() throws -> ArraySlice<Entry> {
@@ -35,6 +53,7 @@ final class DashboardLog {
             guard let record else { damaged += 1; continue }
             if let last = entries.last, record.seq <= last.record.seq { entries.removeAll() } // the log was replaced
             entries.append(Entry(record: record, line: line))
+            generation += 1
         }
         return entries[min(before, entries.count)...]
     }

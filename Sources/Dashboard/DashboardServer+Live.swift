@@ -8,19 +8,30 @@ extension DashboardServer {
     /// `GET /api/stream`: every record after `Last-Event-ID` (or `?since=`), then each new one
     /// as it is logged: `id: <seq>`, `data: <the log line>`.
     func startStream(_ r: HTTPRequest, on c: DashboardConnection) {
-        let streams = connections.values.filter(\.isStream).count
-        guard streams < options.maxStreams else {
-            return respond(c, .error(503, "too many live streams (\(options.maxStreams))"), keepAlive: false)
-        }
+        guard streamSlotFree(c) else { return }
         let since = UInt64(r.header("last-event-id") ?? r.queryValue("since") ?? "") ?? log.lastSeq
+        beginStream(c, comment: "stream of logs/events.jsonl")
+        for e in log.entries(after: since) { c.send(DashboardServer.frame(e)) }
+    }
+
+    /// Whether another stream may start; if not, `c` is answered 503.
+    func streamSlotFree(_ c: DashboardConnection) -> Bool {
+        guard connections.values.filter(\.isStream).count < options.maxStreams else {
+            respond(c, .error(503, "too many live streams (\(options.maxStreams))"), keepAlive: false)
+            return false
+        }
+        return true
+    }
+
+    /// Answers `c` with the head of an event stream; from now on it only receives pushes.
+    func beginStream(_ c: DashboardConnection, comment: String) {
         var res = HTTPResponse(status: 200, contentType: "text/event-stream; charset=utf-8")
         res.streamed = true
         respond(c, res, keepAlive: true)
         c.isStream = true
         c.requestDeadline = nil
         c.input = []
-        c.send(Array("retry: 1000\n: stream of logs/events.jsonl\n\n".utf8))
-        for e in log.entries(after: since) { c.send(DashboardServer.frame(e)) }
+        c.send(Array("retry: 1000\n: \(comment)\n\n".utf8))
     }
 
     static func frame(_ e: DashboardLog.Entry) -> [UInt8] {

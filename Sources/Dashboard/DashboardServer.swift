@@ -14,6 +14,7 @@ public final class DashboardServer {
     let token: String
     let guard_: RequestGuard
     let app: DashboardApp
+    let agentLogs: AgentLogStreams
     var connections: [Int32: DashboardConnection] = [:]
     var controlCounter = 0
     let limits = HTTPRequestParser.Limits()
@@ -27,6 +28,7 @@ public final class DashboardServer {
         token = try DashboardTokenFile.create(in: layout.logs)
         guard_ = RequestGuard(listenHost: options.host, port: socket.port, token: token)
         app = DashboardApp(layout: layout, log: log)
+        agentLogs = try AgentLogStreams()
     }
 
     public var port: Int { socket.port }
@@ -36,7 +38,8 @@ public final class DashboardServer {
     public func run() throws -> Never {
         while true {
             var fds = [pollfd(fd: socket.fd, events: Int16(POLLIN), revents: 0),
-                       pollfd(fd: log.fileDescriptor, events: Int16(POLLIN), revents: 0)]
+                       pollfd(fd: log.fileDescriptor, events: Int16(POLLIN), revents: 0),
+                       pollfd(fd: agentLogs.fileDescriptor, events: Int16(POLLIN), revents: 0)]
             for c in connections.values {
                 var ev = Int16(POLLIN)
                 if c.hasOutput { ev |= Int16(POLLOUT) }
@@ -46,7 +49,8 @@ public final class DashboardServer {
             if n < 0 && errno != EINTR { throw SystemError(operation: "poll", errno: Errno(rawValue: errno)) }
             let now = Clock.monotonicNanoseconds()
             if fds[1].revents != 0 { followLog() }
-            for p in fds.dropFirst(2) where p.revents != 0 {
+            if fds[2].revents != 0 { followAgentLogs() }
+            for p in fds.dropFirst(3) where p.revents != 0 {
                 guard let c = connections[p.fd] else { continue }
                 serve(c, readable: p.revents & Int16(POLLIN | POLLHUP | POLLERR) != 0, now: now)
             }
@@ -74,6 +78,7 @@ public final class DashboardServer {
     }
 
     func close(_ c: DashboardConnection) {
+        if let tail = c.logTail { agentLogs.stop(tail, fd: c.fd) }
         connections[c.fd] = nil
         Glibc.close(c.fd)
     }
@@ -172,6 +177,8 @@ public final class DashboardServer {
             respond(c, .error(f.status, f.message), keepAlive: keepAlive)
         case .success(.apiStream):
             startStream(r, on: c)
+        case .success(.apiLog(let id, let attempt)):
+            startLogStream(r, id: id, attempt: attempt, on: c)
         case .success(.apiControl):
             control(r, on: c)
         case .success(let route):

@@ -1,35 +1,48 @@
 import WatcherCore
 
-/// `/messages`: agent messages as threads (as `messages` prints them), totals per sender and
-/// per type, unanswered threads first, and a text filter.
+/// `/messages`: agent messages as threads (as `messages` prints them) with their bodies,
+/// waiting threads first, totals per sender and per type, and filters by agent, type, state,
+/// run and text (the query: `?agent=&type=&state=&run=&q=`; a GET that only reads).
 enum MessagesPage {
-    static func render(records: [EventRecord], lastSeq: UInt64) -> String {
+    static func render(messages: [MessageThreads.Message], filter: MessagesView.Filter, problems: [String], lastSeq: UInt64) -> String {
         let h = PageFrame.h, a = PageFrame.a
-        let messages = MessageThreads.collect(records: records, files: [])
-        let threads = MessageThreads.build(messages).sorted { stuck($0) && !stuck($1) }
-        var s = "<h1>Messages</h1><p><input id=\"filter\" class=\"filter\" placeholder=\"filter: agent, type, state, run, text\"></p>"
-        var bySender: [String: Int] = [:], byType: [String: Int] = [:]
-        for m in messages { bySender[m.from, default: 0] += 1; byType[m.type, default: 0] += 1 }
-        s += "<p class=\"totals\">per sender: " + bySender.sorted { $0.key < $1.key }.map { "\(h($0.key)) \($0.value)" }.joined(separator: " · ")
-        s += "<br>per type: " + byType.sorted { $0.key < $1.key }.map { "\(h($0.key)) \($0.value)" }.joined(separator: " · ") + "</p>"
-        if threads.isEmpty { s += "<p class=\"quiet\">no agent messages yet</p>" }
-        for t in threads {
-            s += "<article class=\"thread filterable\(stuck(t) ? " stuck" : "")\"><h3>thread \(h(t.root))\(stuck(t) ? " · waiting" : "")</h3><ul>"
+        let view = MessagesView.build(messages, filter: filter)
+        var s = "<h1>Messages</h1><form id=\"msg-filter\" class=\"filters\" method=\"get\" action=\"/messages\">"
+        for (name, label, values, chosen) in [("agent", "agent", view.agents, filter.agent), ("type", "type", view.types, filter.type),
+                                               ("state", "state", view.states, filter.state), ("run", "run", view.runs, filter.run)] {
+            s += "<label>\(label) <select name=\"\(name)\" id=\"f-\(name)\"><option value=\"\">any</option>"
+            for v in values { s += "<option value=\"\(a(v))\"\(v == chosen ? " selected" : "")>\(h(v))</option>" }
+            if let c = chosen, !values.contains(c) { s += "<option value=\"\(a(c))\" selected>\(h(c))</option>" }
+            s += "</select></label> "
+        }
+        s += "<label>text <input name=\"q\" id=\"f-q\" class=\"filter\" value=\"\(a(filter.text ?? ""))\" placeholder=\"id, name, body…\"></label> "
+        s += "<button type=\"submit\">filter</button> <a href=\"/messages\">clear</a></form>"
+        let matched = view.matching.count
+        s += "<p id=\"msg-summary\" data-matching=\"\(matched)\" data-total=\"\(view.total)\" data-threads=\"\(view.threads.count)\">"
+        s += filter.isEmpty ? "\(view.total) message(s) in \(view.threads.count) thread(s)" : "\(matched) of \(view.total) message(s) match, in \(view.threads.count) thread(s)"
+        s += " <span id=\"msg-new\" class=\"quiet\"></span></p>"
+        s += "<p class=\"totals\" id=\"totals\">per sender: " + view.bySender.map { "\(h($0.name)) \($0.count)" }.joined(separator: " · ")
+        s += "<br>per type: " + view.byType.map { "\(h($0.name)) \($0.count)" }.joined(separator: " · ") + "</p>"
+        for p in problems.prefix(20) { s += "<p class=\"error\">\(h(p))</p>" }
+        if view.threads.isEmpty { s += "<p class=\"quiet\">\(messages.isEmpty ? "no agent messages yet" : "no message matches")</p>" }
+        for t in view.threads {
+            let waiting = MessagesView.waiting(t)
+            s += "<article class=\"thread\(waiting ? " stuck" : "")\" data-root=\"\(a(t.root))\"><h3>thread \(h(t.root))\(waiting ? " · waiting" : "")</h3><ul>"
             for e in t.entries {
                 let m = e.message
                 var line = "\(m.from) → \(m.to) [\(m.type)] \(m.status)"
                 if let r = m.run { line += " run \(r)" }
                 if let p = m.phase, let b = m.batch { line += " \(p)/\(b)" }
-                s += "<li class=\"depth-\(min(e.depth, 6))\" data-id=\"\(a(m.id))\"><code>\(h(m.id))</code> \(h(line))</li>"
+                let hit = view.matching.contains(m.id)
+                s += "<li class=\"depth-\(min(e.depth, 6)) \(hit ? "match" : "context")\" data-id=\"\(a(m.id))\"><code>\(h(m.id))</code> \(h(line))"
+                if let body = m.body {
+                    let text = MessagesView.bodyText(body)
+                    s += "<pre class=\"body\">\(h(text.count > 4000 ? String(text.prefix(4000)) + "…" : text))</pre>"
+                }
+                s += "</li>"
             }
             s += "</ul></article>"
         }
         return PageFrame.render(title: "messages", page: "messages", boot: PageFrame.boot("messages", lastSeq: lastSeq), body: s)
-    }
-
-    /// A thread whose last message is not yet acknowledged or consumed.
-    static func stuck(_ t: MessageThreads.Thread) -> Bool {
-        guard let last = t.entries.last?.message.status else { return false }
-        return last != "acknowledged" && last != "consumed"
     }
 }

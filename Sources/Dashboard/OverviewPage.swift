@@ -4,10 +4,10 @@ import WatcherCore
 /// `/`: the daemon, the needs-you list (failed and blocked batches, paused runs with their
 /// reason, rejected files), and each run with one progress bar per phase.
 enum OverviewPage {
-    static func render(layout: Layout, records: [EventRecord], daemonPID: Int32?, lastSeq: UInt64) -> String {
+    /// `state`: `StatusReport.replay(records)`, made once by the caller (the log is replayed once per request at most).
+    static func render(layout: Layout, records: [EventRecord], state: WatcherState, daemonPID: Int32?, lastSeq: UInt64) -> String {
         let h = PageFrame.h, a = PageFrame.a
-        let report = StatusReport.build(records)
-        let state = StatusReport.replay(records)
+        let report = StatusReport.build(records, replayed: state, daemonRunning: daemonPID != nil)
         var s = "<h1>Overview</h1><section class=\"daemon\"><h2>Daemon</h2><p>"
         if let pid = daemonPID {
             s += "<span id=\"daemon\" class=\"up\" data-up=\"true\">up</span> · pid \(pid)"

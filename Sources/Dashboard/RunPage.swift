@@ -5,7 +5,10 @@ import WatcherSystem
 /// `/run/RUN`: the batch grid (phases × batches, coloured by state, the attempt count in the
 /// cell, the last error on hover), pause/resume and drain with its dry-run order.
 enum RunPage {
-    static func render(layout: Layout, state: WatcherState, plan: RunPlan, lastSeq: UInt64) -> String {
+    /// `spawned`: when each batch's latest attempt was spawned; `now`: the server's clock, so a
+    /// running cell shows its elapsed time and the page's script counts on from it.
+    static func render(layout: Layout, state: WatcherState, plan: RunPlan, spawned: [BatchID: Double], now: Double,
+                       lastSeq: UInt64) -> String {
         let h = PageFrame.h, a = PageFrame.a
         let run = plan.run
         let paused = state.paused.contains(run)
@@ -32,12 +35,17 @@ enum RunPage {
                 let id = BatchID(run: run, phase: p.id, index: k)
                 guard let b = state.batches[id] else { s += "<td></td>"; continue }
                 let title = lastError(layout, b)
-                s += "<td><a class=\"cell st-\(b.state.rawValue)\" id=\"c-\(a(p.id))-\(k)\" data-state=\"\(b.state.rawValue)\" href=\"/batch/\(a(run))/\(a(p.id))/\(k)\" title=\"\(a(title))\">\(b.attempt)</a></td>"
+                var since = "", elapsed = ""
+                if b.state.isActive, let t = spawned[id] {
+                    since = " data-since=\"\(t)\""
+                    elapsed = "<small class=\"el\">\(PageFrame.duration(max(0, now - t)))</small>"
+                }
+                s += "<td><a class=\"cell st-\(b.state.rawValue)\" id=\"c-\(a(p.id))-\(k)\" data-state=\"\(b.state.rawValue)\"\(since) href=\"/batch/\(a(run))/\(a(p.id))/\(k)\" title=\"\(a(title))\">\(b.attempt)\(elapsed)</a></td>"
             }
             s += "</tr>"
         }
         s += "</table></div>"
-        return PageFrame.render(title: "run \(run)", page: "run", boot: PageFrame.boot("run", lastSeq: lastSeq, [("run", .string(run))]), body: s)
+        return PageFrame.render(title: "run \(run)", page: "run", boot: PageFrame.boot("run", lastSeq: lastSeq, [("run", .string(run)), ("now", .number(now))]), body: s)
     }
 
     /// The state, the last reason, and for a failed batch the first validator error of its

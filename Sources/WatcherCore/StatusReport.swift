@@ -100,7 +100,12 @@ public struct StatusReport: Equatable, Sendable {
     /// `daemonRunning: false` shows active batches as `interrupted` and gives no ETA; `now`
     /// (seconds since the epoch) measures elapsed times of what still goes on.
     public static func build(_ records: [EventRecord], daemonRunning: Bool = true, now: Double? = nil) -> StatusReport {
-        let state = replay(records)
+        build(records, replayed: replay(records), daemonRunning: daemonRunning, now: now)
+    }
+
+    /// The same, from `state` = `replay(records)` made once by a caller that needs it too.
+    public static func build(_ records: [EventRecord], replayed state: WatcherState, daemonRunning: Bool = true,
+                             now: Double? = nil) -> StatusReport {
         var started: [BatchID: Double] = [:]
         var durations: [String: [Double]] = [:]
         var phaseDurations: [String: [Double]] = [:]

@@ -207,6 +207,7 @@ enum CommandTable {
                 .flag("allow-remote", "allow a listen address other than loopback"),
                 .value("header-timeout-ms", .int, "MS", "cut a client whose request is not whole by then (tests)", default: "10000"),
                 .value("max-connections", .int, "N", "refuse connections past this many (tests)", default: "128"),
+                .value("max-streams", .int, "N", "refuse live streams (/api/stream, /api/log) past this many", default: "32"),
             ],
             examples: ["agent-watcher dashboard", "agent-watcher dashboard --root /srv/courses --listen 127.0.0.1:9000"],
             main: DashboardCommand.main),

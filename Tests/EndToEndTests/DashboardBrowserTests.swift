@@ -28,11 +28,12 @@ final class DashboardBrowserTests: EndToEndTestCase {
         let path = try Fixtures.install(in: sandbox, spec: spec, itemCount: 8, agentBody: #"""
         case $batch in
           1) echo '<script>alert(1)</script>'; object_batch $start $end | publish "$out" ;;
-          2) sleep 300 ;;
+          2) echo "batch 2 started"; read -r line < ./live.fifo; printf '%s\n' "$line"; sleep 300 ;;
           3) echo 'no luck'; exit 3 ;;
           4) printf '%s\n' '{"results": {"i7": {"id":"i7","value":7,"word":"w7"}, "i8": {"id":"i8","value":8,"word":"w8"}, "\"><img src=x onerror=alert(1)>": {"id":"\"><img src=x onerror=alert(1)>","value":0,"word":"x"}}}' | publish "$out" ;;
         esac
         """#)
+        XCTAssertEqual(mkfifo(sandbox.path("live.fifo"), 0o600), 0, "the fifo batch 2's agent reads its second line from")
         let started = try sandbox.run(["run", "--daemon", "--pipeline", path, "--root", sandbox.root], within: 60)
         XCTAssertEqual(started.exitCode, 0, started.stderr)
         let pid = try XCTUnwrap(pid_t(started.stdout.trimmingCharacters(in: .whitespacesAndNewlines)), started.stdout)
@@ -46,7 +47,12 @@ final class DashboardBrowserTests: EndToEndTestCase {
         let sent = try sandbox.run(["send", "--to", "reviewer", "--from", "translator", "--type", "query",
                                     "--body", #"{"text":"<b>look</b>"}"#, "--root", sandbox.root])
         XCTAssertEqual(sent.exitCode, 0, sent.stderr)
-        try waitForEvent(log: sandbox.eventLog, deadline: .seconds(30)) { $0.event == "message.delivered" }
+        let second = try sandbox.run(["send", "--to", "editor", "--from", "reviewer", "--type", "feedback", "--run", "web", "--phase", "1",
+                                      "--batch", "3", "--body", #"{"text":"<img src=x onerror=alert(3)> fix item i5"}"#, "--root", sandbox.root])
+        XCTAssertEqual(second.exitCode, 0, second.stderr)
+        for to in ["reviewer", "editor"] {
+            try waitForEvent(log: sandbox.eventLog, deadline: .seconds(30)) { $0.event == "message.delivered" && $0.to == to }
+        }
         let d = try DashboardProcess.start(sandbox)
         let shots = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent(".build/dashboard-shots").path
@@ -57,7 +63,7 @@ final class DashboardBrowserTests: EndToEndTestCase {
         print(browser.stdout)
         XCTAssertEqual(status, .exited(0), "browser checks failed:\n\(browser.stdout)\n\(browser.stderr)")
         XCTAssertTrue(browser.stdout.hasSuffix("OK\n"), browser.stdout)
-        for page in ["overview", "run", "batch", "batch-hostile", "batch-retried", "timeline", "messages", "events"] {
+        for page in ["overview", "run", "run-running", "messages-filtered", "batch", "batch-live", "batch-hostile", "batch-retried", "timeline", "messages", "events"] {
             XCTAssertTrue(FileSystem.exists(shots + "/\(page).png"), "screenshot of \(page)")
         }
         let applied = try EventLog.read(sandbox.eventLog).filter { $0.event == "control.applied" }

@@ -21,6 +21,35 @@ final class DashboardCoreTests: XCTestCase {
         XCTAssertEqual(route("GET", "/events"), .events)
         XCTAssertEqual(route("GET", "/messages"), .messages)
         XCTAssertEqual(route("HEAD", "/api/status"), .apiStatus)
+        XCTAssertEqual(route("GET", "/api/log/r1/3/7/2"), .apiLog(BatchID(run: "r1", phase: "3", index: 7), attempt: 2))
+    }
+
+    func testAgentLogAddressesAreNamesAndNumbers() {
+        XCTAssertEqual(failure("GET", "/api/log/r1/3/7"), 404, "the attempt is part of the address")
+        XCTAssertEqual(failure("GET", "/api/log/r1/3/7/0"), 404)
+        XCTAssertEqual(failure("GET", "/api/log/r1/3/7/02"), 404)
+        XCTAssertEqual(failure("GET", "/api/log/../3/7/1"), 404)
+        XCTAssertEqual(failure("GET", "/api/log/r1/..%2F/7/1"), 404)
+        XCTAssertEqual(failure("POST", "/api/log/r1/3/7/1"), 405)
+    }
+
+    func sse(_ s: String, id: Int = 9) -> String { String(decoding: SSEText.frame(Array(s.utf8)[...], id: id), as: UTF8.self) }
+
+    func testAgentLogTextAsServerSentEvents() {
+        XCTAssertEqual(sse("one\n"), "id: 9\ndata: one\ndata: \n\n", "a trailing line break survives the EventSource's last-LF rule")
+        XCTAssertEqual(sse("a\r\nb\rc"), "id: 9\ndata: a\ndata: b\ndata: c\n\n", "CRLF and CR are line breaks, no line escapes its data:")
+        XCTAssertEqual(sse("<script>"), "id: 9\ndata: <script>\n\n", "text stays text: the page appends it as a text node")
+        let e = Array("é".utf8) // C3 A9
+        XCTAssertEqual(SSEText.completeUTF8Prefix(Array("ab".utf8)[...]), 2)
+        XCTAssertEqual(SSEText.completeUTF8Prefix(([0x61] + e.prefix(1))[...]), 1, "half a scalar waits")
+        XCTAssertEqual(SSEText.completeUTF8Prefix(([0x61] + e)[...]), 3)
+        let euro = Array("€".utf8) // E2 82 AC
+        XCTAssertEqual(SSEText.completeUTF8Prefix(euro.prefix(2)), 0)
+        XCTAssertEqual(SSEText.completeUTF8Prefix([0x80, 0x80][...]), 2, "stray continuation bytes are sent as they are")
+        XCTAssertNil(SSEText.next(euro.prefix(2), offset: 10))
+        let next = SSEText.next((Array("x".utf8) + euro.prefix(1))[...], offset: 10)
+        XCTAssertEqual(next?.used, 1)
+        XCTAssertEqual(next.map { String(decoding: $0.frame, as: UTF8.self) }, "id: 11\ndata: x\n\n", "the id is the file offset after the text")
     }
 
     func testHostileAndUnknownAddresses() {

@@ -27,6 +27,14 @@ import Testing
         transition(7, 12, batch: 2, from: "spawning", to: "running"),
     ]
 
+    @Test func aReplayMadeOnceGivesTheSameReport() {
+        let state = StatusReport.replay(Self.log)
+        for running in [true, false] {
+            #expect(StatusReport.build(Self.log, replayed: state, daemonRunning: running, now: nil)
+                == StatusReport.build(Self.log, daemonRunning: running))
+        }
+    }
+
     @Test func runningDaemonGivesProgressAndAnEstimate() throws {
         let report = StatusReport.build(Self.log, daemonRunning: true, now: EventFormatter.seconds("2026-11-21T08:00:20.000000Z"))
         let run = try #require(report.runs.first)

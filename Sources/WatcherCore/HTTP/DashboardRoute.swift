@@ -9,6 +9,8 @@ public enum DashboardRoute: Equatable, Sendable {
     case asset(String)
     case apiStatus, apiEvents, apiMessages, apiStream, apiControl
     case apiBatch(BatchID)
+    /// `/api/log/RUN/PHASE/K/N`: attempt N's agent log as a live stream.
+    case apiLog(BatchID, attempt: Int)
 
     /// Asset names served from the binary.
     public static let assetNames: Set<String> = ["app.css", "app.js", "icon.svg"]
@@ -25,9 +27,8 @@ public enum DashboardRoute: Equatable, Sendable {
     public static func resolve(method: String, path: String) -> Result<DashboardRoute, Failure> {
         let parts = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map(String.init)
         let route: DashboardRoute
-        let key = parts.count >= 2 && parts[0] == "api" && parts[1] == "batch" ? "api/batch"
-            : parts.count >= 2 && parts[0] == "api" ? "api/" + parts[1] : parts.first ?? ""
-        let args = key == "api/batch" ? Array(parts.dropFirst(2)) : Array(parts.dropFirst(key.hasPrefix("api/") ? 2 : 1))
+        let key = parts.count >= 2 && parts[0] == "api" ? "api/" + parts[1] : parts.first ?? ""
+        let args = Array(parts.dropFirst(key.hasPrefix("api/") ? 2 : 1))
         switch (key, args.count) {
         case ("", 0): route = .overview
         case ("favicon.ico", 0): route = .asset("icon.svg")
@@ -35,12 +36,15 @@ public enum DashboardRoute: Equatable, Sendable {
         case ("events", 0): route = .events
         case ("run", 1): route = .run(args[0])
         case ("timeline", 1): route = .timeline(args[0])
-        case ("batch", 3), ("api/batch", 3):
-            guard let k = Int(args[2]), k >= 1, String(k) == args[2] else {
-                return .failure(Failure(404, "the batch must be a whole number ≥ 1"))
-            }
+        case ("batch", 3), ("api/batch", 3), ("api/log", 4):
+            guard let k = wholeNumber(args[2]) else { return .failure(Failure(404, "the batch must be a whole number ≥ 1")) }
             let id = BatchID(run: args[0], phase: args[1], index: k)
-            route = key == "api/batch" ? .apiBatch(id) : .batch(id)
+            if key == "api/log" {
+                guard let n = wholeNumber(args[3]) else { return .failure(Failure(404, "the attempt must be a whole number ≥ 1")) }
+                route = .apiLog(id, attempt: n)
+            } else {
+                route = key == "api/batch" ? .apiBatch(id) : .batch(id)
+            }
         case ("assets", 1):
             guard assetNames.contains(args[0]) else { return .failure(Failure(404, "no such asset")) }
             route = .asset(args[0])
@@ -62,10 +66,16 @@ public enum DashboardRoute: Equatable, Sendable {
         return .success(route)
     }
 
+    /// A whole number ≥ 1 written without leading zeros or signs.
+    static func wholeNumber(_ s: String) -> Int? {
+        guard let k = Int(s), k >= 1, String(k) == s else { return nil }
+        return k
+    }
+
     var names: [String] {
         switch self {
         case .run(let r), .timeline(let r): [r]
-        case .batch(let id), .apiBatch(let id): [id.run, id.phase]
+        case .batch(let id), .apiBatch(let id), .apiLog(let id, _): [id.run, id.phase]
         default: []
         }
     }

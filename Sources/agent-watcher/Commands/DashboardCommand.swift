@@ -21,6 +21,10 @@ enum DashboardCommand {
             guard n >= 1 else { throw args.usageError("--max-connections must be ≥ 1") }
             options.maxConnections = n
         }
+        if let n = args.int("max-streams") {
+            guard n >= 1 else { throw args.usageError("--max-streams must be ≥ 1") }
+            options.maxStreams = n
+        }
         do { try options.check() } catch let e as DashboardOptions.Invalid { throw args.usageError(e.description) }
         let server = try DashboardServer(options: options)
         Console.out("dashboard: \(server.url)")

@@ -47,31 +47,11 @@ enum MessagesCommand {
         return try followLog(follower, layout: layout, known: messages, to: to, thread: threadID)
     }
 
-    /// Every envelope under `mailbox/agents/<name>/` (the folder, `new/` and `cur/`). Files that
-    /// are not envelopes are named on stderr and left out.
+    /// Every envelope under `mailbox/agents/<name>/`; files that are not envelopes are named on stderr.
     static func messageFiles(_ layout: Layout) throws -> [(path: String, message: AgentMessage)] {
-        guard FileSystem.exists(layout.agents) else { return [] }
-        var out: [(path: String, message: AgentMessage)] = []
-        for recipient in try FileSystem.listDirectory(layout.agents).filter({ $0.kind == .directory }).map(\.name).sorted() {
-            for folder in [layout.agentFolder(recipient), layout.agentNew(recipient), layout.agentCur(recipient)] {
-                guard FileSystem.exists(folder) else { continue }
-                for entry in try FileSystem.listDirectory(folder).sorted(by: { $0.name < $1.name })
-                    where entry.kind == .regular && !Layout.isStagingName(entry.name) {
-                    let path = folder + "/" + entry.name
-                    switch SafeFile.readDropped(path, limit: 4 << 20) {
-                    case .contents(let bytes, _):
-                        switch AgentMessage.parse(bytes: bytes) {
-                        case .success(let m): out.append((path, m))
-                        case .failure(let e): Console.error("agent-watcher: \(path): not a message envelope: \(e)")
-                        }
-                    case .refused(let r): Console.error("agent-watcher: \(path): skipped: the file \(r)")
-                    case .failed(let e): Console.error("agent-watcher: \(path): cannot read: \(e)")
-                    case .vanished: continue
-                    }
-                }
-            }
-        }
-        return out
+        let found = try MessageFiles.collect(layout)
+        for p in found.problems { Console.error("agent-watcher: " + p) }
+        return found.files
     }
 
     static func render(_ t: MessageThreads.Thread) -> String {

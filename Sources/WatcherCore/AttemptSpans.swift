@@ -1,29 +1,27 @@
-import WatcherCore
-
 /// Each attempt of each batch from spawn to its last transition, from the log: what the batch
 /// page lists and the timeline draws.
-struct AttemptSpan {
-    var id: BatchID
-    var attempt: Int
-    var startTS: String
-    var endTS: String
-    var start: Double
-    var end: Double
+public struct AttemptSpan: Equatable, Sendable {
+    public var id: BatchID
+    public var attempt: Int
+    public var startTS: String
+    public var endTS: String
+    public var start: Double
+    public var end: Double
     /// The state the attempt ended in (or is in now).
-    var outcome: String
-    var reason: String?
-    var failureClass: String?
-    var exitStatus: String?
-    var pid: Int?
-    var errors: Int?
-    var active: Bool { BatchState(rawValue: outcome)?.isActive ?? false }
+    public var outcome: String
+    public var reason: String?
+    public var failureClass: String?
+    public var exitStatus: String?
+    public var pid: Int?
+    public var errors: Int?
+    public var active: Bool { BatchState(rawValue: outcome)?.isActive ?? false }
     /// The attempt has ended (merged, failed, retry_wait, …): later records of the batch that
     /// still carry its number (a retry's `failed → pending`) do not stretch it.
-    var ended = false
+    public var ended = false
 }
 
-enum AttemptSpans {
-    static func collect(_ records: [EventRecord]) -> [AttemptSpan] {
+public enum AttemptSpans {
+    public static func collect(_ records: [EventRecord]) -> [AttemptSpan] {
         var spans: [String: AttemptSpan] = [:]
         var order: [String] = []
         for r in records {
@@ -50,5 +48,15 @@ enum AttemptSpans {
             }
         }
         return order.compactMap { spans[$0] }
+    }
+
+    /// When each batch's latest attempt was spawned (seconds since the epoch): what a running
+    /// cell counts its elapsed time from.
+    public static func lastSpawn(_ records: [EventRecord]) -> [BatchID: Double] {
+        var out: [BatchID: Double] = [:]
+        for r in records where r.event.event == EventName.transition && r.event.to == BatchState.spawning.rawValue {
+            if let id = r.event.batchID, let t = EventFormatter.seconds(r.ts) { out[id] = t }
+        }
+        return out
     }
 }
