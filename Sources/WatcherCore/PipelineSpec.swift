@@ -27,6 +27,8 @@ public struct PipelineSpec: Equatable, Sendable {
     public var prices: [String: Price]
     /// Spending limits of the run; nil: none.
     public var budget: Budget?
+    /// Agents that answer messages (`responders`): see ``ResponderSpec``.
+    public var responders: [ResponderSpec]
 
     /// USD per million tokens of one model.
     public struct Price: Equatable, Sendable {
@@ -235,6 +237,7 @@ public struct PipelineSpec: Equatable, Sendable {
         self.phases = phases
         self.prices = [:]
         self.budget = nil
+        self.responders = []
     }
 }
 

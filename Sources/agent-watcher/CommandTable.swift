@@ -159,7 +159,7 @@ enum CommandTable {
             main: TailCommand.main),
         CommandSpec(
             name: "send", summary: "drop a message for an agent into mailbox/agents/NAME/ and print its id",
-            details: "Types: request, response, handoff, feedback, query, context, batch.done (to 'watcher'). No daemon is needed.",
+            details: "Types: request, response, handoff, feedback, query, context, discussion, batch.done, error (to 'watcher'). No daemon is needed.",
             options: [
                 .value("to", .string, "NAME", "the recipient", required: true),
                 .value("type", .string, "TYPE", "the message type", required: true),
