@@ -60,27 +60,3 @@ public struct Turn: Equatable, Sendable {
     /// The attempt number the next spawn uses.
     public var nextAttempt: Int { attemptUsed || attempt == 0 ? attempt + 1 : attempt }
 }
-
-/// A delivered message as the turn machine sees it: who asked whom, in which thread.
-public struct TurnRequest: Equatable, Sendable {
-    public var message: String
-    public var thread: String
-    public var from: String
-    public var to: String
-    public var type: AgentMessage.Kind
-    public var run: String?
-    public var phase: String?
-    public var batch: Int?
-
-    public init(message: String, thread: String, from: String, to: String, type: AgentMessage.Kind,
-                run: String? = nil, phase: String? = nil, batch: Int? = nil) {
-        self.message = message
-        self.thread = thread
-        self.from = from
-        self.to = to
-        self.type = type
-        self.run = run
-        self.phase = phase
-        self.batch = batch
-    }
-}

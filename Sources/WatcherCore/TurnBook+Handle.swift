@@ -4,8 +4,8 @@ extension TurnBook {
     public mutating func handle(_ input: TurnInput, now: Instant) -> [TurnEffect] {
         var effects: [TurnEffect] = []
         switch input {
-        case .delivered(let request):
-            delivered(request, into: &effects)
+        case .delivered(let request, let thread):
+            delivered(request, thread: thread, into: &effects)
         case .spawned(let message, let attempt, let pid):
             guard let t = turns[message], t.state == .spawning, t.attempt == attempt else { break }
             transition(message, to: .running, details: [.init("pid", .int(Int(pid)))], into: &effects)
@@ -67,36 +67,36 @@ extension TurnBook {
     }
 
     /// A message reached a responder's maildir: a turn is queued, or the thread is stuck.
-    mutating func delivered(_ r: TurnRequest, into effects: inout [TurnEffect]) {
-        guard let spec = responders[r.to], spec.wakes(on: r.type), turns[r.message] == nil else { return }
-        if cancelledThreads.contains(r.thread) {
-            effects.append(.acknowledge(message: r.message, reason: "thread_cancelled"))
+    mutating func delivered(_ r: AgentMessage, thread: String, into effects: inout [TurnEffect]) {
+        guard let spec = responders[r.to], spec.wakes(on: r.type), turns[r.id] == nil else { return }
+        if cancelledThreads.contains(thread) {
+            effects.append(.acknowledge(message: r.id, reason: "thread_cancelled"))
             return
         }
-        if stuckThreads.contains(r.thread) {
-            effects.append(.acknowledge(message: r.message, reason: "thread_stuck"))
+        if stuckThreads.contains(thread) {
+            effects.append(.acknowledge(message: r.id, reason: "thread_stuck"))
             return
         }
-        let n = (threadTurns[r.thread] ?? 0) + 1
-        var t = Turn(message: r.message, thread: r.thread, responder: r.to, sender: r.from, turn: n,
+        let n = (threadTurns[thread] ?? 0) + 1
+        var t = Turn(message: r.id, thread: thread, responder: r.to, sender: r.from, turn: n,
                      run: r.run, phase: r.phase, batch: r.batch)
         if n > spec.maxTurnsPerThread {
             t.state = .stuck
-            turns[r.message] = t
+            turns[r.id] = t
             log(transitionEvent(t, from: nil, to: .stuck, reason: "turn_limit",
                                 details: [.init("max_turns", .int(spec.maxTurnsPerThread))]), into: &effects)
-            let last = turns(inThread: r.thread).last { $0.lastError != nil }?.lastError
+            let last = turns(inThread: thread).last { $0.lastError != nil }?.lastError
             log(Event(event: EventName.threadStuck, run: r.run, phase: r.phase, batch: r.batch, from: r.from, to: r.to,
                       reason: "turn_limit", details: [
-                        .init("thread", .string(r.thread)), .init("message", .string(r.message)),
+                        .init("thread", .string(thread)), .init("message", .string(r.id)),
                         .init("turns", .int(n - 1)), .init("max_turns", .int(spec.maxTurnsPerThread)),
                       ]), into: &effects)
-            effects.append(.stuckReport(thread: r.thread, responder: r.to, waiting: r.from, lastError: last))
-            effects.append(.post(TurnReply.stuck(r, limit: spec.maxTurnsPerThread)))
-            effects.append(.acknowledge(message: r.message, reason: "thread_stuck"))
+            effects.append(.stuckReport(thread: thread, responder: r.to, waiting: r.from, lastError: last))
+            effects.append(.post(TurnReply.stuck(r, thread: thread, limit: spec.maxTurnsPerThread)))
+            effects.append(.acknowledge(message: r.id, reason: "thread_stuck"))
             return
         }
-        turns[r.message] = t
+        turns[r.id] = t
         log(transitionEvent(t, from: nil, to: .queued, reason: r.type.rawValue, details: []), into: &effects)
     }
 

@@ -80,7 +80,7 @@ extension TurnBook {
                 effects.append(.acknowledge(message: t.message, reason: t.state.rawValue))
             case .stuck:
                 let limit = responders[t.responder]?.maxTurnsPerThread ?? t.turn - 1
-                effects.append(.post(TurnReply.stuck(request(t), limit: limit)))
+                effects.append(.post(TurnReply.stuck(request(t), thread: t.thread, limit: limit)))
                 effects.append(.acknowledge(message: t.message, reason: "thread_stuck"))
             case .retryWait:
                 turns[t.message]?.deadline = now
@@ -92,8 +92,8 @@ extension TurnBook {
         return effects
     }
 
-    func request(_ t: Turn) -> TurnRequest {
-        TurnRequest(message: t.message, thread: t.thread, from: t.sender, to: t.responder, type: .request,
-                    run: t.run, phase: t.phase, batch: t.batch)
+    /// The message a turn answers, as far as the turn knows it (for the notices).
+    func request(_ t: Turn) -> AgentMessage {
+        AgentMessage(id: t.message, from: t.sender, to: t.responder, type: .request, run: t.run, phase: t.phase, batch: t.batch)
     }
 }

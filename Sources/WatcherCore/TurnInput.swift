@@ -1,7 +1,8 @@
 /// A fact the shell tells the turn machine (``TurnBook``).
 public enum TurnInput: Equatable, Sendable {
-    /// A message was delivered into a responder's maildir (`to` names the responder).
-    case delivered(TurnRequest)
+    /// A message was delivered into a responder's maildir (`to` names the responder); `thread`
+    /// is the id of its thread's first message.
+    case delivered(AgentMessage, thread: String)
     case spawned(message: String, attempt: Int, pid: Int32)
     case spawnFailed(message: String, attempt: Int, error: String)
     /// The attempt's agent exited; `answer` is what the shell read from it.

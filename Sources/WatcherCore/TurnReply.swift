@@ -32,12 +32,12 @@ public enum TurnReply {
     }
 
     /// The notice to the sender of `request` that its thread reached the turn limit.
-    public static func stuck(_ request: TurnRequest, limit: Int) -> AgentMessage {
-        let text = "thread \(request.thread) is stuck: it reached \(limit) responder turns (maxTurnsPerThread); "
-            + "\(request.to) will not answer \(request.message). See logs/stuck/\(request.thread).md."
-        return AgentMessage(id: stuckID(message: request.message), from: request.to, to: request.from, type: .feedback,
+    public static func stuck(_ request: AgentMessage, thread: String, limit: Int) -> AgentMessage {
+        let text = "thread \(thread) is stuck: it reached \(limit) responder turns (maxTurnsPerThread); "
+            + "\(request.to) will not answer \(request.id). See logs/stuck/\(thread).md."
+        return AgentMessage(id: stuckID(message: request.id), from: request.to, to: request.from, type: .feedback,
                             run: request.run, phase: request.phase, batch: request.batch,
-                            body: .object([("stuck", .string(request.thread)), ("message", .string(text))]),
-                            replyTo: request.message)
+                            body: .object([("stuck", .string(thread)), ("message", .string(text))]),
+                            replyTo: request.id)
     }
 }

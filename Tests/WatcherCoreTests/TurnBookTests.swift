@@ -10,7 +10,7 @@ private func book(_ r: ResponderSpec = ResponderSpec(name: "rev", argv: ["claude
 
 private func ask(_ id: String, thread: String? = nil, from: String = "alice", to: String = "rev",
                  type: AgentMessage.Kind = .request) -> TurnInput {
-    .delivered(TurnRequest(message: id, thread: thread ?? id, from: from, to: to, type: type, run: "r", phase: "3", batch: 2))
+    .delivered(AgentMessage(id: id, from: from, to: to, type: type, run: "r", phase: "3", batch: 2), thread: thread ?? id)
 }
 
 private func logs(_ effects: [TurnEffect]) -> [Event] {
