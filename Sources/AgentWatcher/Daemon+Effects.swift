@@ -94,7 +94,7 @@ extension Daemon {
     /// The agent's log, opened beneath the root for appending. Anything planted at its name that
     /// is not a plain file of the daemon's (a symbolic link, a hard link, a FIFO) is moved aside
     /// into `refused/` with a record, never written through, and a new log is made.
-    func openAgentLog(_ path: String, run: String) throws -> FileDescriptor {
+    func openAgentLog(_ path: String, run: String?, refusedFolder: String? = nil) throws -> FileDescriptor {
         for _ in 0..<3 {
             do {
                 let fd = try root.open(path, O_WRONLY | O_CREAT | O_APPEND | O_NONBLOCK)
@@ -103,7 +103,7 @@ extension Daemon {
                 try fd.close()
             } catch let e as SystemError where e.errno == .tooManySymlinks && root.symlinkedComponent(of: path) == path {
             }
-            try rejectFile(path, into: layout.agentLogs(run) + "/refused", run: run,
+            try rejectFile(path, into: refusedFolder ?? layout.agentLogs(run ?? "") + "/refused", run: run,
                            reason: "\(basename(path)) was planted where the agent's log goes (a link or a special file); moved aside, not written through")
         }
         throw SystemError(operation: "open", path: path, errno: .exists)

@@ -114,7 +114,10 @@ extension Daemon {
             }
         }
         try root.createDirectory(layout.agentCur(recipient))
-        if let e = messages.deliver(id: message.id, path: delivered, now: Daemon.now()) { try log.append(e) }
+        if let e = messages.deliver(id: message.id, path: delivered, now: Daemon.now()) {
+            try log.append(e)
+            responderMessageDelivered(message)
+        }
         signalBatchDone(message)
     }
 

@@ -7,7 +7,8 @@ import WatcherSystem
 /// an attempt never leaves orphans running into the next one. The daemon is their subreaper,
 /// so it reaps them too: no zombies.
 struct AgentGroup {
-    var id: BatchID
+    /// The batch of a batch agent; nil for a responder.
+    var id: BatchID?
     var leaderAlive = true
     var killAt: Instant?
     /// The attempt's `AGENT_WATCHER_TOKEN`: descendants that left the group (`setsid`) still carry it.
@@ -15,7 +16,7 @@ struct AgentGroup {
 }
 
 extension Daemon {
-    func trackAgentGroup(_ pgid: pid_t, _ id: BatchID, token: String? = nil) {
+    func trackAgentGroup(_ pgid: pid_t, _ id: BatchID?, token: String? = nil) {
         agentGroups[pgid] = AgentGroup(id: id, token: token)
     }
 
@@ -49,7 +50,7 @@ extension Daemon {
             return
         }
         if ProcessControl.hasLiveMembers(pgid) { signal(group: pgid, SIGTERM) }
-        group.killAt = Daemon.now().adding(seconds: runs[group.id.run]?.spec.killGraceSeconds ?? 5)
+        group.killAt = Daemon.now().adding(seconds: group.id.flatMap { runs[$0.run] }?.spec.killGraceSeconds ?? TurnBook.killGraceSeconds)
         agentGroups[pgid] = group
     }
 

@@ -78,6 +78,11 @@ public final class Daemon {
     var previousLifeStoppedCleanly = false
     /// Agent messages: received, delivered, waiting for acknowledgement (Daemon+Messages.swift).
     var messages = MessageLedger()
+    /// Responder turns (Daemon+Responders.swift), the facts for them not handled yet, and the
+    /// run whose spec declares each responder (its folder holds the instructions).
+    var turns = TurnBook()
+    var turnInputs: [TurnInput] = []
+    var responderHomes: [String: RunContext] = [:]
     /// What happens to running agents when the daemon stops (a `stop` message can change it).
     var agentsOnStop: AgentsOnStop
     /// Called with every durable record (the demo's printer).
@@ -91,6 +96,8 @@ public final class Daemon {
         /// `stdoutStart`: the same for a JSON agent's standard output file.
         case agent(BatchID, attempt: Int, logStart: Int64, stdoutStart: Int64 = 0)
         case validator(ValidationJob)
+        /// A responder's attempt at answering `message`.
+        case responder(message: String, attempt: Int, stdoutStart: Int64, logStart: Int64)
     }
 
     public init(options: Options) throws {
@@ -176,6 +183,7 @@ public final class Daemon {
             if ready.contains(wake.readFD) { wake.drain() }
             if stopping == nil, let d = state.nextDeadline(), d <= Daemon.now() { inputs.append(.tick) }
             if stopping == nil { try fireMessageDeadlines() }
+            if stopping == nil, let d = turns.nextDeadline(), d <= Daemon.now() { turnInputs.append(.tick) }
             if stopping == nil, let d = nextUnwatchedScan, d <= Daemon.now() {
                 // The timer scan of folders a kernel limit keeps unwatched (also re-tries the watches).
                 let found = try watcher.rescan()
@@ -192,6 +200,7 @@ public final class Daemon {
         var deadlines: [Instant] = []
         if stopping == nil, let d = state.nextDeadline() { deadlines.append(d) }
         if stopping == nil, let d = messages.nextDeadline() { deadlines.append(d) }
+        if stopping == nil, let d = turns.nextDeadline() { deadlines.append(d) }
         if let s = stopping { deadlines.append(s.killAt) }
         deadlines += agentGroups.values.compactMap(\.killAt)
         if let d = nextUnwatchedScan { deadlines.append(d) }
@@ -206,7 +215,8 @@ public final class Daemon {
     /// are written and made durable with one `fdatasync`, then their effects are carried out
     /// in order (which may queue more inputs for the next round).
     func drainInputs() throws {
-        while !inputs.isEmpty, stopping == nil {
+        while !inputs.isEmpty || !turnInputs.isEmpty, stopping == nil {
+            try drainTurnInputs()
             let round = inputs
             inputs.removeAll(keepingCapacity: true)
             let now = Daemon.now()
@@ -252,7 +262,7 @@ public final class Daemon {
         if agentsOnStop == .kill {
             killAllAgentGroups(signal: SIGTERM)
         } else {
-            children = children.filter { if case .agent = $0.value { return false }; return true }
+            children = children.filter { if case .validator = $0.value { return true }; return false } // agents and responders stay
             agentGroups = [:]
             adoptedAgents = [:]
         }
@@ -288,7 +298,7 @@ public final class Daemon {
     func reapChildren() throws {
         for (pid, status) in try ProcessControl.reapAny() {
             guard let child = children.removeValue(forKey: pid) else { continue } // an orphan we adopted as subreaper
-            if case .agent = child { leaderExited(pid) }
+            if case .validator = child {} else { leaderExited(pid) }
             if stopping != nil { continue }
             switch child {
             case .agent(let id, let attempt, let logStart, let stdoutStart):
@@ -301,6 +311,8 @@ public final class Daemon {
                                            agent: agentOutcome(id, attempt: attempt, from: stdoutStart, exitCode: code)))
             case .validator(let job):
                 try validatorFinished(job, status: status)
+            case .responder(let message, let attempt, let stdoutStart, let logStart):
+                try responderExited(message, attempt: attempt, status: status, stdoutStart: stdoutStart, logStart: logStart)
             }
         }
     }
