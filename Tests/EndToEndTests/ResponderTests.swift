@@ -91,4 +91,189 @@ final class ResponderTests: EndToEndTestCase {
         XCTAssertEqual(try daemon.stop(), .exited(0), daemon.stderr)
         try assertWellFormedLog(sandbox.eventLog)
     }
+
+    /// A one-phase quiet run with these responders; returns the daemon.
+    func startWithResponders(_ sandbox: Sandbox, _ responders: [[String: Any]], environment: [String: String] = [:]) throws -> ChildProcess {
+        let spec = try installQuietPipeline(sandbox, overrides: ["responders": responders])
+        try sandbox.write("e2e/.keep", "")
+        return try startDaemon(sandbox, spec: spec, environment: environment)
+    }
+
+    func testGeminiAndCodexAnswersAndSessionIdsAreRead() throws {
+        let sandbox = try makeSandbox()
+        let gemini = try installResponderCLI(sandbox, "gemini", body: #"""
+        printf '{"session_id":"gem-7","response":"gemini says yes","stats":{"models":{"gemini-2.5-pro":{"api":{"totalRequests":1,"totalErrors":0,"totalLatencyMs":700},"tokens":{"prompt":200,"candidates":20,"total":220,"cached":50,"thoughts":0,"tool":0}}},"tools":{"totalCalls":0},"files":{"totalLinesAdded":0,"totalLinesRemoved":0}}}\n'
+        """#)
+        let codex = try installResponderCLI(sandbox, "codex", body: #"""
+        echo '{"type":"thread.started","thread_id":"th-42"}'
+        echo '{"type":"turn.started"}'
+        echo '{"type":"item.completed","item":{"id":"item_0","type":"reasoning","text":"thinking"}}'
+        echo '{"type":"item.completed","item":{"id":"item_1","type":"agent_message","text":"codex says no"}}'
+        echo '{"type":"turn.completed","usage":{"input_tokens":300,"cached_input_tokens":100,"output_tokens":40}}'
+        """#)
+        let daemon = try startWithResponders(sandbox, [
+            responder("gem", argv: [gemini, "-p", "Answer the message on standard input.", "--output-format", "json"],
+                      extra: ["output": "gemini-json", "session": ["resumeArgs": ["--resume", "{session_id}"]]]),
+            responder("cdx", argv: [codex, "exec", "--json", "-"],
+                      extra: ["output": "codex-jsonl", "on": ["query"], "session": ["resumeArgs": ["resume", "{session_id}"]]]),
+        ])
+        try send(sandbox, to: "gem", id: "g1", body: #"{"q":"ok?"}"#)
+        try send(sandbox, to: "cdx", id: "c1", type: "query", body: #"{"q":"ok?"}"#)
+        let g = try waitForTurn(sandbox, daemon, message: "g1", to: "replied")
+        let c = try waitForTurn(sandbox, daemon, message: "c1", to: "replied")
+        XCTAssertEqual(g["session_id"]?.string, "gem-7")
+        XCTAssertEqual(c["session_id"]?.string, "th-42")
+        XCTAssertEqual(c["input_tokens"]?.int, 200)
+        try waitForFile(sandbox.path("mailbox/agents/alice/new/c1.r1.json"), deadline: .seconds(10))
+        XCTAssertTrue(try sandbox.read("mailbox/agents/alice/new/g1.r1.json").contains(#""body":"gemini says yes""#))
+        XCTAssertTrue(try sandbox.read("mailbox/agents/alice/new/c1.r1.json").contains(#""body":"codex says no""#))
+        try send(sandbox, to: "cdx", id: "c2", type: "query", body: #"{"q":"sure?"}"#, replyTo: "c1.r1")
+        _ = try waitForTurn(sandbox, daemon, message: "c2", to: "replied")
+        XCTAssertEqual(try sandbox.read("e2e/codex-args-c2"), "exec\n--json\n-\nresume\nth-42\n")
+        XCTAssertEqual(try daemon.stop(), .exited(0), daemon.stderr)
+    }
+
+    func testACrashingTimingOutOrSilentResponderEndsFailedWithAnErrorReply() throws {
+        let sandbox = try makeSandbox()
+        let crash = try installResponderCLI(sandbox, "crash", body: "echo 'segfault, sorry' >&2; exit 7")
+        let silent = try installResponderCLI(sandbox, "silent", body: "exit 0")
+        // It leaves a grandchild in its group, then hangs: both must be gone after the timeout.
+        let hang = try installResponderCLI(sandbox, "hang", body: #"""
+        sleep 300 & echo $! > "e2e/grandchild-$n-$$"
+        sleep 300
+        """#)
+        let daemon = try startWithResponders(sandbox, [
+            responder("crasher", argv: [crash], extra: ["maxAttempts": 2]),
+            responder("mute", argv: [silent], extra: ["maxAttempts": 1]),
+            responder("sleeper", argv: [hang], extra: ["maxAttempts": 1, "timeoutSeconds": 1]),
+        ])
+        try send(sandbox, to: "crasher", id: "x1", body: "1")
+        try send(sandbox, to: "mute", id: "s1", body: "1")
+        try send(sandbox, to: "sleeper", id: "h1", body: "1")
+        let crashed = try waitForTurn(sandbox, daemon, message: "x1", to: "failed")
+        XCTAssertEqual(crashed.reason, "crashed")
+        XCTAssertEqual(crashed.attempt, 2)
+        XCTAssertTrue(crashed["error"]?.string?.contains("segfault, sorry") == true, "\(crashed)")
+        XCTAssertEqual(try waitForTurn(sandbox, daemon, message: "s1", to: "failed").reason, "no_answer")
+        XCTAssertEqual(try waitForTurn(sandbox, daemon, message: "h1", to: "failed").reason, "timeout")
+        for (id, reason) in [("x1", "crashed"), ("s1", "no_answer"), ("h1", "timeout")] {
+            let path = sandbox.path("mailbox/agents/alice/new/\(id).r1.json")
+            try waitForFile(path, deadline: .seconds(10))
+            let text = try sandbox.read(path)
+            XCTAssertTrue(text.contains(#""type":"error""#) && text.contains(#""error":"\#(reason)""#) && text.contains(#""reply_to":"\#(id)""#), text)
+            let ack = try waitForEvent(log: sandbox.eventLog, deadline: .seconds(10), daemon: daemon, "\(id) acknowledged") {
+                $0.event == "message.acknowledged" && $0["id"]?.string == id
+            }
+            XCTAssertEqual(ack.reason, "failed")
+        }
+        let marker = try XCTUnwrap(sandbox.list("e2e").first { $0.hasPrefix("grandchild-h1-") })
+        let grandchild = try XCTUnwrap(pid_t(try sandbox.read("e2e/" + marker).trimmingCharacters(in: .whitespacesAndNewlines)))
+        let gone = try waitForPIDsToExit([grandchild], within: 10)
+        XCTAssertEqual(gone, [], "the timed-out responder's grandchild still runs")
+        XCTAssertEqual(try daemon.stop(), .exited(0), daemon.stderr)
+    }
+
+    func testTwoRespondersTalkingToEachOtherStopAtTheTurnLimit() throws {
+        let sandbox = try makeSandbox()
+        let ping = try installResponderCLI(sandbox, "ping", body: "echo ping")
+        let pong = try installResponderCLI(sandbox, "pong", body: "echo pong")
+        let daemon = try startWithResponders(sandbox, [
+            responder("ping", argv: [ping], extra: ["on": ["request", "response"], "maxTurnsPerThread": 4]),
+            responder("pong", argv: [pong], extra: ["on": ["request", "response"], "maxTurnsPerThread": 4]),
+        ])
+        try send(sandbox, to: "ping", id: "t1", from: "pong", body: #"{"start":true}"#)
+        let stuck = try waitForEvent(log: sandbox.eventLog, deadline: .seconds(30), daemon: daemon, "thread.stuck") {
+            $0.event == "thread.stuck"
+        }
+        XCTAssertEqual(stuck["thread"]?.string, "t1")
+        XCTAssertEqual(stuck["turns"]?.int, 4)
+        let stuckMessage = try XCTUnwrap(stuck["message"]?.string)
+        // The notice goes to the sender (pong) and wakes no turn (feedback is not in its `on`, and the thread is stuck).
+        let notice = try waitForEvent(log: sandbox.eventLog, deadline: .seconds(10), daemon: daemon, "the notice delivered") {
+            $0.event == "message.delivered" && $0["id"]?.string == stuckMessage + ".stuck"
+        }
+        XCTAssertEqual(notice.to, "pong")
+        let records = try EventLog.read(sandbox.eventLog)
+        XCTAssertEqual(records.filter { $0.event == "turn.transition" && $0.to == "queued" }.count, 4)
+        let replied = records.filter { $0.event == "turn.transition" && $0.to == "replied" }
+        XCTAssertEqual(replied.map { $0["turn"]?.int ?? 0 }, [1, 2, 3, 4])
+        XCTAssertEqual(replied.map { $0["responder"]?.string ?? "" }, ["ping", "pong", "ping", "pong"])
+        let report = try sandbox.read("logs/stuck/t1.md")
+        XCTAssertTrue(report.contains("is waiting for") && report.contains("## Transcript"), report)
+        XCTAssertTrue(records.contains { $0.event == "turn.transition" && $0.to == "stuck" && $0["message"]?.string == stuckMessage })
+        XCTAssertEqual(try daemon.stop(), .exited(0), daemon.stderr)
+    }
+
+    /// The daemon dies at each step of a turn and is started again: one reply per message.
+    func testKillingTheDaemonAtEachStepOfATurnPostsExactlyOneReply() throws {
+        for step in ["turn_spawn_intent", "turn_spawned", "turn_answer_read", "turn_reply_logged", "turn_reply_posted"] {
+            let sandbox = try makeSandbox("crash-\(step)")
+            let cli = try installResponderCLI(sandbox, "claude", body: Self.claudeBody)
+            let responders = [responder("reviewer", argv: [cli], extra: ["output": "claude-json"])]
+            let first = try startWithResponders(sandbox, responders, environment: ["AGENT_WATCHER_FAULT": step])
+            try send(sandbox, to: "reviewer", id: "q1", body: #"{"question":"once?"}"#)
+            XCTAssertEqual(try first.wait(until: .seconds(20)), .exited(99), "\(step): \(first.stderr)")
+            let second = try startWithResponders(sandbox, responders)
+            try waitForEvent(log: sandbox.eventLog, deadline: .seconds(30), daemon: second, "\(step): q1 answered") {
+                $0.event == "message.acknowledged" && $0["id"]?.string == "q1"
+            }
+            try waitForEvent(log: sandbox.eventLog, deadline: .seconds(10), daemon: second, "\(step): reply delivered") {
+                $0.event == "message.delivered" && $0["id"]?.string == "q1.r1"
+            }
+            XCTAssertEqual(try second.stop(), .exited(0), second.stderr)
+            let records = try EventLog.read(sandbox.eventLog)
+            XCTAssertEqual(records.filter { $0.event == "message.received" && $0["reply_to"]?.string == "q1" }.count, 1, "\(step)")
+            XCTAssertEqual(records.filter { $0.event == "turn.transition" && $0.to == "replied" }.count, 1, "\(step)")
+            let files = sandbox.list("mailbox/agents/alice/new") + sandbox.list("mailbox/agents/alice/cur")
+            XCTAssertEqual(files, ["q1.r1.json"], "\(step)")
+            XCTAssertEqual(sandbox.list("mailbox/agents/alice/tmp"), [], "\(step)")
+            try assertWellFormedLog(sandbox.eventLog)
+        }
+    }
+
+    /// Message fields never become argv or paths: the spec's argv gets only plain names the
+    /// broker checked; everything else reaches the agent inside the prompt.
+    func testAMessageCannotSmuggleArgvOrAPath() throws {
+        let sandbox = try makeSandbox()
+        let cli = try installResponderCLI(sandbox, "echoer", body: "echo fine")
+        let daemon = try startWithResponders(sandbox, [
+            responder("rev", argv: [cli, "--from", "{from}", "--thread", "{thread}", "--msg", "{message}", "--turn", "{turn}"]),
+        ])
+        let hostile = #"{"argv":["/bin/rm","-rf","/"],"reply_file":"/tmp/pwned","session_id":"; touch /tmp/pwned","prompt_file":"../../etc/passwd"}"#
+        try sandbox.write("mailbox/agents/rev/new/evil.json", #"""
+        {"id":"evil-1","from":"mallory","to":"rev","type":"request","argv":["/bin/sh","-c","touch e2e/pwned"],"reply_file":"e2e/pwned","body":\#(hostile)}
+        """#)
+        // A sender or id that is not a plain name is refused before any turn.
+        try sandbox.write("mailbox/agents/rev/new/evil2.json",
+                          #"{"id":"evil-2","from":"-rf /","to":"rev","type":"request","body":"x"}"#)
+        try sandbox.write("mailbox/agents/rev/new/evil3.json",
+                          #"{"id":"../../e2e/pwned","from":"mallory","to":"rev","type":"request","body":"x"}"#)
+        _ = try waitForTurn(sandbox, daemon, message: "evil-1", to: "replied")
+        XCTAssertEqual(try sandbox.read("e2e/echoer-args-evil-1"), "--from\nmallory\n--thread\nevil-1\n--msg\nevil-1\n--turn\n1\n")
+        let prompt = try sandbox.read("e2e/echoer-prompt-evil-1")
+        XCTAssertTrue(prompt.contains(#""argv":["/bin/rm","-rf","/"]"#), "the body is in the prompt, as data:\n\(prompt)")
+        XCTAssertFalse(sandbox.exists("e2e/pwned"))
+        XCTAssertFalse(FileSystem.exists("/tmp/pwned"))
+        try waitForEvent(log: sandbox.eventLog, deadline: .seconds(10), daemon: daemon, "evil3 rejected") {
+            $0.event == "file.rejected" && ($0.reason ?? "").contains("evil3.json")
+        }
+        let records = try EventLog.read(sandbox.eventLog)
+        XCTAssertTrue(records.contains { $0.event == "file.rejected" && ($0.reason ?? "").contains("evil2.json") })
+        XCTAssertEqual(records.filter { $0.event == "turn.transition" && $0.to == "queued" }.count, 1)
+        XCTAssertEqual(try daemon.stop(), .exited(0), daemon.stderr)
+    }
+}
+
+/// Waits on pidfds until each of `pids` has exited (a pid already gone counts); returns those still running.
+func waitForPIDsToExit(_ pids: [pid_t], within seconds: Double) throws -> [pid_t] {
+    let deadline = Deadline.seconds(seconds)
+    var fds: [pid_t: FileDescriptor] = [:]
+    for p in pids { if let fd = try? ProcessControl.openPIDFD(p) { fds[p] = fd } }
+    defer { for fd in fds.values { try? fd.close() } }
+    while !fds.isEmpty {
+        let ready = try Poller.wait(fds.values.map(\.rawValue), timeoutMilliseconds: deadline.pollTimeout)
+        for (p, fd) in fds where ready.contains(fd.rawValue) { try? fd.close(); fds[p] = nil }
+        if ready.isEmpty && deadline.hasPassed { break }
+    }
+    return fds.keys.sorted()
 }
