@@ -264,16 +264,3 @@ final class ResponderTests: EndToEndTestCase {
     }
 }
 
-/// Waits on pidfds until each of `pids` has exited (a pid already gone counts); returns those still running.
-func waitForPIDsToExit(_ pids: [pid_t], within seconds: Double) throws -> [pid_t] {
-    let deadline = Deadline.seconds(seconds)
-    var fds: [pid_t: FileDescriptor] = [:]
-    for p in pids { if let fd = try? ProcessControl.openPIDFD(p) { fds[p] = fd } }
-    defer { for fd in fds.values { try? fd.close() } }
-    while !fds.isEmpty {
-        let ready = try Poller.wait(fds.values.map(\.rawValue), timeoutMilliseconds: deadline.pollTimeout)
-        for (p, fd) in fds where ready.contains(fd.rawValue) { try? fd.close(); fds[p] = nil }
-        if ready.isEmpty && deadline.hasPassed { break }
-    }
-    return fds.keys.sorted()
-}
