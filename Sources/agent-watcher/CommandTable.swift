@@ -158,7 +158,7 @@ enum CommandTable {
                        "agent-watcher tail --batch 3/7 --since 1h"],
             main: TailCommand.main),
         CommandSpec(
-            name: "send", summary: "drop a message for an agent into mailbox/agents/NAME/ and print its id",
+            name: "send", summary: "drop a message for an agent into mailbox/agents/NAME/ and print its id (or, with --wait, its reply)",
             details: "Types: request, response, handoff, feedback, query, context, discussion, batch.done, error (to 'watcher'). No daemon is needed.",
             options: [
                 .value("to", .string, "NAME", "the recipient", required: true),
@@ -171,9 +171,12 @@ enum CommandTable {
                 .value("phase", .string, "PHASE", "the batch it concerns", default: "$AGENT_WATCHER_PHASE"),
                 .value("batch", .int, "K", "the batch it concerns", default: "$AGENT_WATCHER_BATCH"),
                 .value("id", .string, "ID", "the message id", default: "a fresh unique id"),
+                .flag("wait", "then wait for the reply (in the sender's maildir), print its body, file it in cur/: exit 0, 3 for an error reply, 2 on timeout"),
+                .value("timeout", .string, "SECONDS", "with --wait: give up after this long (exit 2)", default: "no limit"),
                 .root,
             ],
             examples: ["agent-watcher send --to bob --type request --body '{\"q\":\"why?\"}'",
+                       "agent-watcher send --to reviewer --type query --body '{\"seed\":\"S0003\"}' --wait --timeout 300",
                        "echo '{}' | agent-watcher send --to bob --type context --body-file -"],
             main: SendCommand.main),
         CommandSpec(

@@ -262,5 +262,38 @@ final class ResponderTests: EndToEndTestCase {
         XCTAssertEqual(records.filter { $0.event == "turn.transition" && $0.to == "queued" }.count, 1)
         XCTAssertEqual(try daemon.stop(), .exited(0), daemon.stderr)
     }
-}
 
+    func testSendWaitPrintsTheReplyOrExits2OnTimeoutAnd3OnAnErrorReply() throws {
+        let sandbox = try makeSandbox()
+        let cli = try installResponderCLI(sandbox, "claude", body: Self.claudeBody)
+        let crash = try installResponderCLI(sandbox, "crash", body: "exit 1")
+        let daemon = try startWithResponders(sandbox, [
+            responder("reviewer", argv: [cli], extra: ["output": "claude-json"]),
+            responder("broken", argv: [crash], extra: ["maxAttempts": 1]),
+        ])
+        let asked = try sandbox.run(["send", "--root", sandbox.root, "--to", "reviewer", "--type", "query", "--from", "bob",
+                                     "--id", "w1", "--body", #"{"question":"ready"}"#, "--wait", "--timeout", "30"])
+        XCTAssertEqual(asked.exitCode, 0, asked.stderr)
+        XCTAssertEqual(asked.stdout, "Answer to ready\n")
+        XCTAssertEqual(sandbox.list("mailbox/agents/bob/cur"), ["w1.r1.json"])
+        XCTAssertEqual(sandbox.list("mailbox/agents/bob/new"), [])
+        let ack = try waitForEvent(log: sandbox.eventLog, deadline: .seconds(10), daemon: daemon, "the reply acknowledged") {
+            $0.event == "message.acknowledged" && $0["id"]?.string == "w1.r1"
+        }
+        XCTAssertEqual(ack.reason, nil)
+
+        let failed = try sandbox.run(["send", "--root", sandbox.root, "--to", "broken", "--type", "request", "--from", "bob",
+                                      "--id", "w2", "--body", "1", "--wait"])
+        XCTAssertEqual(failed.exitCode, 3, failed.stderr)
+        XCTAssertTrue(failed.stdout.contains(#""error":"crashed""#), failed.stdout)
+
+        // Nobody answers a context message: the wait ends at its timeout.
+        let nobody = try sandbox.run(["send", "--root", sandbox.root, "--to", "carol", "--type", "request", "--from", "bob",
+                                      "--id", "w3", "--body", "1", "--wait", "--timeout", "0.5"])
+        XCTAssertEqual(nobody.exitCode, 2, nobody.stderr)
+        XCTAssertTrue(nobody.stderr.contains("no reply to w3 within 0.5 s"), nobody.stderr)
+        let usage = try sandbox.run(["send", "--root", sandbox.root, "--to", "carol", "--type", "request", "--timeout", "3"])
+        XCTAssertEqual(usage.exitCode, 64, usage.stderr)
+        XCTAssertEqual(try daemon.stop(), .exited(0), daemon.stderr)
+    }
+}
