@@ -26,7 +26,12 @@ extension Daemon {
         }
         responderHomes = homes
         turns.responders = [:]
-        for ctx in homes.values { for r in ctx.spec.responders { turns.responders[r.name] = r } }
+        for ctx in homes.values {
+            for r in ctx.spec.responders {
+                turns.responders[r.name] = r
+                turns.killGraceSeconds[r.name] = ctx.spec.killGraceSeconds
+            }
+        }
         for name in homes.keys {
             for dir in [layout.agentTmp(name), layout.agentNew(name), layout.agentCur(name), layout.responderLogs(name)] {
                 try root.createDirectory(dir)
@@ -143,7 +148,7 @@ extension Daemon {
             try err.close()
             FaultInjection.point("turn_spawned")
             children[pid] = .responder(message: t.message, attempt: attempt, stdoutStart: stdoutStart, logStart: logStart)
-            trackAgentGroup(pid, nil, token: token)
+            trackAgentGroup(pid, nil, token: token, grace: home.spec.killGraceSeconds)
             turnInputs.append(.spawned(message: t.message, attempt: attempt, pid: pid))
         } catch let e as SystemError where Daemon.isOwnDiskFailure(e) {
             throw e // the watcher's own disk failed, not the responder

@@ -70,7 +70,8 @@ public final class Daemon {
     /// Agents kept from the daemon's previous life, by their pidfd.
     var adoptedAgents: [Int32: AdoptedAgent] = [:]
     var inputs: [Input] = []
-    var stopping: (since: Instant, killAt: Instant, killSent: Bool)?
+    /// A shutdown under way: its agents' one lifetime (SIGTERM, grace, SIGKILL, reaping given up).
+    var stopping: (since: Instant, life: ChildLifetime)?
     var completedRuns: Set<String> = []
     /// What the log fixed of each run's plan (and its settings as last logged).
     var loggedPlans: [String: PlanFacts] = [:]
@@ -148,8 +149,8 @@ public final class Daemon {
     }
 
     func loop() throws {
-        while true {
-            if let stop = stopping {
+        loop: while true {
+            if var stop = stopping {
                 try reapChildren() // zombies that are ours (we are their subreaper) are reaped before we go
                 sweepAgentGroups()
                 if children.isEmpty && agentGroups.isEmpty && adoptedAgents.isEmpty {
@@ -157,15 +158,17 @@ public final class Daemon {
                     try settleStoppedAgents()
                     break
                 }
-                if Daemon.now() >= stop.killAt {
-                    if stop.killSent {
+                for action in stop.life.tick(now: Daemon.now()) {
+                    switch action {
+                    case .terminate: break
+                    case .kill: killAllAgentGroups(signal: SIGKILL)
+                    case .abandon:
                         Console.error("agent-watcher: \(agentGroups.count) agent process group(s) did not end after SIGKILL; stopping anyway")
                         try settleStoppedAgents()
-                        break
+                        break loop
                     }
-                    killAllAgentGroups(signal: SIGKILL)
-                    stopping = (stop.since, Daemon.now().adding(seconds: 10), true)
                 }
+                stopping = stop
             } else if options.exitWhenComplete, !runs.isEmpty, everyRunDone {
                 beginStop(reason: "completed")
                 continue
@@ -201,10 +204,10 @@ public final class Daemon {
         if stopping == nil, let d = state.nextDeadline() { deadlines.append(d) }
         if stopping == nil, let d = messages.nextDeadline() { deadlines.append(d) }
         if stopping == nil, let d = turns.nextDeadline() { deadlines.append(d) }
-        if let s = stopping { deadlines.append(s.killAt) }
-        deadlines += agentGroups.values.compactMap(\.killAt)
+        if let d = stopping?.life.nextDeadline { deadlines.append(d) }
+        deadlines += agentGroups.values.compactMap { $0.life?.nextDeadline }
         if let d = nextUnwatchedScan { deadlines.append(d) }
-        deadlines += children.values.compactMap { if case .validator(let j) = $0, !j.timedOut { return j.deadline }; return nil }
+        deadlines += children.values.compactMap { if case .validator(let j) = $0 { return j.life.nextDeadline }; return nil }
         guard let next = deadlines.min() else { return -1 }
         return Int32(min(Int(Int32.max), now.milliseconds(until: next)))
     }
@@ -256,9 +259,10 @@ public final class Daemon {
         } catch {
             Console.error("agent-watcher: cannot log watcher.stopping: \(error)")
         }
-        let grace = runs.values.map(\.spec.killGraceSeconds).max() ?? 5
         let now = Daemon.now()
-        stopping = (now, now.adding(seconds: grace), false)
+        var life = ChildLifetime(grace: runs.values.map(\.spec.killGraceSeconds).max() ?? ChildLifetime.defaultGraceSeconds)
+        _ = life.stop(reason: reason, now: now) // SIGTERM now (below, unless the agents are left), SIGKILL after the grace
+        stopping = (now, life)
         if agentsOnStop == .kill {
             killAllAgentGroups(signal: SIGTERM)
         } else {

@@ -36,12 +36,16 @@ public struct Turn: Equatable, Sendable {
     public var replyID: String?
     public var reason: String?
     public var lastError: String?
-    /// Live only: when the running agent is stopped (timeout), when a retry starts, when a
-    /// stopped agent is killed.
+    /// Live only: when a retry starts.
     public var deadline: Instant?
-    public var killAt: Instant?
-    /// Live only: the agent was signalled (timeout or cancel) and its answer is not taken.
-    public var stopping: StopCause?
+    /// Live only: the running agent's lifetime (timeout, SIGTERM, grace, SIGKILL).
+    public var life: ChildLifetime?
+    /// Live only: the thread was cancelled while the agent was being spawned.
+    public var cancelRequested = false
+    /// The agent was stopped by the watcher (timeout or cancel): its answer is not taken.
+    public var stopping: StopCause? {
+        cancelRequested ? .cancelled : life?.stopReason.flatMap(StopCause.init(rawValue:))
+    }
 
     public enum StopCause: String, Equatable, Sendable { case timeout, cancelled }
 

@@ -9,18 +9,16 @@ extension TurnBook {
         case .spawned(let message, let attempt, let pid):
             guard let t = turns[message], t.state == .spawning, t.attempt == attempt else { break }
             transition(message, to: .running, details: [.init("pid", .int(Int(pid)))], into: &effects)
-            turns[message]?.deadline = now.adding(seconds: responders[t.responder]?.timeoutSeconds ?? 600)
-            if t.stopping == .cancelled { // cancelled while it was being spawned
-                turns[message]?.killAt = now.adding(seconds: Self.killGraceSeconds)
-                effects.append(.signal(message: message, pid: pid, .terminate))
-            }
+            let life = ChildLifetime(deadline: now.adding(seconds: responders[t.responder]?.timeoutSeconds ?? 600),
+                                     grace: grace(t.responder))
+            turns[message]?.life = life
+            if t.cancelRequested { stopAgent(message, reason: "cancelled", now: now, into: &effects) } // cancelled while spawning
         case .spawnFailed(let message, let attempt, let error):
             guard let t = turns[message], t.state == .spawning, t.attempt == attempt else { break }
             if t.stopping == .cancelled { cancel(message, into: &effects); break }
             attemptFailed(message, reason: "spawn_failed", message: error, transient: false, usage: [], now: now, into: &effects)
         case .exited(let message, let attempt, let status, let answer):
             guard let t = turns[message], t.state == .running, t.attempt == attempt else { break }
-            turns[message]?.killAt = nil
             if let cause = t.stopping {
                 if cause == .cancelled {
                     cancel(message, into: &effects)
@@ -48,12 +46,10 @@ extension TurnBook {
             guard !cancelledThreads.contains(thread) else { break }
             log(Event(event: EventName.threadCancelled, details: [.init("thread", .string(thread))]), into: &effects)
             for t in turns(inThread: thread) where !t.state.isFinal {
-                if t.state.hasAgent, let pid = t.pid {
-                    turns[t.message]?.stopping = .cancelled
-                    turns[t.message]?.killAt = now.adding(seconds: Self.killGraceSeconds)
-                    effects.append(.signal(message: t.message, pid: pid, .terminate))
+                if t.state == .running {
+                    stopAgent(t.message, reason: "cancelled", now: now, into: &effects)
                 } else if t.state == .spawning {
-                    turns[t.message]?.stopping = .cancelled // the spawn's answer ends it
+                    turns[t.message]?.cancelRequested = true // the spawn's answer ends it
                 } else {
                     cancel(t.message, into: &effects)
                 }
@@ -143,17 +139,24 @@ extension TurnBook {
 
     /// Timeouts (SIGTERM to the group), kill deadlines (SIGKILL), retry delays.
     mutating func tick(now: Instant, into effects: inout [TurnEffect]) {
-        for t in turns.values.sorted(by: { $0.message < $1.message }) {
-            if let at = t.killAt, at <= now, let pid = t.pid, t.state.hasAgent {
-                effects.append(.signal(message: t.message, pid: pid, .kill))
-                turns[t.message]?.killAt = nil
-            }
-            guard t.state == .running, t.stopping == nil, let at = t.deadline, at <= now, let pid = t.pid else { continue }
-            turns[t.message]?.stopping = .timeout
-            turns[t.message]?.deadline = nil
-            turns[t.message]?.killAt = now.adding(seconds: Self.killGraceSeconds)
-            effects.append(.signal(message: t.message, pid: pid, .terminate))
+        for t in turns.values.sorted(by: { $0.message < $1.message }) where t.state == .running {
+            guard var life = t.life else { continue }
+            let actions = life.tick(now: now) // the deadline stops it (`timeout`), the grace's end kills it
+            turns[t.message]?.life = life
+            signalAgent(t.message, actions, into: &effects)
         }
+    }
+
+    mutating func stopAgent(_ message: String, reason: String, now: Instant, into effects: inout [TurnEffect]) {
+        guard var life = turns[message]?.life else { return }
+        let actions = life.stop(reason: reason, now: now)
+        turns[message]?.life = life
+        signalAgent(message, actions, into: &effects)
+    }
+
+    func signalAgent(_ message: String, _ actions: [ChildLifetime.Action], into effects: inout [TurnEffect]) {
+        guard let pid = turns[message]?.pid else { return }
+        effects += ChildLifetime.signals(actions).map { .signal(message: message, pid: pid, $0) }
     }
 
     /// Starts queued turns and due retries while their responder has a free slot and is not paused.

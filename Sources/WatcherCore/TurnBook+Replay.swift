@@ -39,7 +39,8 @@ extension TurnBook {
                 t.replyID = e.string("reply_id")
                 queue.removeAll { $0 == message }
             }
-            if to.isFinal { t.deadline = nil; t.stopping = nil }
+            if to.isFinal || to == .retryWait { t.life = nil; t.cancelRequested = false }
+            if to.isFinal { t.deadline = nil }
             turns[message] = t
             threadTurns[t.thread] = max(threadTurns[t.thread] ?? 0, to == .stuck ? 0 : t.turn)
         case EventName.threadStuck:

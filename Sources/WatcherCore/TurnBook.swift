@@ -22,8 +22,11 @@ public struct TurnBook: Equatable, Sendable {
         for r in responders { self.responders[r.name] = r }
     }
 
-    /// Between SIGTERM and SIGKILL of a responder's process group.
-    public static let killGraceSeconds = 5.0
+    /// Between SIGTERM and SIGKILL of a responder's process group, per responder (its spec's
+    /// `killGraceSeconds`); ``ChildLifetime/defaultGraceSeconds`` when not set.
+    public var killGraceSeconds: [String: Double] = [:]
+
+    func grace(_ responder: String) -> Double { killGraceSeconds[responder] ?? ChildLifetime.defaultGraceSeconds }
 
     public func turn(_ message: String) -> Turn? { turns[message] }
 
@@ -45,8 +48,7 @@ public struct TurnBook: Equatable, Sendable {
     /// The earliest timeout, kill deadline or retry delay.
     public func nextDeadline() -> Instant? {
         turns.values.flatMap { t -> [Instant] in
-            guard !t.state.isFinal || t.killAt != nil else { return [] }
-            return [t.deadline, t.killAt].compactMap { $0 }
+            [t.state == .retryWait ? t.deadline : nil, t.life?.phase == .killed ? nil : t.life?.nextDeadline].compactMap { $0 }
         }.min()
     }
 
