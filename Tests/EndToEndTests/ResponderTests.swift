@@ -201,6 +201,23 @@ final class ResponderTests: EndToEndTestCase {
         let report = try sandbox.read("logs/stuck/t1.md")
         XCTAssertTrue(report.contains("is waiting for") && report.contains("## Transcript"), report)
         XCTAssertTrue(records.contains { $0.event == "turn.transition" && $0.to == "stuck" && $0["message"]?.string == stuckMessage })
+
+        // messages: the stuck thread first, with its turns; show --thread; status lists the responders.
+        try send(sandbox, to: "carol", id: "other", body: "1")
+        let shown = try sandbox.run(["messages", "--root", sandbox.root])
+        XCTAssertEqual(shown.exitCode, 0, shown.stderr)
+        XCTAssertTrue(shown.stdout.hasPrefix("STUCK thread t1 "), shown.stdout)
+        XCTAssertTrue(shown.stdout.contains("    t1  turn 1  ping  attempt 1  replied"), shown.stdout)
+        XCTAssertTrue(shown.stdout.contains("turn 5  ping  attempt 0  stuck (turn_limit)"), shown.stdout)
+        XCTAssertTrue(shown.stdout.contains("\nthread other "), shown.stdout)
+        let thread = try sandbox.run(["show", "--root", sandbox.root, "--thread", "t1.r1"])
+        XCTAssertEqual(thread.exitCode, 0, thread.stderr)
+        XCTAssertTrue(thread.stdout.hasPrefix("STUCK thread t1 ") && thread.stdout.contains("stuck report: " + sandbox.path("logs/stuck/t1.md")),
+                      thread.stdout)
+        XCTAssertFalse(thread.stdout.contains("thread other"), thread.stdout)
+        let status = try sandbox.run(["status", "--root", sandbox.root])
+        XCTAssertTrue(status.stdout.contains("responders:\n  ping: idle, 2 turns (2 replied, 0 failed)\n  pong: idle, 2 turns (2 replied, 0 failed)"),
+                      status.stdout)
         XCTAssertEqual(try daemon.stop(), .exited(0), daemon.stderr)
     }
 
@@ -294,6 +311,46 @@ final class ResponderTests: EndToEndTestCase {
         XCTAssertTrue(nobody.stderr.contains("no reply to w3 within 0.5 s"), nobody.stderr)
         let usage = try sandbox.run(["send", "--root", sandbox.root, "--to", "carol", "--type", "request", "--timeout", "3"])
         XCTAssertEqual(usage.exitCode, 64, usage.stderr)
+        XCTAssertEqual(try daemon.stop(), .exited(0), daemon.stderr)
+    }
+
+    func testCancelAThreadAndResumeAPausedResponder() throws {
+        let sandbox = try makeSandbox()
+        let hang = try installResponderCLI(sandbox, "hang", body: "sleep 300")
+        let crash = try installResponderCLI(sandbox, "crash", body: "exit 1")
+        let daemon = try startWithResponders(sandbox, [
+            responder("sleeper", argv: [hang], extra: ["timeoutSeconds": 120]),
+            responder("crasher", argv: [crash], extra: ["maxAttempts": 1, "maxConsecutiveErrors": 1]),
+        ])
+        try send(sandbox, to: "sleeper", id: "h1", body: "1")
+        _ = try waitForTurn(sandbox, daemon, message: "h1", to: "running")
+        let cancel = try sandbox.run(["cancel", "--root", sandbox.root, "--thread", "h1"])
+        XCTAssertEqual(cancel.exitCode, 0, cancel.stderr)
+        XCTAssertEqual(cancel.stdout, "cancel --thread h1: applied\n")
+        XCTAssertEqual(try waitForTurn(sandbox, daemon, message: "h1", to: "cancelled").reason, "cancelled")
+        try waitForEvent(log: sandbox.eventLog, deadline: .seconds(10), daemon: daemon, "h1.r1 delivered") {
+            $0.event == "message.delivered" && $0["id"]?.string == "h1.r1"
+        }
+        XCTAssertTrue(try sandbox.read("mailbox/agents/alice/new/h1.r1.json").contains(#""error":"cancelled""#))
+        let unknown = try sandbox.run(["cancel", "--root", sandbox.root, "--thread", "nope"])
+        XCTAssertEqual(unknown.exitCode, 1)
+        XCTAssertTrue(unknown.stderr.contains(#"rejected: no thread "nope""#), unknown.stderr)
+
+        try send(sandbox, to: "crasher", id: "c1", body: "1")
+        let paused = try waitForEvent(log: sandbox.eventLog, deadline: .seconds(20), daemon: daemon, "responder.paused") {
+            $0.event == "responder.paused"
+        }
+        XCTAssertEqual(paused["responder"]?.string, "crasher")
+        try send(sandbox, to: "crasher", id: "c2", body: "2")
+        _ = try waitForTurn(sandbox, daemon, message: "c2", to: "queued")
+        let status = try sandbox.run(["status", "--root", sandbox.root])
+        XCTAssertTrue(status.stdout.contains("  crasher: paused, 2 turns (0 replied, 1 failed), 1 failed in a row; agent-watcher resume --responder crasher"),
+                      status.stdout)
+        let resume = try sandbox.run(["resume", "--root", sandbox.root, "--responder", "crasher"])
+        XCTAssertEqual(resume.exitCode, 0, resume.stderr)
+        XCTAssertEqual(try waitForTurn(sandbox, daemon, message: "c2", to: "failed").reason, "crashed")
+        let both = try sandbox.run(["resume", "--root", sandbox.root, "quiet", "--responder", "crasher"])
+        XCTAssertEqual(both.exitCode, 64, both.stderr)
         XCTAssertEqual(try daemon.stop(), .exited(0), daemon.stderr)
     }
 }
