@@ -266,7 +266,8 @@ extension Daemon {
 
     func writeStuckReport(_ thread: String, responder: String, waiting: String, lastError: String?) throws {
         let chain = messages.entries.values.filter { messages.threadRoot(of: $0.id) == thread }
-            .sorted { ($0.deliveredAt ?? .infinity, $0.id) < ($1.deliveredAt ?? .infinity, $1.id) }
+            .map { (depth: messages.replyChain(of: $0.id).count, entry: $0) } // a thread is (mostly) a chain of replies
+            .sorted { ($0.depth, $0.entry.id) < ($1.depth, $1.entry.id) }.map(\.entry)
             .compactMap { readMessage($0) ?? ledgerMessage($0) }
         let text = StuckReport.render(thread: thread, responder: responder, waiting: waiting, lastError: lastError,
                                       limit: turns.responders[responder]?.maxTurnsPerThread ?? 0,

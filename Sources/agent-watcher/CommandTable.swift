@@ -243,5 +243,10 @@ enum CommandTable {
             ],
             hidden: true,
             main: SimulateAgentCommand.main),
+        CommandSpec(
+            name: "simulate-reviewer", summary: "the demo's reviewer responder: answers a question about a seed on stdout",
+            options: [.value("answers", .path, "FILE", "the phase-3 answers file", required: true)],
+            hidden: true,
+            main: SimulateReviewerCommand.main),
     ]
 }
