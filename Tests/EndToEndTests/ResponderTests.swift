@@ -210,6 +210,12 @@ final class ResponderTests: EndToEndTestCase {
         XCTAssertTrue(shown.stdout.contains("    t1  turn 1  ping  attempt 1  replied"), shown.stdout)
         XCTAssertTrue(shown.stdout.contains("turn 5  ping  attempt 0  stuck (turn_limit)"), shown.stdout)
         XCTAssertTrue(shown.stdout.contains("\nthread other "), shown.stdout)
+        let json = try JSON.parse(try sandbox.run(["messages", "--root", sandbox.root, "--json"]).stdout)
+        let first = try XCTUnwrap(json["threads"]?.array?.first)
+        XCTAssertEqual(first["root"]?.string, "t1")
+        XCTAssertEqual(first["stuck"], .bool(true))
+        XCTAssertEqual(first["turns"]?.array?.map { $0["state"]?.string ?? "" }, ["replied", "replied", "replied", "replied", "stuck"])
+        XCTAssertEqual(first["turns"]?.array?.first?["responder"]?.string, "ping")
         let thread = try sandbox.run(["show", "--root", sandbox.root, "--thread", "t1.r1"])
         XCTAssertEqual(thread.exitCode, 0, thread.stderr)
         XCTAssertTrue(thread.stdout.hasPrefix("STUCK thread t1 ") && thread.stdout.contains("stuck report: " + sandbox.path("logs/stuck/t1.md")),

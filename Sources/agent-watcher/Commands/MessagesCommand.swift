@@ -37,7 +37,7 @@ enum MessagesCommand {
         }
         if let to { threads = threads.filter { $0.entries.contains { $0.message.to == to } } }
         if args.flag("json") {
-            Console.out(OutputJSON.threads(threads).description)
+            Console.out(OutputJSON.threads(threads, turns: turns).description)
             return 0
         }
         if threads.isEmpty {
