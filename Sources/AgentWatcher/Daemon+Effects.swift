@@ -118,7 +118,8 @@ extension Daemon {
     /// is not a plain file of the daemon's (a symbolic link, a hard link, a FIFO, with a reader or
     /// not, a socket, a folder) is moved aside into `refused/` with a record, never written through
     /// and never waited on, and a new log is made.
-    func openAgentLog(_ path: String, run: String) throws -> FileDescriptor {
+    /// `refusedFolder`: where a planted file goes (default: the run's `logs/agents/<run>/refused`).
+    func openAgentLog(_ path: String, run: String?, refusedFolder: String? = nil) throws -> FileDescriptor {
         for _ in 0..<3 {
             do {
                 let fd = try root.open(path, O_WRONLY | O_CREAT | O_APPEND | O_NONBLOCK | O_NOCTTY)
@@ -130,15 +131,15 @@ extension Daemon {
             } catch let e as SystemError where e.errno == .isDirectory || e.errno == .noDeviceOrAddress {
                 // a folder, or a FIFO or socket nobody reads
             }
-            try movePlantedAside(path, run: run, what: "the agent's log")
+            try movePlantedAside(path, run: run, into: refusedFolder, what: "the agent's log")
         }
         throw SystemError(operation: "open", path: path, errno: .exists)
     }
 
     /// Moves what someone planted at a name the daemon is about to write (a link, a special file,
     /// a folder) into `logs/agents/<run>/refused/` with a `file.rejected` record.
-    func movePlantedAside(_ path: String, run: String, what: String) throws {
-        try rejectFile(path, into: layout.agentLogs(run) + "/refused", run: run,
+    func movePlantedAside(_ path: String, run: String?, into folder: String? = nil, what: String) throws {
+        try rejectFile(path, into: folder ?? layout.agentLogs(run ?? "") + "/refused", run: run,
                        reason: "\(basename(path)) was planted where \(what) goes (a link, a special file or a folder); moved aside, not written through")
     }
 

@@ -96,6 +96,7 @@ extension Daemon {
             do {
                 let value = try JSONParser.parse(bytes)
                 if value["command"]?.stringValue == "stop" { return try stopMessage(path, value, status) }
+                if try turnControlMessage(path, value, status) { return }
                 parsed = ControlCommand.parse(value)
             } catch {
                 parsed = .failure(ControlMessageError("not JSON: \(error)"))

@@ -117,7 +117,10 @@ extension Daemon {
             }
         }
         _ = try ensureFolder(layout.agentCur(recipient), for: path, run: nil) // for the recipient's acknowledgement
-        if let e = messages.deliver(id: message.id, path: delivered, now: Daemon.now()) { try log.append(e) }
+        if let e = messages.deliver(id: message.id, path: delivered, now: Daemon.now()) {
+            try log.append(e)
+            responderMessageDelivered(message)
+        }
         signalBatchDone(message)
     }
 

@@ -7,16 +7,21 @@ import WatcherSystem
 /// an attempt never leaves orphans running into the next one. The daemon is their subreaper,
 /// so it reaps them too: no zombies.
 struct AgentGroup {
-    var id: BatchID
+    /// The batch of a batch agent; nil for a responder.
+    var id: BatchID?
     var leaderAlive = true
-    var killAt: Instant?
+    var grace: Double = ChildLifetime.defaultGraceSeconds
+    /// Once the leader has exited with members left: their lifetime (SIGTERM, grace, SIGKILL).
+    var life: ChildLifetime?
     /// The attempt's `AGENT_WATCHER_TOKEN`: descendants that left the group (`setsid`) still carry it.
     var token: String?
 }
 
 extension Daemon {
-    func trackAgentGroup(_ pgid: pid_t, _ id: BatchID, token: String? = nil) {
-        agentGroups[pgid] = AgentGroup(id: id, token: token)
+    func trackAgentGroup(_ pgid: pid_t, _ id: BatchID?, token: String? = nil, grace: Double? = nil) {
+        agentGroups[pgid] = AgentGroup(id: id,
+                                       grace: grace ?? id.flatMap { runs[$0.run] }?.spec.killGraceSeconds ?? ChildLifetime.defaultGraceSeconds,
+                                       token: token)
     }
 
     /// The attempt's descendants that left its process group (`setsid`) get `sig` too: they
@@ -56,8 +61,9 @@ extension Daemon {
             agentGroups[pgid] = nil
             return
         }
+        let (life, _) = ChildLifetime.leftovers(now: Daemon.now(), grace: group.grace) // SIGTERM now, SIGKILL after the grace
         if ProcessControl.hasLiveMembers(pgid) { signal(group: pgid, SIGTERM) }
-        group.killAt = Daemon.now().adding(seconds: runs[group.id.run]?.spec.killGraceSeconds ?? 5)
+        group.life = life
         agentGroups[pgid] = group
     }
 
@@ -65,12 +71,21 @@ extension Daemon {
     func sweepAgentGroups() {
         let now = Daemon.now()
         for (pgid, group) in agentGroups where !group.leaderAlive {
-            if let at = group.killAt, at <= now {
-                signalDescendantsOutsideTheGroup(pgid, SIGKILL)
-                if ProcessControl.hasLiveMembers(pgid) { signal(group: pgid, SIGKILL) }
-                agentGroups[pgid]?.killAt = nil
-            } else if group.killAt == nil, !ProcessControl.hasLiveMembers(pgid),
-                      signalDescendantsOutsideTheGroup(pgid, 0) == 0 {
+            guard var life = group.life else { continue }
+            for action in life.tick(now: now) {
+                switch action {
+                case .terminate: break
+                case .kill:
+                    signalDescendantsOutsideTheGroup(pgid, SIGKILL)
+                    if ProcessControl.hasLiveMembers(pgid) { signal(group: pgid, SIGKILL) }
+                case .abandon:
+                    Console.error("agent-watcher: process group \(pgid) still has members after SIGKILL; no longer waiting for them")
+                }
+            }
+            agentGroups[pgid]?.life = life
+            // Tracked through the grace period (a descendant may be between fork and setsid), then until empty.
+            if life.phase == .ended || (life.phase == .killed && !ProcessControl.hasLiveMembers(pgid)
+                                         && signalDescendantsOutsideTheGroup(pgid, 0) == 0) {
                 agentGroups[pgid] = nil
             }
         }

@@ -64,16 +64,18 @@ extension Daemon {
                 Console.error("agent-watcher: cannot kill agent \(pid) of a previous run: \(error)")
             }
         }
-        // A killed process's pidfd becomes readable when it has exited; wait at most 5 s in all.
-        let deadline = Clock.monotonicNanoseconds() + 5_000_000_000
+        // Orphans of a dead daemon get no grace: SIGKILL, then their one lifetime's reaping time.
+        // A killed process's pidfd becomes readable when it has exited.
+        var life = ChildLifetime()
+        _ = life.kill(reason: "watcher_restart", now: Daemon.now())
         var pending = waiters
         while !pending.isEmpty {
-            let now = Clock.monotonicNanoseconds()
-            guard now < deadline else {
-                Console.error("agent-watcher: \(pending.count) agent process(es) of a previous run did not exit within 5 s")
+            let now = Daemon.now()
+            guard let deadline = life.nextDeadline, now < deadline else {
+                Console.error("agent-watcher: \(pending.count) agent process(es) of a previous run did not exit within \(Int(ChildLifetime.reapSeconds)) s of SIGKILL")
                 break
             }
-            let ms = Int32((deadline - now) / 1_000_000) + 1
+            let ms = Int32(now.milliseconds(until: deadline)) + 1
             do {
                 let ready = Set(try Poller.wait(pending.map(\.rawValue), timeoutMilliseconds: ms))
                 pending.removeAll { ready.contains($0.rawValue) }
@@ -107,7 +109,7 @@ extension Daemon {
             do {
                 let fd = try ProcessControl.openPIDFD(pid)
                 adoptedAgents[fd.rawValue] = AdoptedAgent(id: id, pid: pid, exited: fd)
-                agentGroups[pid] = AgentGroup(id: id, token: token)
+                trackAgentGroup(pid, id, token: token)
                 adopted[id] = pid
             } catch {
                 Console.error("agent-watcher: cannot adopt agent \(pid) of \(id), it will be stopped: \(error)")

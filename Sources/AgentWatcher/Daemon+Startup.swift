@@ -19,6 +19,7 @@ extension Daemon {
     func start() throws {
         try acquireRoot()
         try loadRuns()
+        try loadResponders()
         let (contents, brokenPath, initial) = try replayLog()
         let (adopted, killed, temps) = try settlePreviousLife()
         let recoveryEffects = state.recover(now: Daemon.now(), adopted: Set(adopted.keys),
@@ -35,6 +36,7 @@ extension Daemon {
             if let brokenPath { recovered.append(.init("torn_tail_saved", .string(brokenPath))) }
             try log.append(Event(event: EventName.watcherRecovered, details: recovered))
         }
+        try recoverTurns()
         try startWatching(initial + recoveryEffects)
     }
 
@@ -117,6 +119,9 @@ extension Daemon {
                 previousLifeStoppedCleanly = true
             case let name where name.hasPrefix("message."):
                 messages.apply(r)
+            case EventName.turnTransition, EventName.threadStuck, EventName.threadCancelled,
+                 EventName.responderPaused, EventName.responderResumed:
+                turns.apply(e)
             default:
                 break
             }
@@ -270,6 +275,7 @@ extension Daemon {
                 let fresh = try RunContext(spec: spec, specPath: ctx.specPath, rules: options.rules)
                 let effects = try adoptSpec(fresh, now: Daemon.now())
                 runs[run] = fresh
+                try loadResponders()
                 try execute(effects)
                 try log.append(Event(event: EventName.specReloaded, run: run))
                 inputs.append(.tick) // the new limits (a raised budget, more concurrency) apply now

@@ -34,7 +34,7 @@ extension Daemon {
                 inputs.append(.validated(id, attempt: attempt, report: report, checksum: checksum, unparseable: unparseable))
             } else {
                 startExternalValidator(ValidationJob(id: id, attempt: attempt, path: path, checksum: checksum, index: 0,
-                                                     stdoutPath: "", deadline: Daemon.now()))
+                                                     stdoutPath: "", life: ChildLifetime()))
             }
         }
     }
@@ -45,7 +45,8 @@ extension Daemon {
         let v = validators[job.index]
         var job = job
         job.stdoutPath = layout.validatorLogs(job.id.run) + "/\(job.id.phase)-\(job.id.index)-\(job.attempt)-\(job.index + 1).out"
-        job.deadline = Daemon.now().adding(seconds: v.timeoutSeconds ?? 60)
+        job.life = ChildLifetime(deadline: Daemon.now().adding(seconds: v.timeoutSeconds ?? 60),
+                                 grace: ctx.spec.killGraceSeconds)
         let values = ["batch_file": job.path, "main_file": ctx.mainPath(phase), "phase": job.id.phase,
                       "batch": String(job.id.index), "run": job.id.run, "attempt": String(job.attempt)]
         do {
@@ -100,7 +101,7 @@ extension Daemon {
             report = ExternalValidatorReport.parse(exitStatus: code, stdout: out)
         case .signaled:
             inputs.append(.validatorFailed(job.id, attempt: job.attempt, message: job.timedOut
-                ? "validator \(name) of phase \(job.id.phase) timed out and was killed"
+                ? "validator \(name) of phase \(job.id.phase) timed out and was stopped"
                 : "validator \(name) of phase \(job.id.phase) \(status)"))
             return
         }
@@ -118,11 +119,14 @@ extension Daemon {
     func checkValidatorDeadlines() throws {
         let now = Daemon.now()
         for (pid, child) in children {
-            guard case .validator(var job) = child, !job.timedOut, job.deadline <= now else { continue }
-            job.timedOut = true
+            guard case .validator(var job) = child else { continue }
+            let actions = job.life.tick(now: now) // its timeout: SIGTERM to the group, grace, SIGKILL
             children[pid] = .validator(job)
-            do { _ = try ProcessControl.signalGroup(pid, SIGKILL) } catch {
-                Console.error("agent-watcher: cannot kill validator \(pid): \(error)")
+            for action in actions {
+                guard action != .abandon else { continue } // still a child: reaped whenever it goes
+                do { _ = try ProcessControl.signalGroup(pid, action == .kill ? SIGKILL : SIGTERM) } catch {
+                    Console.error("agent-watcher: cannot signal validator \(pid): \(error)")
+                }
             }
         }
     }

@@ -79,7 +79,8 @@ public final class Daemon {
     /// Agents kept from the daemon's previous life, by their pidfd.
     var adoptedAgents: [Int32: AdoptedAgent] = [:]
     var inputs: [Input] = []
-    var stopping: (since: Instant, killAt: Instant, killSent: Bool)?
+    /// A shutdown under way: its agents' one lifetime (SIGTERM, grace, SIGKILL, reaping given up).
+    var stopping: (since: Instant, life: ChildLifetime)?
     var completedRuns: Set<String> = []
     /// What the log fixed of each run's plan (and its settings as last logged).
     var loggedPlans: [String: PlanFacts] = [:]
@@ -87,6 +88,11 @@ public final class Daemon {
     var previousLifeStoppedCleanly = false
     /// Agent messages: received, delivered, waiting for acknowledgement (Daemon+Messages.swift).
     var messages = MessageLedger()
+    /// Responder turns (Daemon+Responders.swift), the facts for them not handled yet, and the
+    /// run whose spec declares each responder (its folder holds the instructions).
+    var turns = TurnBook()
+    var turnInputs: [TurnInput] = []
+    var responderHomes: [String: RunContext] = [:]
     /// What happens to running agents when the daemon stops (a `stop` message can change it).
     var agentsOnStop: AgentsOnStop
     /// Called with every durable record (the demo's printer).
@@ -100,6 +106,8 @@ public final class Daemon {
         /// `stdoutStart`: the same for a JSON agent's standard output file.
         case agent(BatchID, attempt: Int, logStart: Int64, stdoutStart: Int64 = 0)
         case validator(ValidationJob)
+        /// A responder's attempt at answering `message`.
+        case responder(message: String, attempt: Int, stdoutStart: Int64, logStart: Int64)
     }
 
     public init(options: Options) throws {
@@ -152,8 +160,8 @@ public final class Daemon {
     }
 
     func loop() throws {
-        while true {
-            if let stop = stopping {
+        loop: while true {
+            if var stop = stopping {
                 try reapChildren() // zombies that are ours (we are their subreaper) are reaped before we go
                 sweepAgentGroups()
                 if children.isEmpty && agentGroups.isEmpty && adoptedAgents.isEmpty
@@ -162,15 +170,17 @@ public final class Daemon {
                     try settleStoppedAgents()
                     break
                 }
-                if Daemon.now() >= stop.killAt {
-                    if stop.killSent {
+                for action in stop.life.tick(now: Daemon.now()) {
+                    switch action {
+                    case .terminate: break
+                    case .kill: killAllAgentGroups(signal: SIGKILL)
+                    case .abandon:
                         Console.error("agent-watcher: \(agentGroups.count) agent process group(s) did not end after SIGKILL; stopping anyway")
                         try settleStoppedAgents()
-                        break
+                        break loop
                     }
-                    killAllAgentGroups(signal: SIGKILL)
-                    stopping = (stop.since, Daemon.now().adding(seconds: 10), true)
                 }
+                stopping = stop
             } else if options.exitWhenComplete, !runs.isEmpty, everyRunDone {
                 beginStop(reason: "completed")
                 continue
@@ -193,6 +203,7 @@ public final class Daemon {
             }
             if stopping == nil, let d = state.nextDeadline(), d <= Daemon.now() { inputs.append(.tick) }
             if stopping == nil { try fireMessageDeadlines() }
+            if stopping == nil, let d = turns.nextDeadline(), d <= Daemon.now() { turnInputs.append(.tick) }
             if stopping == nil, let d = nextUnwatchedScan, d <= Daemon.now() {
                 // The timer scan of folders a kernel limit keeps unwatched (also re-tries the watches).
                 let found = try watcher.rescan()
@@ -209,11 +220,12 @@ public final class Daemon {
         var deadlines: [Instant] = []
         if stopping == nil, let d = state.nextDeadline() { deadlines.append(d) }
         if stopping == nil, let d = messages.nextDeadline() { deadlines.append(d) }
-        if let s = stopping { deadlines.append(s.killAt) }
-        deadlines += agentGroups.values.compactMap(\.killAt)
+        if stopping == nil, let d = turns.nextDeadline() { deadlines.append(d) }
+        if let d = stopping?.life.nextDeadline { deadlines.append(d) }
+        deadlines += agentGroups.values.compactMap { $0.life?.nextDeadline }
         if let d = nextUnwatchedScan { deadlines.append(d) }
         if stopping == nil, let d = nextReconcile { deadlines.append(d) }
-        deadlines += children.values.compactMap { if case .validator(let j) = $0, !j.timedOut { return j.deadline }; return nil }
+        deadlines += children.values.compactMap { if case .validator(let j) = $0 { return j.life.nextDeadline }; return nil }
         guard let next = deadlines.min() else { return -1 }
         return Int32(min(Int(Int32.max), now.milliseconds(until: next)))
     }
@@ -224,7 +236,8 @@ public final class Daemon {
     /// are written and made durable with one `fdatasync`, then their effects are carried out
     /// in order (which may queue more inputs for the next round).
     func drainInputs() throws {
-        while !inputs.isEmpty, stopping == nil {
+        while !inputs.isEmpty || !turnInputs.isEmpty, stopping == nil {
+            try drainTurnInputs()
             let round = inputs
             inputs.removeAll(keepingCapacity: true)
             let now = Daemon.now()
@@ -267,13 +280,14 @@ public final class Daemon {
         } catch {
             Console.error("agent-watcher: cannot log watcher.stopping: \(error)")
         }
-        let grace = runs.values.map(\.spec.killGraceSeconds).max() ?? 5
         let now = Daemon.now()
-        stopping = (now, now.adding(seconds: grace), false)
+        var life = ChildLifetime(grace: runs.values.map(\.spec.killGraceSeconds).max() ?? ChildLifetime.defaultGraceSeconds)
+        _ = life.stop(reason: reason, now: now) // SIGTERM now (below, unless the agents are left), SIGKILL after the grace
+        stopping = (now, life)
         if agentsOnStop == .kill {
             killAllAgentGroups(signal: SIGTERM)
         } else {
-            children = children.filter { if case .agent = $0.value { return false }; return true }
+            children = children.filter { if case .validator = $0.value { return true }; return false } // agents and responders stay
             agentGroups = [:]
             adoptedAgents = [:]
         }
@@ -311,7 +325,7 @@ public final class Daemon {
     func reapChildren() throws {
         for (pid, status) in try ProcessControl.reapAny() {
             guard let child = children.removeValue(forKey: pid) else { continue } // an orphan we adopted as subreaper
-            if case .agent = child { leaderExited(pid) }
+            if case .validator = child {} else { leaderExited(pid) }
             if slurmJobs[pid] != nil {
                 if stopping != nil { slurmJobs[pid] = nil } else if !slurmStepEnded(pid) { continue }
             }
@@ -327,6 +341,8 @@ public final class Daemon {
                                            agent: agentOutcome(id, attempt: attempt, from: stdoutStart, exitCode: code)))
             case .validator(let job):
                 try validatorFinished(job, status: status)
+            case .responder(let message, let attempt, let stdoutStart, let logStart):
+                try responderExited(message, attempt: attempt, status: status, stdoutStart: stdoutStart, logStart: logStart)
             }
         }
     }

@@ -28,12 +28,21 @@ public enum SpecChecker {
     public static func check(_ paths: [String], searchPath: String?, rules: RuleRegistry) -> [Report] {
         var reports = paths.map { check($0, searchPath: searchPath, rules: rules) }
         var firstUse: [String: String] = [:]
+        var responderUse: [String: String] = [:]
         for i in reports.indices {
-            guard let run = reports[i].context?.run else { continue }
-            if let other = firstUse[run] {
-                reports[i].problems.append("\(reports[i].path): run: \"\(run)\" is already the run of \(other)")
+            guard let ctx = reports[i].context else { continue }
+            if let other = firstUse[ctx.run] {
+                reports[i].problems.append("\(reports[i].path): run: \"\(ctx.run)\" is already the run of \(other)")
             } else {
-                firstUse[run] = reports[i].path
+                firstUse[ctx.run] = reports[i].path
+            }
+            // A responder answers `agents/<name>/` of the whole root: one name, one responder.
+            for (j, r) in ctx.spec.responders.enumerated() {
+                if let other = responderUse[r.name] {
+                    reports[i].problems.append("\(reports[i].path): responders[\(j)].name: \"\(r.name)\" is already a responder of \(other)")
+                } else {
+                    responderUse[r.name] = reports[i].path
+                }
             }
         }
         return reports
@@ -75,6 +84,16 @@ public enum SpecChecker {
             }
             if let template = phase.output.template, let problem = templateProblem(template, phase.output) {
                 add("\(at).output.template", problem)
+            }
+        }
+        for (i, r) in spec.responders.enumerated() {
+            let at = "responders[\(i)]"
+            if let file = r.instructions {
+                let resolved = RunContext.resolve(file, in: base)
+                if !FileSystem.exists(resolved) { add("\(at).instructions", "no file \(resolved)") }
+            }
+            if let program = r.argv.first, let problem = programProblem(program, base: base, searchPath: searchPath) {
+                add("\(at).argv[0]", problem)
             }
         }
         // Problems of one agent block are reported once, not once per phase that uses it.

@@ -10,6 +10,7 @@ struct ValidationJob {
     /// Index of the validator running now.
     var index: Int
     var stdoutPath: String
-    var deadline: Instant
-    var timedOut = false
+    /// The running validator's lifetime: its timeout, then SIGTERM to its group, grace, SIGKILL.
+    var life: ChildLifetime
+    var timedOut: Bool { life.stopReason == "timeout" }
 }

@@ -63,7 +63,25 @@ public struct Demo {
     }
 
     /// The lines worth a person's attention: retries, failures, timeouts, merges, the end.
-    static func interesting(_ r: EventRecord) -> String? { EventFormatter.attention(r) }
+    static func interesting(_ r: EventRecord) -> String? { EventFormatter.attention(r) ?? turnLine(r) }
+
+    /// The reviewer's answers, failures and stuck threads, one line each.
+    static func turnLine(_ r: EventRecord) -> String? {
+        let e = r.event
+        let time = r.ts.count >= 23 ? String(r.ts.dropFirst(11).prefix(12)) : r.ts
+        let who = e.string("responder") ?? e.to ?? "?", message = e.string("message") ?? "?"
+        switch (e.event, e.to) {
+        case (EventName.turnTransition, Turn.State.replied.rawValue?):
+            return "\(time)  \(who) answered \(message) from \(e.string("sender") ?? "?") (thread \(e.string("thread") ?? "?"), turn \(e.int("turn") ?? 0))"
+        case (EventName.turnTransition, Turn.State.failed.rawValue?):
+            return "\(time)  \(who) could not answer \(message): \(e.reason ?? "?")"
+        case (EventName.threadStuck, _):
+            return "\(time)  thread \(e.string("thread") ?? "?") is stuck: \(e.int("turns") ?? 0) turns (maxTurnsPerThread), "
+                + "\(e.from ?? "?") was told so"
+        default:
+            return nil
+        }
+    }
 
     func summary(records: [EventRecord], seconds: Double, specPath: String) throws -> String {
         let status = StatusReport.build(records)
@@ -88,6 +106,7 @@ public struct Demo {
         s += "\(failed) failed\(failedNames.isEmpty ? "" : " (" + failedNames.joined(separator: ", ") + ")"), "
         s += "\(blocked) blocked\(blockedNames.isEmpty ? "" : " (" + blockedNames.joined(separator: ", ") + ")").\n"
         s += check
+        s += Demo.threadsLine(records, root: root)
         if failed > 0 {
             s += "  Phase \(doomed.phase) batch \(doomed.batch) is the seeded flaw (seed \(seed)): its simulated agent breaks an item on\n"
             s += "  every attempt, so it failed after its last attempt and the batches that need it are blocked:\n"
@@ -99,6 +118,19 @@ public struct Demo {
         s += "  agent logs: \(root)/logs/agents/\(spec.run)/\n"
         s += "  rejected:   \(root)/mailbox/\(spec.run)/rejected/ (each failed attempt's file and its errors)"
         return s
+    }
+
+    /// The summary's line about the reviewer's threads.
+    static func threadsLine(_ records: [EventRecord], root: String) -> String {
+        let turns = TurnSummary.build(records)
+        guard !turns.threads.isEmpty else { return "" }
+        let all = turns.threads.flatMap(\.turns)
+        let count = { (state: Turn.State) in all.filter { $0.state == state.rawValue }.count }
+        var s = "  Threads: \(turns.threads.count) with the reviewer (asked with send --wait by phase-3 agents), "
+            + "\(count(.replied)) turns answered, \(count(.failed)) failed, \(turns.threads.filter(\.stuck).count) stuck"
+        let stuck = turns.threads.filter(\.stuck).map { "\($0.thread): turn limit reached; see \(root)/logs/stuck/\($0.thread).md" }
+        if !stuck.isEmpty { s += " (" + stuck.joined(separator: "; ") + ")" }
+        return s + "\n"
     }
 
     /// The retries of a log: attempts started after a failed one (`retry_wait → spawning`), and

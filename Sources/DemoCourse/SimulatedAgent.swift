@@ -71,6 +71,7 @@ public struct SimulatedAgent {
             prompt = String(decoding: bytes, as: UTF8.self)
         }
         var (seconds, flaw, rename, rng) = plan()
+        askReviewer()
         sleepFor(seconds)
         if flaw == .hang { while true { sleepFor(3600) } }
         if flaw == .nothing { return 0 }
@@ -211,6 +212,36 @@ public struct SimulatedAgent {
             }
         }
         return result
+    }
+
+    /// Some phase-3 agents ask the `reviewer` responder about their first seed before they
+    /// write (`agent-watcher send --wait`, as a real agent would): on its first attempt each odd
+    /// batch asks once; batch 1 keeps asking follow-ups until its thread reaches the reviewer's
+    /// turn limit (2) and the watcher says the thread is stuck. An unanswered ask is not fatal.
+    public var questions: [(id: String, replyTo: String?)] {
+        guard phase == "3", attempt == 1, batch % 2 == 1 else { return [] }
+        let base = "review-3-\(batch)"
+        let rounds = batch == 1 ? 3 : 1
+        return (1...rounds).map { n in
+            (n == 1 ? base : "\(base)-\(n)", n == 1 ? nil : (n == 2 ? base : "\(base)-\(n - 1)") + ".r\(n - 1)")
+        }
+    }
+
+    func askReviewer() {
+        guard !questions.isEmpty, let exe = try? FileSystem.executablePath(), // no binary: no question
+              let items = try? FileSystem.readFile(itemsPath),
+              let seeds = try? JSONScanner.members(ofTopLevelKey: "seeds", in: items).items, start - 1 < seeds.count,
+              let seed = try? JSONScanner.stringMember("id", inObjectAt: seeds[start - 1].valueRange, of: items) else { return }
+        for (id, replyTo) in questions {
+            var argv = [exe, "send", "--to", "reviewer", "--type", "query", "--id", id,
+                        "--body", #"{"seed":"\#(seed)","question":"which LEGOs cover its target?"}"#, "--wait", "--timeout", "1"]
+            if let replyTo { argv += ["--reply-to", replyTo] }
+            var request = SpawnRequest(argv: argv, outputPath: "/dev/null")
+            request.outputDescriptor = 1 // the answer goes to this agent's log
+            request.errorDescriptor = 2
+            guard let pid = try? Spawner.spawn(request), let status = try? ProcessControl.waitBlocking(pid),
+                  status == .exited(0) else { return } // no answer (a timeout, an error, a stuck thread): go on without
+        }
     }
 
     func sleepFor(_ seconds: Double) {

@@ -10,8 +10,10 @@
 /// names (see ``PlainName``). Other members are ignored.
 public struct AgentMessage: Equatable, Sendable {
     public enum Kind: String, CaseIterable, Sendable {
-        case request, response, handoff, feedback, query, context
+        case request, response, handoff, feedback, query, context, discussion
         case batchDone = "batch.done"
+        /// A reply saying a message could not be answered (a responder's turn failed).
+        case error
     }
 
     public var id: String

@@ -11,6 +11,11 @@ public enum AgentOutcome: Equatable, Sendable {
 
     /// The `agent.usage` record of an attempt.
     public func event(_ id: BatchID, attempt: Int) -> Event {
+        Event(event: EventName.agentUsage, run: id.run, phase: id.phase, batch: id.index, attempt: attempt, details: details)
+    }
+
+    /// The members of its `agent.usage` record: tokens, cost, session, verdict.
+    public var details: [Event.Detail] {
         var d: [Event.Detail] = []
         switch self {
         case .report(let r):
@@ -32,7 +37,7 @@ public enum AgentOutcome: Equatable, Sendable {
             d.append(.init("verdict", .string("unreadable")))
             d.append(.init("message", .string(String(e.message.prefix(300)))))
         }
-        return Event(event: EventName.agentUsage, run: id.run, phase: id.phase, batch: id.index, attempt: attempt, details: d)
+        return d
     }
 }
 

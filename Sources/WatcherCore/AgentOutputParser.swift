@@ -92,7 +92,7 @@ public enum AgentOutputParser {
         } else {
             verdict = .success
         }
-        return .success(AgentReport(usage: usage, verdict: verdict))
+        return .success(AgentReport(usage: usage, verdict: verdict, text: verdict.failed ? nil : r["result"]?.stringValue))
     }
 
     // MARK: gemini
@@ -133,7 +133,7 @@ public enum AgentOutputParser {
         } else {
             verdict = .success
         }
-        return .success(AgentReport(usage: usage, verdict: verdict))
+        return .success(AgentReport(usage: usage, verdict: verdict, text: r["response"]?.stringValue))
     }
 
     // MARK: codex
@@ -148,11 +148,14 @@ public enum AgentOutputParser {
         var thread: String?
         var failure: AgentVerdict?
         var sawEvent = false
+        var answer: String?
         for v in values {
             guard let type = v["type"]?.stringValue else { continue }
             sawEvent = true
             switch type {
             case "thread.started": thread = v["thread_id"]?.stringValue ?? thread
+            case "item.completed" where v["item"]?["type"]?.stringValue == "agent_message":
+                answer = v["item"]?["text"]?.stringValue ?? answer
             case "turn.completed":
                 turns += 1
                 input += int(v["usage"]?["input_tokens"])
@@ -173,6 +176,6 @@ public enum AgentOutputParser {
                                            cacheReadTokens: cached)
         var usage = AgentUsage(models: turns > 0 || input > 0 ? [model] : [], costUSD: nil, turns: turns, sessionID: thread)
         if usage.models.isEmpty { usage.inputTokens = 0 }
-        return .success(AgentReport(usage: usage, verdict: failure ?? .success))
+        return .success(AgentReport(usage: usage, verdict: failure ?? .success, text: answer))
     }
 }

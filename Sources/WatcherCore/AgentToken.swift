@@ -18,6 +18,12 @@ public struct AgentToken: Equatable, Sendable {
 
     public var text: String { "\(lifeTag)/\(id.run)/\(id.phase)/\(id.index)/\(attempt)" }
 
+    /// The token of a responder's attempt: `<life tag>/responder/<name>/<turn>/<attempt>` (the
+    /// same shape, so recovery finds it like any of the daemon's children).
+    public static func responderText(lifeTag: String, responder: String, turn: Int, attempt: Int) -> String {
+        "\(lifeTag)/responder/\(responder)/\(turn)/\(attempt)"
+    }
+
     /// The token of a validator of the attempt: the daemon's too, but not the agent's descendant.
     public var validatorText: String { text + "/validator" }
 

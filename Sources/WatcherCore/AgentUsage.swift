@@ -119,10 +119,13 @@ public struct AgentVerdict: Equatable, Sendable {
 public struct AgentReport: Equatable, Sendable {
     public var usage: AgentUsage
     public var verdict: AgentVerdict
+    /// The session's answer: claude's `result`, gemini's `response`, codex's last `agent_message`.
+    public var text: String?
 
-    public init(usage: AgentUsage, verdict: AgentVerdict) {
+    public init(usage: AgentUsage, verdict: AgentVerdict, text: String? = nil) {
         self.usage = usage
         self.verdict = verdict
+        self.text = text
     }
 }
 

@@ -28,10 +28,10 @@ public struct Batch: Equatable, Sendable {
     // Live only.
     public internal(set) var lastReport: ValidationReport?
     public internal(set) var agentAlive = false
-    var timeoutAt: Instant?
-    var killAt: Instant?
+    /// The agent's lifetime (deadline, SIGTERM, grace, SIGKILL) while it runs.
+    var life: ChildLifetime?
     /// Why the watcher is stopping the agent (`timeout`, `cancelled`, `superseded`).
-    var stopReason: String?
+    var stopReason: String? { life?.stopReason }
     var retryAt: Instant?
     var settleAt: Instant?
     var settlePath: String?
@@ -74,8 +74,8 @@ public struct Batch: Equatable, Sendable {
     var deadlines: [Instant] {
         var all: [Instant] = []
         if state == .running || state == .spawning, let settleAt { all.append(settleAt) }
-        if agentAlive, let timeoutAt, stopReason == nil { all.append(timeoutAt) }
-        if agentAlive, let killAt { all.append(killAt) }
+        // After SIGKILL nothing more is due: its exit is awaited (the shell's group sweep gives up on stragglers).
+        if agentAlive, let life, life.phase != .killed, let d = life.nextDeadline { all.append(d) }
         if state == .retryWait, let retryAt { all.append(retryAt) }
         return all
     }

@@ -58,6 +58,22 @@ public struct MessageLedger: Sendable {
         entries.values.filter { $0.status == .delivered }.sorted { $0.id < $1.id }
     }
 
+    /// The id of the first message of `id`'s thread: its `reply_to` chain followed back as far
+    /// as the ledger knows it (a cycle stops at the message it started from).
+    public func threadRoot(of id: String) -> String { replyChain(of: id).first ?? id }
+
+    /// The message's thread up to it: the messages it replies to, oldest first, itself last.
+    public func replyChain(of id: String) -> [String] {
+        var chain = [id]
+        var seen: Set<String> = [id]
+        var current = id
+        while let up = entries[current]?.replyTo, entries[up] != nil, seen.insert(up).inserted {
+            chain.append(up)
+            current = up
+        }
+        return chain.reversed()
+    }
+
     // MARK: - Live
 
     /// A well-formed message was read at `path`: `message.received`.
@@ -81,11 +97,13 @@ public struct MessageLedger: Sendable {
     }
 
     /// The recipient moved the message to `cur/` (now at `path`): `message.acknowledged`.
-    /// `consumedBy` names the watcher when it handled a message addressed to it.
-    public mutating func acknowledge(id: String, path: String, consumedBy: String? = nil) -> Event? {
+    /// `consumedBy` names the watcher when it handled a message addressed to it; `reason` says
+    /// why the watcher filed a responder's message (`answered`, `failed`, `thread_stuck` ...).
+    public mutating func acknowledge(id: String, path: String, consumedBy: String? = nil, reason: String? = nil) -> Event? {
         guard let entry = entries[id], entry.status != .acknowledged else { return nil }
         var e = event(EventName.messageAcknowledged, entry, path: path)
         if let consumedBy { e.reason = "consumed_by_\(consumedBy)" }
+        if let reason { e.reason = reason }
         fold(e, wallClock: nil, now: nil)
         return e
     }

@@ -67,11 +67,24 @@ public enum OutputJSON {
     }
 
     /// `messages --json`: the threads, each message with its delivery state and body.
-    public static func threads(_ threads: [MessageThreads.Thread]) -> JSONValue {
+    /// `turns`: the responder turns of the log; each thread then has `stuck` and its `turns`.
+    public static func threads(_ threads: [MessageThreads.Thread], turns: TurnSummary? = nil) -> JSONValue {
         .object(header("messages") + [
             ("threads", .array(threads.map { t in
-                .object([
+                let mine = turns?.thread(t.root)
+                return .object([
                     ("root", .string(t.root)),
+                    ("stuck", .bool(mine?.stuck ?? false)),
+                    ("turns", .array((mine?.turns ?? []).map { turn in
+                        .object([
+                            ("message", .string(turn.message)), ("responder", .string(turn.responder)),
+                            ("turn", .number(Double(turn.turn))), ("attempt", .number(Double(turn.attempt))),
+                            ("state", .string(turn.state)), ("reason", optional(turn.reason)), ("replyId", optional(turn.replyID)),
+                            ("seconds", turn.seconds.map { .number($0) } ?? .null),
+                            ("inputTokens", .number(Double(turn.inputTokens))), ("outputTokens", .number(Double(turn.outputTokens))),
+                            ("costUSD", turn.costUSD.map { .number($0) } ?? .null), ("error", optional(turn.error)),
+                        ])
+                    })),
                     ("messages", .array(t.entries.map { e in
                         let m = e.message
                         return .object([

@@ -61,6 +61,7 @@ extension PipelineSpec {
                 add("\(at).validators[\(j)].argv", "expected a non-empty array")
             }
         }
+        out += ResponderSpec.checkProblems(responders)
         return out
     }
 

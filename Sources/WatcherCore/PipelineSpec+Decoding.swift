@@ -1,7 +1,7 @@
 extension PipelineSpec {
     static let topLevelKeys = ["version", "run", "items", "batchSize", "concurrency", "maxAttempts", "timeoutSeconds",
                                "killGraceSeconds", "settleMilliseconds", "maxFileBytes", "backoff", "transientBackoff",
-                               "circuitBreaker", "agent", "agentsOnRestart", "phases", "prices", "budget", "reconcileSeconds", "order"]
+                               "circuitBreaker", "agent", "agentsOnRestart", "phases", "prices", "budget", "reconcileSeconds", "order", "responders"]
     static let priceKeys = ["input", "output", "cacheRead", "cacheWrite"]
     static let budgetKeys = ["maxCostUSD", "maxTokens"]
     static let itemsKeys = ["file", "key", "idField"]
@@ -79,6 +79,7 @@ extension PipelineSpec {
         if let v = top["budget"], !v.isNull, let o = r.object(v, at: "budget", keys: budgetKeys) {
             spec.budget = Budget(maxCostUSD: r.double(o, "maxCostUSD"), maxTokens: r.int(o, "maxTokens"))
         }
+        spec.responders = r.array(top, "responders") { r, value, path in ResponderSpec.decode(value, at: path, &r) } ?? []
         return spec
     }
 

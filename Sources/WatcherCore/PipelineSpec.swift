@@ -32,6 +32,8 @@ public struct PipelineSpec: Equatable, Sendable {
     public var budget: Budget?
     /// Which ready batch takes a free slot first: `chain` (default) or `phase-first`.
     public var order: SchedulingOrder
+    /// Agents that answer messages (`responders`): see ``ResponderSpec``.
+    public var responders: [ResponderSpec]
 
     /// USD per million tokens of one model.
     public struct Price: Equatable, Sendable {
@@ -252,6 +254,7 @@ public struct PipelineSpec: Equatable, Sendable {
         self.prices = [:]
         self.budget = nil
         self.order = .chain
+        self.responders = []
     }
 }
 

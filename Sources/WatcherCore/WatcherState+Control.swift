@@ -49,12 +49,8 @@ extension WatcherState {
             var cancelled: [BatchID] = []
             for id in targets {
                 guard let b = batches[id], !b.state.isTerminal else { continue }
-                if b.agentAlive, let pid = b.pid {
-                    batches[id]?.stopReason = "cancelled" // the agent's exit then ends nothing: the batch is cancelled
-                    batches[id]?.killAt = now.adding(seconds: plan.killGraceSeconds)
-                    effects.append(.log(signalEvent(id, pid: pid, signal: .terminate, reason: "cancelled")))
-                    effects.append(.signal(id, pid: pid, signal: .terminate))
-                }
+                // The agent's exit then ends nothing: the batch is cancelled.
+                if b.agentAlive { stopAgent(id, reason: "cancelled", now: now, into: &effects) }
                 transition(id, to: .cancelled, reason: TransitionReason.cancel.rawValue, into: &effects)
                 cancelled.append(id)
                 changed += 1

@@ -13,8 +13,8 @@ extension WatcherState {
                 + (startTime.map { [.init("start_time", .int(Int(clamping: $0)))] } ?? [])
                 + (jobID.map { [.init("job_id", .string($0))] } ?? []), into: &effects)
             batches[id]?.agentAlive = true
-            let limit = timeout(of: id)
-            batches[id]?.timeoutAt = now.adding(seconds: limit)
+            let life = ChildLifetime(deadline: now.adding(seconds: timeout(of: id)), grace: grace(of: id))
+            batches[id]?.life = life
         case .spawnFailed(let id, let attempt, let message, let missing):
             guard let b = batches[id], b.state == .spawning, b.attempt == attempt else { break }
             let report = ValidationReport.from(errors: [ValidationError(
@@ -131,14 +131,12 @@ extension WatcherState {
                               into effects: inout [Effect]) {
         guard let b = batches[id], b.pid == pid, b.agentAlive else { return }
         batches[id]?.agentAlive = false
-        batches[id]?.killAt = nil
-        batches[id]?.timeoutAt = nil
         effects.append(.log(Event(event: EventName.agentExited, run: id.run, phase: id.phase, batch: id.index,
                                   attempt: b.attempt, reason: b.stopReason,
                                   details: [.init("pid", .int(Int(pid))), .init("status", .string(status))])))
         if let agent { noteUsage(agent, of: id, attempt: b.attempt, into: &effects) }
         let stopReason = b.stopReason
-        batches[id]?.stopReason = nil
+        batches[id]?.life = nil
         guard b.state == .running else { return }
         if let stopReason {
             let isTimeout = stopReason == TransitionReason.timeout.rawValue
@@ -186,13 +184,7 @@ extension WatcherState {
             transition(id, to: .running, reason: TransitionReason.outputIncomplete.rawValue, into: &effects)
             batches[id]?.validatingPath = nil
         } else {
-            if b.agentAlive, let pid = b.pid {
-                let grace = plans[id.run]?.killGraceSeconds ?? 5
-                batches[id]?.stopReason = "superseded"
-                batches[id]?.killAt = now.adding(seconds: grace)
-                effects.append(.log(signalEvent(id, pid: pid, signal: .terminate, reason: "superseded")))
-                effects.append(.signal(id, pid: pid, signal: .terminate))
-            }
+            if b.agentAlive { stopAgent(id, reason: "superseded", now: now, into: &effects) }
             failAttempt(id, class: .invalidOutput, reason: checksum == nil ? .outputUnreadable : .validationFailed,
                         report: report, path: path, checksum: checksum, now: now, into: &effects)
         }
@@ -312,17 +304,30 @@ extension WatcherState {
                 startValidation(id, path: path, into: &effects)
                 continue
             }
-            if b.agentAlive, b.stopReason == nil, let at = b.timeoutAt, at <= now, let pid = b.pid {
-                let grace = plans[id.run]?.killGraceSeconds ?? 5
-                batches[id]?.stopReason = TransitionReason.timeout.rawValue
-                batches[id]?.killAt = now.adding(seconds: grace)
-                effects.append(.log(signalEvent(id, pid: pid, signal: .terminate, reason: "timeout")))
-                effects.append(.signal(id, pid: pid, signal: .terminate))
-            } else if b.agentAlive, let at = b.killAt, at <= now, let pid = b.pid {
-                batches[id]?.killAt = nil
-                effects.append(.log(signalEvent(id, pid: pid, signal: .kill, reason: b.stopReason ?? "stop")))
-                effects.append(.signal(id, pid: pid, signal: .kill))
+            if b.agentAlive, var life = b.life {
+                let actions = life.tick(now: now) // the deadline stops it (`timeout`), the grace's end kills it
+                batches[id]?.life = life
+                signalAgent(id, actions, into: &effects)
             }
+        }
+    }
+
+    func grace(of id: BatchID) -> Double { plans[id.run]?.killGraceSeconds ?? ChildLifetime.defaultGraceSeconds }
+
+    /// The watcher stops a batch's running agent (its lifetime says how: SIGTERM, grace, SIGKILL).
+    mutating func stopAgent(_ id: BatchID, reason: String, now: Instant, into effects: inout [Effect]) {
+        guard var life = batches[id]?.life else { return }
+        let actions = life.stop(reason: reason, now: now)
+        batches[id]?.life = life
+        signalAgent(id, actions, into: &effects)
+    }
+
+    /// A lifetime's actions for a batch's agent: an `agent.signalled` record and the signal, each.
+    func signalAgent(_ id: BatchID, _ actions: [ChildLifetime.Action], into effects: inout [Effect]) {
+        guard let b = batches[id], let pid = b.pid else { return }
+        for signal in ChildLifetime.signals(actions) {
+            effects.append(.log(signalEvent(id, pid: pid, signal: signal, reason: b.stopReason ?? "stop")))
+            effects.append(.signal(id, pid: pid, signal: signal))
         }
     }
 

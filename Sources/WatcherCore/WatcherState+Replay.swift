@@ -74,7 +74,8 @@ extension WatcherState {
             if adopted.contains(id), b.state == .running, let pid = b.pid {
                 let limit = timeout(of: id)
                 batches[id]?.agentAlive = true
-                batches[id]?.timeoutAt = now.adding(seconds: limit)
+                let life = ChildLifetime(deadline: now.adding(seconds: limit), grace: grace(of: id))
+                batches[id]?.life = life
                 effects.append(.log(Event(event: EventName.agentAdopted, run: id.run, phase: id.phase, batch: id.index,
                                           attempt: b.attempt, details: [.init("pid", .int(Int(pid)))])))
                 refresh(id)
@@ -131,9 +132,7 @@ extension WatcherState {
             guard let b = batches[id], b.state == .running || b.state == .spawning, outputPath(id) == nil else { continue }
             transition(id, to: .pending, reason: TransitionReason.stopped.rawValue, details: Self.stoppedDetails, into: &effects)
             batches[id]?.agentAlive = false
-            batches[id]?.stopReason = nil
-            batches[id]?.timeoutAt = nil
-            batches[id]?.killAt = nil
+            batches[id]?.life = nil
             refresh(id)
         }
         return effects

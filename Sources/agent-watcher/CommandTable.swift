@@ -80,20 +80,26 @@ enum CommandTable {
             ],
             examples: ["agent-watcher list", "agent-watcher list --check"], main: ListCommand.main),
         CommandSpec(
-            name: "show", summary: "every batch of a run; or every attempt of one batch: times, exit status, errors, agent log",
-            arguments: [run, ArgumentSpec(name: "PHASE", summary: "a phase id", optional: true),
+            name: "show", summary: "every batch of a run; or every attempt of one batch: times, exit status, errors, agent log; or a thread",
+            arguments: [ArgumentSpec(name: "RUN", summary: "the run's name (the spec's \"run\")", optional: true),
+                        ArgumentSpec(name: "PHASE", summary: "a phase id", optional: true),
                         ArgumentSpec(name: "BATCH", summary: "a batch number", optional: true)],
-            options: [.value("lines", .int, "N", "agent log lines to show per attempt", default: "10"), .json, .root],
-            examples: ["agent-watcher show spa_for_eng", "agent-watcher show spa_for_eng 3 7", "agent-watcher show spa_for_eng 3 7 --json"],
+            options: [.value("lines", .int, "N", "agent log lines to show per attempt", default: "10"), .json, .root,
+                      .value("thread", .string, "ID", "the thread holding message ID: its messages and responder turns (no RUN)")],
+            examples: ["agent-watcher show spa_for_eng", "agent-watcher show spa_for_eng 3 7", "agent-watcher show spa_for_eng 3 7 --json",
+                       "agent-watcher show --thread q-17"],
             main: ShowCommand.main),
         CommandSpec(
             name: "pause", summary: "no new agents for RUN while paused; running ones finish",
             arguments: [run], options: [.root], examples: ["agent-watcher pause spa_for_eng"],
             main: ControlCommands.handler(.pause)),
         CommandSpec(
-            name: "resume", summary: "let a paused run spawn agents again",
-            arguments: [run], options: [.root, .flag("force", "go on past the run's budget (until the spec's budget changes)")],
-            examples: ["agent-watcher resume spa_for_eng", "agent-watcher resume spa_for_eng --force"],
+            name: "resume", summary: "let a paused run spawn agents again (or a paused responder answer again)",
+            arguments: [ArgumentSpec(name: "RUN", summary: "the run's name (the spec's \"run\")", optional: true)],
+            options: [.root, .flag("force", "go on past the run's budget (until the spec's budget changes)"),
+                      .value("responder", .string, "NAME", "resume this responder, paused after failed turns in a row (no RUN)")],
+            examples: ["agent-watcher resume spa_for_eng", "agent-watcher resume spa_for_eng --force",
+                       "agent-watcher resume --responder reviewer"],
             main: ControlCommands.handler(.resume)),
         CommandSpec(
             name: "retry", summary: "re-queue a failed, blocked or cancelled batch (and the dependants it blocked)",
@@ -111,10 +117,12 @@ enum CommandTable {
             arguments: [run, phase, batch], options: [.root], examples: ["agent-watcher skip spa_for_eng 3 7"],
             main: ControlCommands.handler(.skip)),
         CommandSpec(
-            name: "cancel", summary: "stop a batch's (or a whole run's) agents and mark the batches cancelled",
-            arguments: [run, ArgumentSpec(name: "PHASE", summary: "a phase id", optional: true),
+            name: "cancel", summary: "stop a batch's (or a whole run's) agents and mark the batches cancelled; or end a thread of turns",
+            arguments: [ArgumentSpec(name: "RUN", summary: "the run's name (the spec's \"run\")", optional: true),
+                        ArgumentSpec(name: "PHASE", summary: "a phase id", optional: true),
                         ArgumentSpec(name: "BATCH", summary: "a batch number", optional: true)],
-            options: [.root], examples: ["agent-watcher cancel spa_for_eng", "agent-watcher cancel spa_for_eng 3 7"],
+            options: [.root, .value("thread", .string, "ID", "stop the thread's running responder turn and end the thread (no RUN)")],
+            examples: ["agent-watcher cancel spa_for_eng", "agent-watcher cancel spa_for_eng 3 7", "agent-watcher cancel --thread q-17"],
             main: ControlCommands.handler(.cancel)),
         CommandSpec(
             name: "drain", summary: "re-queue failed batches in priority order",
@@ -165,8 +173,8 @@ enum CommandTable {
                        "agent-watcher tail --batch 3/7 --since 1h"],
             main: TailCommand.main),
         CommandSpec(
-            name: "send", summary: "drop a message for an agent into mailbox/agents/NAME/ and print its id",
-            details: "Types: request, response, handoff, feedback, query, context, batch.done (to 'watcher'). No daemon is needed.",
+            name: "send", summary: "drop a message for an agent into mailbox/agents/NAME/ and print its id (or, with --wait, its reply)",
+            details: "Types: request, response, handoff, feedback, query, context, discussion, batch.done, error (to 'watcher'). No daemon is needed.",
             options: [
                 .value("to", .string, "NAME", "the recipient", required: true),
                 .value("type", .string, "TYPE", "the message type", required: true),
@@ -178,9 +186,12 @@ enum CommandTable {
                 .value("phase", .string, "PHASE", "the batch it concerns", default: "$AGENT_WATCHER_PHASE"),
                 .value("batch", .int, "K", "the batch it concerns", default: "$AGENT_WATCHER_BATCH"),
                 .value("id", .string, "ID", "the message id", default: "a fresh unique id"),
+                .flag("wait", "then wait for the reply (in the sender's maildir), print its body, file it in cur/: exit 0, 3 for an error reply, 2 on timeout"),
+                .value("timeout", .string, "SECONDS", "with --wait: give up after this long (exit 2)", default: "no limit"),
                 .root,
             ],
             examples: ["agent-watcher send --to bob --type request --body '{\"q\":\"why?\"}'",
+                       "agent-watcher send --to reviewer --type query --body '{\"seed\":\"S0003\"}' --wait --timeout 300",
                        "echo '{}' | agent-watcher send --to bob --type context --body-file -"],
             main: SendCommand.main),
         CommandSpec(
@@ -240,5 +251,10 @@ enum CommandTable {
             ],
             hidden: true,
             main: SimulateAgentCommand.main),
+        CommandSpec(
+            name: "simulate-reviewer", summary: "the demo's reviewer responder: answers a question about a seed on stdout",
+            options: [.value("answers", .path, "FILE", "the phase-3 answers file", required: true)],
+            hidden: true,
+            main: SimulateReviewerCommand.main),
     ]
 }

@@ -31,6 +31,10 @@ final class DemoTests: EndToEndTestCase {
         XCTAssertTrue(demo.stdout.contains("1 failed (phase 3 batch 4), 1 blocked (phase 5 batch 4)"), demo.stdout)
         XCTAssertTrue(demo.stdout.contains("S0003 added LEGO S0003L04 (frecuentamente = often/frequently)"), demo.stdout)
         XCTAssertFalse(demo.stdout.contains("DIFFER"), demo.stdout)
+        // The reviewer: phase-3 agents asked it with send --wait; batch 1's thread reached the turn limit.
+        XCTAssertTrue(demo.stdout.contains("  Threads: 3 with the reviewer (asked with send --wait by phase-3 agents), 4 turns answered, 0 failed, 1 stuck (review-3-1: turn limit reached; see \(root)/logs/stuck/review-3-1.md)"),
+                      demo.stdout)
+        XCTAssertTrue(sandbox.exists("logs/stuck/review-3-1.md"))
 
         // What a person looks for in the log.
         XCTAssertTrue(records.contains { $0.event == "batch.transition" && $0.to == "retry_wait" }, "a retry")

@@ -58,7 +58,7 @@ struct AgentMessageTests {
         (#"{"id":"1","from":["a"],"to":"b","type":"request"}"#, #""from": expected a string, got an array"#),
         (#"{"id":"1","from":"a","to":"b","type":3}"#, #""type": expected a string, got a number"#),
         (#"{"id":"1","from":"a","to":"b","type":"shout"}"#,
-         #""type": unknown message type "shout"; expected one of request, response, handoff, feedback, query, context, batch.done"#),
+         #""type": unknown message type "shout"; expected one of request, response, handoff, feedback, query, context, discussion, batch.done, error"#),
         (#"{"id":"1","from":"a","to":"../etc","type":"request"}"#, #""to": "../etc" contains '/'"#),
         (#"{"id":"1","from":"a","to":"..","type":"request"}"#, #""to": ".." starts with '.'"#),
         (#"{"id":"-x","from":"a","to":"b","type":"request"}"#, #""id": "-x" starts with '-'; start with a letter or digit"#),

@@ -34,7 +34,7 @@ private func problems(_ members: String, phases: String = phase) -> [String] {
          "agent.transient.exitcode: unknown key; did you mean exitCodes?"),
         (#""zzzzzz": 1, \#(agent)"#, phase, "zzzzzz: unknown key; expected one of version, run, items, batchSize, concurrency, "
             + "maxAttempts, timeoutSeconds, killGraceSeconds, settleMilliseconds, maxFileBytes, backoff, transientBackoff, "
-            + "circuitBreaker, agent, agentsOnRestart, phases, prices, budget, reconcileSeconds, order"),
+            + "circuitBreaker, agent, agentsOnRestart, phases, prices, budget, reconcileSeconds, order, responders"),
     ])
     func unknownKeysNameTheNearestKnownKey(members: String, phases: String, expected: String) {
         #expect(problems(members, phases: phases) == [expected])

@@ -15,6 +15,17 @@ enum ControlCommands {
         let layout = Layout(root: args.root)
         var fields: [(String, String)] = [("command", ControlClient.string(verb.rawValue))]
         let pos = args.positionals
+        // A responder's breaker and a thread of turns: no run.
+        if verb == .resume, let responder = args.option("responder") {
+            guard pos.isEmpty else { throw args.usageError("give RUN or --responder NAME, not both") }
+            return try answer(verb, "--responder \(responder)", layout: layout,
+                              fields + [("responder", ControlClient.string(responder))])
+        }
+        if verb == .cancel, let thread = args.option("thread") {
+            guard pos.isEmpty else { throw args.usageError("give RUN [PHASE BATCH] or --thread ID, not both") }
+            return try answer(verb, "--thread \(thread)", layout: layout, fields + [("thread", ControlClient.string(thread))])
+        }
+        guard !pos.isEmpty else { throw args.usageError(verb == .resume ? "give RUN, or --responder NAME" : "give RUN, or --thread ID") }
         switch verb {
         case .pause, .resume, .retry, .skip:
             // `resume --force`: go on past the run's budget.
@@ -40,19 +51,25 @@ enum ControlCommands {
             fields.append(("phase", ControlClient.string(pos[1])))
             fields.append(("batch", String(k)))
         }
+        return try answer(verb, pos.joined(separator: " "), layout: layout, fields, batchCount: verb != .pause && verb != .resume)
+    }
+
+    /// Drops the control message and reports the daemon's answer: 0 applied, 1 rejected.
+    static func answer(_ verb: ControlCommand.Verb, _ what: String, layout: Layout, _ fields: [(String, String)],
+                       batchCount: Bool = false) throws -> Int32 {
         let answer = try ControlClient(layout: layout).send(fields)
         let e = answer.event
         if e.event == EventName.controlApplied {
             if e.bool("rebuild") == true {
                 let n = e.int("batches") ?? 0
-                Console.out("retry \(pos.joined(separator: " ")) --rebuild: applied, the main file was rebuilt from \(n) accepted batch file\(n == 1 ? "" : "s")")
+                Console.out("retry \(what) --rebuild: applied, the main file was rebuilt from \(n) accepted batch file\(n == 1 ? "" : "s")")
                 return 0
             }
-            let n = verb == .pause || verb == .resume ? "" : e.int("batches").map { ", \($0) batch\($0 == 1 ? "" : "es")" } ?? ""
-            Console.out("\(verb.rawValue) \(pos.joined(separator: " ")): applied\(n)")
+            let n = !batchCount ? "" : e.int("batches").map { ", \($0) batch\($0 == 1 ? "" : "es")" } ?? ""
+            Console.out("\(verb.rawValue) \(what): applied\(n)")
             return 0
         }
-        Console.error("agent-watcher: \(verb.rawValue) \(pos.joined(separator: " ")): rejected: \(e.reason ?? "no reason given")")
+        Console.error("agent-watcher: \(verb.rawValue) \(what): rejected: \(e.reason ?? "no reason given")")
         return 1
     }
 }

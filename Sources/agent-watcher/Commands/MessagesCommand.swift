@@ -23,7 +23,8 @@ enum MessagesCommand {
             records = try EventLogReader.read(layout.eventLog).records
         }
         let messages = MessageThreads.collect(records: records, files: try messageFiles(layout))
-        var threads = MessageThreads.build(messages)
+        let turns = TurnSummary.build(records)
+        var threads = stuckFirst(MessageThreads.build(messages), turns)
         if let threadID {
             if let t = MessageThreads.thread(containing: threadID, in: threads) {
                 threads = [t]
@@ -36,13 +37,13 @@ enum MessagesCommand {
         }
         if let to { threads = threads.filter { $0.entries.contains { $0.message.to == to } } }
         if args.flag("json") {
-            Console.out(OutputJSON.threads(threads).description)
+            Console.out(OutputJSON.threads(threads, turns: turns).description)
             return 0
         }
         if threads.isEmpty {
             Console.out(to.map { "no agent messages to \($0) yet" } ?? "no agent messages yet")
         }
-        for t in threads { Console.out(render(t)) }
+        for t in threads { Console.out(render(t, turns: turns.thread(t.root))) }
         guard let follower else { return 0 }
         return try followLog(follower, layout: layout, known: messages, to: to, thread: threadID)
     }
@@ -54,14 +55,45 @@ enum MessagesCommand {
         return found.files
     }
 
-    static func render(_ t: MessageThreads.Thread) -> String {
+    /// Threads with a stuck responder thread first, the rest in their order.
+    static func stuckFirst(_ threads: [MessageThreads.Thread], _ turns: TurnSummary) -> [MessageThreads.Thread] {
+        let stuck = threads.filter { turns.thread($0.root)?.stuck == true }
+        return stuck + threads.filter { turns.thread($0.root)?.stuck != true }
+    }
+
+    static func render(_ t: MessageThreads.Thread, turns: TurnSummary.ThreadTurns? = nil) -> String {
         let people = Set(t.entries.flatMap { [$0.message.from, $0.message.to] }).sorted()
-        var lines = ["thread \(t.root) (\(t.entries.count) message\(t.entries.count == 1 ? "" : "s"); \(people.joined(separator: ", ")))"]
+        let mark = turns?.stuck == true ? "STUCK " : turns?.cancelled == true ? "CANCELLED " : ""
+        var lines = ["\(mark)thread \(t.root) (\(t.entries.count) message\(t.entries.count == 1 ? "" : "s"); \(people.joined(separator: ", ")))"]
         for e in t.entries {
             let indent = String(repeating: "  ", count: e.depth + 1) + (e.depth > 0 ? "↳ " : "")
             lines.append(indent + line(e.message))
         }
+        if let turns, !turns.turns.isEmpty {
+            lines.append("  turns:")
+            for turn in turns.turns { lines.append("    " + turn.message + "  " + TurnSummary.text(turn)) }
+        }
         return lines.joined(separator: "\n")
+    }
+
+    /// `show --thread ID`: the thread's messages, its turns, and its stuck report if it has one.
+    static func showThread(_ id: String, layout: Layout) throws -> Int32 {
+        let records = FileSystem.exists(layout.eventLog) ? try EventLogReader.read(layout.eventLog).records : []
+        let threads = MessageThreads.build(MessageThreads.collect(records: records, files: try messageFiles(layout)))
+        guard let t = MessageThreads.thread(containing: id, in: threads) else {
+            Console.error("agent-watcher: no message with id \(id) in \(layout.eventLog) or under \(layout.agents)/")
+            return 1
+        }
+        let turns = TurnSummary.build(records).thread(t.root)
+        Console.out(render(t, turns: turns))
+        for turn in turns?.turns ?? [] {
+            for a in 1...max(1, turn.attempt) {
+                let prompt = layout.responderLogs(turn.responder) + "/\(turn.message)-\(a).prompt.md"
+                if FileSystem.exists(prompt) { Console.out("  \(turn.message) attempt \(a): \(prompt) (log: \(prompt.dropLast(9)).log)") }
+            }
+        }
+        if FileSystem.exists(layout.stuckReport(t.root)) { Console.out("stuck report: \(layout.stuckReport(t.root))") }
+        return 0
     }
 
     static func line(_ m: MessageThreads.Message) -> String {

@@ -21,6 +21,13 @@ enum SendCommand {
         var phase = args.option("phase")
         var batchText = args.option("batch")
         let idArg = args.option("id")
+        let wait = args.flag("wait")
+        var timeout: Double?
+        if let t = args.option("timeout") {
+            guard let s = Double(t), s > 0, s.isFinite else { throw UsageError("--timeout expects a number of seconds > 0, got '\(t)'") }
+            timeout = s
+        }
+        if timeout != nil && !wait { throw UsageError("--timeout needs --wait") }
 
         guard let type = AgentMessage.Kind(rawValue: typeName) else {
             throw UsageError("--type: unknown message type '\(typeName)'; expected one of "
@@ -66,11 +73,12 @@ enum SendCommand {
         }
         let layout = Layout(root: args.root)
         let path = try drop(message, layout: layout)
-        Console.out(message.id)
+        if !wait { Console.out(message.id) }
         if try ControlClient(layout: layout).runningDaemon() == nil {
             Console.error("agent-watcher: \(path): queued; no daemon runs on \(layout.root), it is delivered when one starts")
         }
-        return 0
+        guard wait else { return 0 }
+        return try SendWait.wait(for: message.id, sender: message.from, layout: layout, timeoutSeconds: timeout)
     }
 
     /// Writes the envelope into `agents/<to>/tmp/<id>.json` (fsync), renames it into `new/`

@@ -12,7 +12,11 @@ enum ShowCommand {
         let lines = args.int("lines") ?? 10
         let json = args.flag("json")
         let pos = args.positionals
-        guard pos.count == 1 || pos.count == 3 else { throw args.usageError("give RUN, or RUN PHASE BATCH") }
+        if let thread = args.option("thread") {
+            guard pos.isEmpty else { throw args.usageError("give RUN [PHASE BATCH] or --thread ID, not both") }
+            return try MessagesCommand.showThread(thread, layout: layout)
+        }
+        guard pos.count == 1 || pos.count == 3 else { throw args.usageError("give RUN, or RUN PHASE BATCH, or --thread ID") }
         let records = try EventLogReader.read(layout.eventLog).records
         let state = StatusReport.replay(records)
         guard let plan = state.plans[pos[0]] else {

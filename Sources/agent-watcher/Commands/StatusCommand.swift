@@ -25,6 +25,11 @@ enum StatusCommand {
         } else {
             Console.out(StatusText.daemonLine(pid))
             Console.out(StatusText.render(report, costs: costs))
+            let responders = TurnSummary.build(contents.records).responders
+            if !responders.isEmpty {
+                Console.out("responders:")
+                for r in responders { Console.out("  " + TurnSummary.text(r)) }
+            }
             if !contents.tornTail.isEmpty {
                 Console.out("note: the log ends in \(contents.tornTail.count) damaged bytes; the daemon cuts them off at its next start")
             }

@@ -374,16 +374,7 @@ final class CrashHarness {
     /// Waits until each of `pids` has exited (on pidfds; a pid already gone counts as exited).
     /// Returns the pids still running at the deadline.
     func waitForExit(_ pids: [pid_t], within seconds: Double) throws -> [pid_t] {
-        let deadline = Deadline.seconds(seconds)
-        var fds: [pid_t: FileDescriptor] = [:]
-        for p in pids { if let fd = try? ProcessControl.openPIDFD(p) { fds[p] = fd } }
-        defer { for fd in fds.values { try? fd.close() } }
-        while !fds.isEmpty {
-            let ready = try Poller.wait(fds.values.map(\.rawValue), timeoutMilliseconds: deadline.pollTimeout)
-            for (p, fd) in fds where ready.contains(fd.rawValue) { try? fd.close(); fds[p] = nil }
-            if ready.isEmpty && deadline.hasPassed { break }
-        }
-        return fds.keys.sorted()
+        try waitForPIDsToExit(pids, within: seconds)
     }
 
     func check(_ ok: Bool, _ message: @autoclosure () -> String, sourceLocation: SourceLocation = #_sourceLocation) {
@@ -558,4 +549,18 @@ struct CrashRNG: RandomNumberGenerator {
 /// A batch file as the default agent writes it (`lib.sh`'s `object_batch START END`).
 func crashBatchText(start: Int, end: Int) -> String {
     "{\"results\": {" + (start...end).map { "\n  \"i\($0)\": " + Fixtures.item($0).description }.joined(separator: ",") + "\n}}\n"
+}
+
+/// Waits on pidfds until each of `pids` has exited (a pid already gone counts); returns those still running.
+func waitForPIDsToExit(_ pids: [pid_t], within seconds: Double) throws -> [pid_t] {
+    let deadline = Deadline.seconds(seconds)
+    var fds: [pid_t: FileDescriptor] = [:]
+    for p in pids { if let fd = try? ProcessControl.openPIDFD(p) { fds[p] = fd } }
+    defer { for fd in fds.values { try? fd.close() } }
+    while !fds.isEmpty {
+        let ready = try Poller.wait(fds.values.map(\.rawValue), timeoutMilliseconds: deadline.pollTimeout)
+        for (p, fd) in fds where ready.contains(fd.rawValue) { try? fd.close(); fds[p] = nil }
+        if ready.isEmpty && deadline.hasPassed { break }
+    }
+    return fds.keys.sorted()
 }
