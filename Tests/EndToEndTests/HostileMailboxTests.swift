@@ -649,6 +649,23 @@ final class HostileMailboxTests: EndToEndTestCase {
         XCTAssertEqual(try decoy.fingerprint(), before)
     }
 
+    /// A symbolic link planted at `logs/dashboard.token` (the dashboard emptied its target and
+    /// wrote its token into it) or a FIFO there (`tail` and the dashboard read the log the same
+    /// way): refused with a message, nothing written through; `tail` never waits on a FIFO log.
+    func testTheDashboardTokenAndTailNeverWriteThroughOrWait() throws {
+        let sandbox = try makeSandbox()
+        let decoy = try Decoy()
+        let before = try decoy.fingerprint()
+        XCTAssertEqual(symlink(decoy.path + "/precious.json", sandbox.path("logs/dashboard.token")), 0)
+        let dashboard = try sandbox.run(["dashboard", "--root", sandbox.root, "--listen", "127.0.0.1:0"], within: 30)
+        XCTAssertNotEqual(dashboard.exitCode, 0, dashboard.stdout)
+        XCTAssertEqual(try decoy.fingerprint(), before, "the token was not written through the link")
+        XCTAssertEqual(mkfifo(sandbox.eventLog, 0o644), 0)
+        let tail = try sandbox.run(["tail", "--root", sandbox.root], within: 30)
+        XCTAssertNotEqual(tail.exitCode, 0)
+        XCTAssertTrue(tail.stderr.contains("is a fifo, not a regular file"), tail.stderr)
+    }
+
     // MARK: - Only its own processes
 
     /// A process that merely carries `AGENT_WATCHER_ROOT=<root>` (an operator's shell with it
