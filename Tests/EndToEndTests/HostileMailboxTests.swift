@@ -433,6 +433,36 @@ final class HostileMailboxTests: EndToEndTestCase {
         XCTAssertEqual(try daemon.stop(), .exited(0), daemon.stderr)
     }
 
+    /// A FIFO planted at a failed attempt's `.errors.json` in `rejected/`: after a restart the
+    /// retry's prompt is built from that file, and opening it hung the daemon. It is refused as a
+    /// dropped file would be (said on stderr) and the retry runs.
+    func testAFIFOAtAKeptErrorsReportDoesNotHangTheRetry() throws {
+        let sandbox = try makeSandbox()
+        let spec = Fixtures.spec(run: "d", batchSize: 1, phases: [Fixtures.objectPhase("p1", file: "out/p1.json")],
+                                 overrides: ["maxAttempts": 1])
+        let specPath = try Fixtures.install(in: sandbox, spec: spec, itemCount: 1, agentBody: """
+        if [ "$attempt" = 1 ]; then echo '{' | publish "$out"; exit 0; fi
+        object_batch $start $end | publish "$out"
+        """)
+        let daemon = try sandbox.start(["run", "--pipeline", specPath, "--root", sandbox.root])
+        let archived = try waitForEvent(log: sandbox.eventLog, deadline: .seconds(20), daemon: daemon, "attempt 1 rejected") {
+            $0.event == "file.archived" && $0.reason == "rejected"
+        }
+        XCTAssertEqual(try daemon.stop(), .exited(0), daemon.stderr)
+        let errors = String(try XCTUnwrap(archived["path"]?.string).dropLast(".json".count)) + ".errors.json"
+        XCTAssertTrue(FileSystem.exists(errors), errors)
+        try FileSystem.unlink(errors)
+        XCTAssertEqual(mkfifo(errors, 0o644), 0)
+        let again = try restart(sandbox)
+        let retry = try sandbox.run(["retry", "d", "p1", "1", "--root", sandbox.root])
+        XCTAssertEqual(retry.exitCode, 0, retry.stderr)
+        try waitForEvent(log: sandbox.eventLog, deadline: .seconds(20), daemon: again, "p1/1 merged") {
+            $0.isTransition(phase: "p1", batch: 1, to: "merged")
+        }
+        XCTAssertEqual(try again.stop(), .exited(0), again.stderr)
+        XCTAssertTrue(again.stderr.contains("the previous attempt's errors are not read"), again.stderr)
+    }
+
     // MARK: - Startup
 
     /// `run --daemon` succeeds only once the daemon is watching after recovery and the first
