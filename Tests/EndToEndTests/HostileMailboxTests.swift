@@ -322,7 +322,8 @@ final class HostileMailboxTests: EndToEndTestCase {
         XCTAssertEqual(try daemon.stop(), .exited(0), daemon.stderr)
         let tag = try XCTUnwrap(try EventLog.read(sandbox.eventLog).last { $0.event == "watcher.started" }?["temp_tag"]?.string)
         let ours = ["mailbox/agents/bob/rejected/.m.json.error.tmp-\(tag)-12-3", "logs/agents/d/refused/.p1-1-1.log.error.tmp-\(tag)-12-4",
-                    "mailbox/zz/rejected/.x.json.error.tmp-\(tag)-12-5", "mailbox/d/rejected/.y.json.errors.json.tmp-\(tag)-12-6"]
+                    "mailbox/zz/rejected/.x.json.error.tmp-\(tag)-12-5", "mailbox/d/rejected/.y.json.errors.json.tmp-\(tag)-12-6",
+                    "mailbox/r\u{1}un/rejected/.z.json.error.tmp-\(tag)-12-7"]
         let lookalike = "mailbox/agents/bob/rejected/.m.json.error.tmp-0123456789abcdef-12-3"
         for path in ours + [lookalike] { try sandbox.write(path, "half\n") }
         let again = try restart(sandbox)
