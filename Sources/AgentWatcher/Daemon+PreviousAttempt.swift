@@ -13,12 +13,18 @@ extension Daemon {
         var report = liveReport
         if report == nil, let file {
             let errorsPath = Daemon.errorsPath(beside: file)
-            if root.exists(errorsPath) {
-                do {
-                    report = try ValidationReport.parse(try root.open(errorsPath, O_RDONLY).readAll()).get()
-                } catch {
+            // Read as a dropped file is: a FIFO, a link or a file with other names planted there is not.
+            switch SafeFile.readDropped(errorsPath, beneath: root, limit: 16 << 20) {
+            case .vanished:
+                break
+            case .contents(let bytes, _):
+                do { report = try ValidationReport.parse(bytes).get() } catch {
                     Console.error("agent-watcher: \(errorsPath): cannot read the previous attempt's errors: \(error)")
                 }
+            case .refused(let why):
+                Console.error("agent-watcher: \(errorsPath): the previous attempt's errors are not read: \(why)")
+            case .failed(let error):
+                Console.error("agent-watcher: \(errorsPath): cannot read the previous attempt's errors: \(error)")
             }
         }
         guard let report else { return nil }

@@ -97,7 +97,9 @@ extension Daemon {
     @discardableResult
     func signalOrphans(_ sig: Int32) -> Int {
         let orphans: [pid_t]
-        do { orphans = try ProcessTree.current().children(of: getpid()).filter { children[$0] == nil } } catch {
+        do {
+            orphans = try ProcessTree.current().children(of: getpid()).filter { children[$0] == nil && !childrenBeforeStart.contains($0) }
+        } catch {
             Console.error("agent-watcher: cannot look in /proc for orphaned descendants: \(error)")
             return 0
         }

@@ -38,11 +38,13 @@ extension Daemon {
         let record = MainFileRecord(base: facts, written: facts)
         var aside: String?
         if (try? FileSystem.lstat(mainPath)) != nil { // absent: nothing to keep (any other error shows at the move)
-            var candidate = mainPath + ".before-rebuild"
+            // Fits in 255 bytes with its suffix (a long name is cut and given a hash).
+            let base = Path.parent(mainPath) + "/" + DerivedName.fitting(Path.basename(mainPath) + ".before-rebuild", reserving: 12)
+            var candidate = base
             var n = 1
             while (try? FileSystem.lstat(candidate)) != nil {
                 n += 1
-                candidate = mainPath + ".before-rebuild.\(n)"
+                candidate = base + ".\(n)"
             }
             aside = candidate
         }

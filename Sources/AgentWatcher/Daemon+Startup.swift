@@ -65,6 +65,7 @@ extension Daemon {
         Signals.ignore(SIGPIPE)
         signals = try SignalFD(signals: [SIGCHLD, SIGTERM, SIGINT, SIGHUP])
         // Orphaned grandchildren of agents become our children, so they are reaped, never zombies.
+        childrenBeforeStart = Set(try ProcessTree.current().children(of: getpid()))
         try ProcessControl.becomeChildSubreaper()
     }
 

@@ -59,6 +59,9 @@ public final class Daemon {
     var refusedRawNames: Set<String> = []
     /// Symbolic links found at start where the daemon's folders go, logged once the log is open.
     var symlinkedAtStart: [(String, String)] = []
+    /// Children this process had before the daemon started (the dashboard of `run --dashboard`
+    /// or `demo --dashboard`): not orphans of agents, never stopped by the daemon.
+    var childrenBeforeStart: Set<pid_t> = []
     /// Links planted where the daemon's own folders go, moved aside (link, where to), to log.
     var movedAsideAtStart: [(String, String)] = []
     var log: EventLogWriter!

@@ -23,7 +23,8 @@ public final class EventLogWriter {
 
     public init(path: String, nextSeq: UInt64) throws {
         self.path = path
-        self.fd = try FileDescriptor.open(path, O_WRONLY | O_APPEND | O_CREAT, mode: 0o644)
+        // Never through a link, never waiting on a FIFO (the start checked the name already).
+        self.fd = try FileDescriptor.open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK, mode: 0o644)
         self.nextSeq = nextSeq
     }
 

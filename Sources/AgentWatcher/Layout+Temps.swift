@@ -11,11 +11,12 @@ extension Layout {
     public func tempFolders(runs: [String], mailboxFolders: [String], agentNames: [String],
                             agentLogRuns: [String]) -> Set<String> {
         var folders: Set<String> = [logs, control + "/rejected"]
-        for run in Set(runs + mailboxFolders.filter { $0 != "control" && $0 != "agents" && PlainName.check($0) == nil }) {
+        // Any name: files for a folder with a name no run could have are refused into it too.
+        for run in Set(runs + mailboxFolders.filter { $0 != "control" && $0 != "agents" }) {
             folders.formUnion([accepted(run), rejected(run)])
         }
-        for name in agentNames where PlainName.check(name) == nil { folders.insert(agentRejected(name)) }
-        for run in Set(runs + agentLogRuns.filter { PlainName.check($0) == nil }) {
+        for name in agentNames { folders.insert(agentRejected(name)) }
+        for run in Set(runs + agentLogRuns) {
             folders.formUnion([agentLogs(run), agentLogs(run) + "/refused"])
         }
         return folders

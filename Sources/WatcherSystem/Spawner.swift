@@ -45,11 +45,11 @@ public enum Spawner {
         let output = try aboveStandardStreams(request.outputDescriptor.map { fd in
             FileDescriptor(owning: try valueOrErrno("fcntl", path: request.outputPath) { fcntl(fd, F_DUPFD_CLOEXEC, 3) },
                            path: request.outputPath)
-        } ?? FileDescriptor.open(request.outputPath, O_WRONLY | O_CREAT | O_APPEND, mode: 0o644))
+        } ?? FileDescriptor.open(request.outputPath, Spawner.outputFlags, mode: 0o644))
         let errors = try request.errorPath.map { path in
             try aboveStandardStreams(request.errorDescriptor.map { fd in
                 FileDescriptor(owning: try valueOrErrno("fcntl", path: path) { fcntl(fd, F_DUPFD_CLOEXEC, 3) }, path: path)
-            } ?? FileDescriptor.open(path, O_WRONLY | O_CREAT | O_APPEND, mode: 0o644))
+            } ?? FileDescriptor.open(path, Spawner.outputFlags, mode: 0o644))
         }
 
         var actions = posix_spawn_file_actions_t()
@@ -101,6 +101,10 @@ public enum Spawner {
         try errors?.close()
         return pid
     }
+
+    /// How an output named by path is opened: appended to, never through a symbolic link at its
+    /// name (`ELOOP`), never waiting on a FIFO nobody reads (`ENXIO`).
+    static let outputFlags = O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_NONBLOCK
 
     /// glibc's `POSIX_SPAWN_SETSID` (`<spawn.h>`), which the Glibc module does not export.
     static let setSessionFlag: Int32 = 0x80

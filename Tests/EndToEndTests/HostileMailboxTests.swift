@@ -322,7 +322,8 @@ final class HostileMailboxTests: EndToEndTestCase {
         XCTAssertEqual(try daemon.stop(), .exited(0), daemon.stderr)
         let tag = try XCTUnwrap(try EventLog.read(sandbox.eventLog).last { $0.event == "watcher.started" }?["temp_tag"]?.string)
         let ours = ["mailbox/agents/bob/rejected/.m.json.error.tmp-\(tag)-12-3", "logs/agents/d/refused/.p1-1-1.log.error.tmp-\(tag)-12-4",
-                    "mailbox/zz/rejected/.x.json.error.tmp-\(tag)-12-5", "mailbox/d/rejected/.y.json.errors.json.tmp-\(tag)-12-6"]
+                    "mailbox/zz/rejected/.x.json.error.tmp-\(tag)-12-5", "mailbox/d/rejected/.y.json.errors.json.tmp-\(tag)-12-6",
+                    "mailbox/r\u{1}un/rejected/.z.json.error.tmp-\(tag)-12-7"]
         let lookalike = "mailbox/agents/bob/rejected/.m.json.error.tmp-0123456789abcdef-12-3"
         for path in ours + [lookalike] { try sandbox.write(path, "half\n") }
         let again = try restart(sandbox)
@@ -431,6 +432,36 @@ final class HostileMailboxTests: EndToEndTestCase {
         XCTAssertEqual(sandbox.kind("logs/agents/d/refused/p1-1-1-1.out"), .directory)
         XCTAssertEqual(sandbox.kind("logs/validators/d/p1-1-1-1.out"), .regular)
         XCTAssertEqual(try daemon.stop(), .exited(0), daemon.stderr)
+    }
+
+    /// A FIFO planted at a failed attempt's `.errors.json` in `rejected/`: after a restart the
+    /// retry's prompt is built from that file, and opening it hung the daemon. It is refused as a
+    /// dropped file would be (said on stderr) and the retry runs.
+    func testAFIFOAtAKeptErrorsReportDoesNotHangTheRetry() throws {
+        let sandbox = try makeSandbox()
+        let spec = Fixtures.spec(run: "d", batchSize: 1, phases: [Fixtures.objectPhase("p1", file: "out/p1.json")],
+                                 overrides: ["maxAttempts": 1])
+        let specPath = try Fixtures.install(in: sandbox, spec: spec, itemCount: 1, agentBody: """
+        if [ "$attempt" = 1 ]; then echo '{' | publish "$out"; exit 0; fi
+        object_batch $start $end | publish "$out"
+        """)
+        let daemon = try sandbox.start(["run", "--pipeline", specPath, "--root", sandbox.root])
+        let archived = try waitForEvent(log: sandbox.eventLog, deadline: .seconds(20), daemon: daemon, "attempt 1 rejected") {
+            $0.event == "file.archived" && $0.reason == "rejected"
+        }
+        XCTAssertEqual(try daemon.stop(), .exited(0), daemon.stderr)
+        let errors = String(try XCTUnwrap(archived["path"]?.string).dropLast(".json".count)) + ".errors.json"
+        XCTAssertTrue(FileSystem.exists(errors), errors)
+        try FileSystem.unlink(errors)
+        XCTAssertEqual(mkfifo(errors, 0o644), 0)
+        let again = try restart(sandbox)
+        let retry = try sandbox.run(["retry", "d", "p1", "1", "--root", sandbox.root])
+        XCTAssertEqual(retry.exitCode, 0, retry.stderr)
+        try waitForEvent(log: sandbox.eventLog, deadline: .seconds(20), daemon: again, "p1/1 merged") {
+            $0.isTransition(phase: "p1", batch: 1, to: "merged")
+        }
+        XCTAssertEqual(try again.stop(), .exited(0), again.stderr)
+        XCTAssertTrue(again.stderr.contains("the previous attempt's errors are not read"), again.stderr)
     }
 
     // MARK: - Startup
@@ -648,6 +679,23 @@ final class HostileMailboxTests: EndToEndTestCase {
             XCTAssertTrue(try EventLog.read(log).contains { $0.event == "file.rejected" && $0["from"]?.string == sandbox.path("logs/" + name) }, name)
         }
         XCTAssertEqual(try decoy.fingerprint(), before)
+    }
+
+    /// A symbolic link planted at `logs/dashboard.token` (the dashboard emptied its target and
+    /// wrote its token into it) or a FIFO there (`tail` and the dashboard read the log the same
+    /// way): refused with a message, nothing written through; `tail` never waits on a FIFO log.
+    func testTheDashboardTokenAndTailNeverWriteThroughOrWait() throws {
+        let sandbox = try makeSandbox()
+        let decoy = try Decoy()
+        let before = try decoy.fingerprint()
+        XCTAssertEqual(symlink(decoy.path + "/precious.json", sandbox.path("logs/dashboard.token")), 0)
+        let dashboard = try sandbox.run(["dashboard", "--root", sandbox.root, "--listen", "127.0.0.1:0"], within: 30)
+        XCTAssertNotEqual(dashboard.exitCode, 0, dashboard.stdout)
+        XCTAssertEqual(try decoy.fingerprint(), before, "the token was not written through the link")
+        XCTAssertEqual(mkfifo(sandbox.eventLog, 0o644), 0)
+        let tail = try sandbox.run(["tail", "--root", sandbox.root], within: 30)
+        XCTAssertNotEqual(tail.exitCode, 0)
+        XCTAssertTrue(tail.stderr.contains("is a fifo, not a regular file"), tail.stderr)
     }
 
     // MARK: - Only its own processes

@@ -27,6 +27,22 @@ final class SpawnerTests: XCTestCase {
         XCTAssertEqual(try readText(log), "hi\nerr\n")
     }
 
+    /// An output named by path is never written through a link planted at its name, nor
+    /// waited on as a FIFO nobody reads.
+    func testOutputIsNeverALinkOrAFIFOWithoutReader() throws {
+        let target = tmp.file("target")
+        XCTAssertEqual(symlink(target, log), 0)
+        XCTAssertThrowsError(try Spawner.spawn(request(["/bin/echo", "hi"]))) { error in
+            XCTAssertEqual((error as? SystemError)?.errno, .tooManySymlinks, "\(error)")
+        }
+        XCTAssertFalse(FileSystem.exists(target))
+        XCTAssertEqual(unlink(log), 0)
+        XCTAssertEqual(mkfifo(log, 0o644), 0)
+        XCTAssertThrowsError(try Spawner.spawn(request(["/bin/echo", "hi"]))) { error in
+            XCTAssertEqual((error as? SystemError)?.errno, .noDeviceOrAddress, "\(error)")
+        }
+    }
+
     func testOutputIsAppended() throws {
         try writeFile(log, "before\n")
         let pid = try Spawner.spawn(request(["echo", "after"]))

@@ -31,7 +31,7 @@ struct DashboardChild {
         let exited = try ProcessControl.openPIDFD(pid)
         let deadline = Clock.monotonicNanoseconds() + 30_000_000_000
         while true {
-            let text = FileSystem.exists(out) ? String(decoding: try FileSystem.readFile(out), as: UTF8.self) : ""
+            let text = FileSystem.exists(out) ? String(decoding: try FileSystem.readRegularFile(out), as: UTF8.self) : ""
             if let line = text.split(separator: "\n").first(where: { $0.hasPrefix("dashboard: ") }) {
                 return DashboardChild(pid: pid, url: String(line.dropFirst("dashboard: ".count)))
             }

@@ -112,7 +112,7 @@ enum RunCommand {
             if ready.contains(exited.rawValue) {
                 let status = try ProcessControl.waitBlocking(pid)
                 Console.error("agent-watcher: the daemon exited (\(status)) before it was watching; its output (\(logFile)):")
-                let text = FileSystem.exists(logFile) ? String(decoding: try FileSystem.readFile(logFile), as: UTF8.self) : ""
+                let text = FileSystem.exists(logFile) ? String(decoding: try FileSystem.readRegularFile(logFile), as: UTF8.self) : ""
                 for line in text.split(separator: "\n").suffix(15) { Console.error("  \(line)") }
                 return 1
             }

@@ -78,12 +78,12 @@ enum ShowCommand {
             var report: ValidationReport?
             var unreadable: String?
             if FileSystem.exists(errorsPath) {
-                do { report = try ValidationReport.parse(try FileSystem.readFile(errorsPath)).get() } catch { unreadable = "\(error)" }
+                do { report = try ValidationReport.parse(try FileSystem.readRegularFile(errorsPath)).get() } catch { unreadable = "\(error)" }
             }
             let log = layout.agentLog(id, attempt: attempt)
             var tail: [String] = []
             if FileSystem.exists(log) {
-                let text = String(decoding: try FileSystem.readFile(log), as: UTF8.self)
+                let text = String(decoding: try FileSystem.readRegularFile(log), as: UTF8.self)
                 tail = text.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines + 1)
                     .dropLast(text.hasSuffix("\n") ? 1 : 0).map(String.init)
             }

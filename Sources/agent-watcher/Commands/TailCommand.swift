@@ -35,7 +35,7 @@ enum TailCommand {
         if let inotify { _ = try inotify.addWatch(layout.logs, mask: [.modify, .create, .movedTo, .closeWrite]) }
         var offset = 0
         if FileSystem.exists(layout.eventLog) {
-            let fd = try FileDescriptor.open(layout.eventLog, O_RDONLY)
+            let fd = try FileSystem.openRegular(layout.eventLog) // a FIFO there is never waited on
             let size = Int(try fd.stat().size)
             var start = 0
             if let count, filter.isEmpty { start = try startOfLast(count, fd: fd, size: size) }
@@ -51,7 +51,7 @@ enum TailCommand {
             _ = try Poller.wait([inotify.fileDescriptor], timeoutMilliseconds: -1)
             let events = try inotify.readEvents()
             guard events.contains(where: { $0.name == "events.jsonl" }), FileSystem.exists(layout.eventLog) else { continue }
-            let fd = try FileDescriptor.open(layout.eventLog, O_RDONLY)
+            let fd = try FileSystem.openRegular(layout.eventLog) // a FIFO there is never waited on
             let size = Int(try fd.stat().size)
             if size < offset { offset = 0 } // the log was cut or replaced
             offset = try stream(fd, from: offset, to: size, into: &printer)
