@@ -143,6 +143,7 @@ extension Daemon {
             .init("pid", .int(Int(getpid()))), .init("schema", .int(EventRecord.schemaVersion)),
             .init("root", .string(layout.root)), .init("runs", .strings(runs.keys.sorted())),
             .init("replayed", .int(contents.count)), .init("temp_tag", .string(AtomicFile.tag ?? "")),
+            .init("responders", .strings(turns.responders.keys.sorted())),
         ]))
         for (link, run) in symlinkedAtStart { try refuseFolder(link, run: run, about: link) }
         try logLinksMovedAside()

@@ -41,7 +41,10 @@ public struct TurnSummary: Equatable, Sendable {
 
     public func thread(_ id: String) -> ThreadTurns? { threads.first { $0.thread == id } }
 
-    public static func build(_ records: [EventRecord], declared: [String] = []) -> TurnSummary {
+    /// `declared`: responders to list even without turns; by default those the last
+    /// `watcher.started` names (the specs of the daemon's last start).
+    public static func build(_ records: [EventRecord], declared: [String]? = nil) -> TurnSummary {
+        let declared = declared ?? records.last { $0.event.event == EventName.watcherStarted }?.event.strings("responders") ?? []
         var book = TurnBook()
         var lines: [String: TurnLine] = [:]
         var started: [String: Double] = [:]

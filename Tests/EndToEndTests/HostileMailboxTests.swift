@@ -194,6 +194,10 @@ final class HostileMailboxTests: EndToEndTestCase {
             $0.event == "file.rejected" && ($0["path"]?.string ?? "").hasSuffix("/p1_batch_2.json")
         }
         XCTAssertTrue(r.reason?.contains("hard links") ?? false, r.line)
+        // The refusal is logged by the validation; the move to rejected/ follows it (file.archived).
+        try waitForEvent(log: sandbox.eventLog, deadline: .seconds(10), daemon: daemon, "the refused file archived") {
+            $0.event == "file.archived" && $0["from"]?.string == sandbox.path("\(outbox)/p1_batch_2.json")
+        }
         XCTAssertFalse(sandbox.exists("\(outbox)/p1_batch_2.json"))
         try assertStillMerges(sandbox, daemon, batch: 3)
         XCTAssertFalse(try sandbox.read("out/p1.json").contains("\"i2\""), "not merged")

@@ -350,6 +350,8 @@ final class ResponderTests: EndToEndTestCase {
         try send(sandbox, to: "crasher", id: "c2", body: "2")
         _ = try waitForTurn(sandbox, daemon, message: "c2", to: "queued")
         let status = try sandbox.run(["status", "--root", sandbox.root])
+        XCTAssertTrue(status.stdout.contains("responders:\n  crasher: paused"), status.stdout)
+        XCTAssertTrue(status.stdout.contains("  sleeper: idle, 1 turn (0 replied, 0 failed)"), status.stdout)
         XCTAssertTrue(status.stdout.contains("  crasher: paused, 2 turns (0 replied, 1 failed), 1 failed in a row; agent-watcher resume --responder crasher"),
                       status.stdout)
         let resume = try sandbox.run(["resume", "--root", sandbox.root, "--responder", "crasher"])
