@@ -55,8 +55,7 @@ struct DashboardScenario {
                 request replays.
                 """)
             if let (first, warm, size) = runPage {
-                s.bars.append(.init(scenario: "8", bar: "the run page of a 10,000-batch run",
-                                    measured: "\(fmtS(first)) with the replay, \(fmtS(warm)) after; \(fmtBytes(Double(size)))", met: nil))
+                s.notes.append("The run page of the 10,000-batch run: \(fmtBytes(Double(size))), \(fmtS(first)) with the replay of the log, \(fmtS(warm)) after.")
             }
             if let st = d.proc.procStatus() { s.notes.append("The dashboard's RSS after these pages: \(fmtBytes(Double(st.rssKB) * 1024)) (VmHWM \(fmtBytes(Double(st.hwmKB) * 1024))).") }
         } catch {
@@ -185,8 +184,10 @@ struct DashboardScenario {
                             measured: allInOrder && !(rates[true] ?? []).isEmpty ? "all, in both rounds; the last client had the last record \(fmtS(lags.max())) after it was logged" : "no (see the notes)",
                             met: allInOrder && !(rates[true] ?? []).isEmpty))
         if let alone, let with {
-            s.bars.append(.init(scenario: "8", bar: "the daemon's throughput with the dashboard and \(clients) clients",
-                                measured: "\(fmtCount(with)) batches/s against \(fmtCount(alone)) alone (\(fmt((with / alone - 1) * 100, 0))%)", met: nil))
+            let change = (with / alone - 1) * 100
+            s.notes.append("The daemon's throughput, median of the rounds: \(fmtCount(with)) batches/s with the dashboard and \(clients) clients, "
+                + "\(fmtCount(alone)) alone (\(change >= 0 ? "+" : "")\(fmt(change, 0))%); compare it with how much the rounds alone "
+                + "differ from each other: on a shared machine that spread is the noise.")
         }
     }
 

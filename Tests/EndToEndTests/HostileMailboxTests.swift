@@ -182,6 +182,10 @@ final class HostileMailboxTests: EndToEndTestCase {
             $0.event == "file.rejected" && ($0["path"]?.string ?? "").hasSuffix("/p1_batch_2.json")
         }
         XCTAssertTrue(r.reason?.contains("hard links") ?? false, r.line)
+        // The move aside follows the file.rejected record: wait for its file.archived.
+        try waitForEvent(log: sandbox.eventLog, deadline: .seconds(10), daemon: daemon, "p1/2 moved to rejected/") {
+            $0.event == "file.archived" && $0.batch == 2 && $0.reason == "rejected"
+        }
         XCTAssertFalse(sandbox.exists("\(outbox)/p1_batch_2.json"))
         try assertStillMerges(sandbox, daemon, batch: 3)
         XCTAssertFalse(try sandbox.read("out/p1.json").contains("\"i2\""), "not merged")
