@@ -49,7 +49,7 @@ final class DashboardApp {
             // The CLI's `status --json` shape (README "JSON output"), cost included.
             let now = DashboardApp.now()
             return .json(StatusReport.build(records, replayed: state, daemonRunning: log.daemonPID() != nil, now: now)
-                .statusJSON(root: layout.root, generatedAt: now, costs: CostReport.build(records)))
+                .statusJSON(root: layout.root, generatedAt: now, costs: CostReport.build(records, replayed: state)))
         case .apiBatch(let id):
             guard let b = state.batches[id] else { return .error(404, "no batch \(id) in the event log") }
             return .json(DashboardJSON.batch(b, spans: AttemptSpans.collect(records.filter { $0.event.batchID == id })))
