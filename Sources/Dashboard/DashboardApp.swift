@@ -28,7 +28,8 @@ final class DashboardApp {
         let records = snapshot.records, state = snapshot.state
         switch route {
         case .overview:
-            return .html(OverviewPage.render(layout: layout, records: records, state: state, daemonPID: log.daemonPID(), lastSeq: log.lastSeq))
+            return .html(OverviewPage.render(layout: layout, records: records, state: state, daemonPID: log.daemonPID(),
+                                             now: DashboardApp.now(), lastSeq: log.lastSeq))
         case .run(let run):
             guard let plan = state.plans[run] else { return notFound("no run \(run) in the event log") }
             return .html(RunPage.render(layout: layout, state: state, plan: plan, spawned: AttemptSpans.lastSpawn(records),
