@@ -38,10 +38,8 @@ enum OverviewPage {
         s += "</section><section><h2>Runs</h2>"
         if report.runs.isEmpty { s += "<p class=\"quiet\">no runs in the log yet</p>" }
         for run in report.runs {
-            let first = records.first { $0.event.event == EventName.runStarted && $0.event.run == run.run }.flatMap { EventFormatter.seconds($0.ts) }
-            let last = records.last.flatMap { EventFormatter.seconds($0.ts) }
             var label = run.completed ? "completed" : run.paused ? "paused" : "running"
-            if let f = first, let l = last { label += " · elapsed \(PageFrame.duration(l - f))" }
+            if let e = run.elapsedSeconds { label += " · elapsed \(PageFrame.duration(e))" } // first spawn to last merge, or now
             if let eta = run.etaSeconds, !run.completed, run.remainingBatches > 0 { label += " · about \(PageFrame.duration(eta)) left" }
             if run.retries > 0 { label += " · \(run.retries) retries" }
             let cost = costs.run(run.run)
