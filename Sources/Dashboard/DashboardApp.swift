@@ -28,7 +28,8 @@ final class DashboardApp {
         let records = snapshot.records, state = snapshot.state
         switch route {
         case .overview:
-            return .html(OverviewPage.render(layout: layout, records: records, state: state, daemonPID: log.daemonPID(), lastSeq: log.lastSeq))
+            return .html(OverviewPage.render(layout: layout, records: records, state: state, daemonPID: log.daemonPID(),
+                                             now: DashboardApp.now(), lastSeq: log.lastSeq))
         case .run(let run):
             guard let plan = state.plans[run] else { return notFound("no run \(run) in the event log") }
             return .html(RunPage.render(layout: layout, state: state, plan: plan, spawned: AttemptSpans.lastSpawn(records),
@@ -49,7 +50,7 @@ final class DashboardApp {
             // The CLI's `status --json` shape (README "JSON output"), cost included.
             let now = DashboardApp.now()
             return .json(StatusReport.build(records, replayed: state, daemonRunning: log.daemonPID() != nil, now: now)
-                .statusJSON(root: layout.root, generatedAt: now, costs: CostReport.build(records)))
+                .statusJSON(root: layout.root, generatedAt: now, costs: CostReport.build(records, replayed: state)))
         case .apiBatch(let id):
             guard let b = state.batches[id] else { return .error(404, "no batch \(id) in the event log") }
             return .json(DashboardJSON.batch(b, spans: AttemptSpans.collect(records.filter { $0.event.batchID == id })))

@@ -7,8 +7,12 @@ import WatcherSystem
 /// or `?from=OFFSET` for the size the page already shows) goes on where it stopped. Woken by
 /// inotify on that file only; the page appends the text as text.
 extension DashboardServer {
-    /// Bytes read from a log per wake-up and stream; a stream further behind is dropped.
+    /// Bytes read from a log at a time.
     static let logChunk = 256 * 1024
+    /// A stream reads more of its file only while less than this waits to be sent: a client
+    /// that reads slowly (or a huge log) holds this much memory, no more; the rest is read
+    /// as the client takes what is queued.
+    static let logLowWater = 1 << 20
 
     func startLogStream(_ r: HTTPRequest, id: BatchID, attempt: Int, on c: DashboardConnection) {
         guard streamSlotFree(c) else { return }
@@ -39,20 +43,32 @@ extension DashboardServer {
     /// Sends the stream's file from its offset to the end (whole UTF-8 scalars only).
     func pumpLog(_ c: DashboardConnection) {
         guard var tail = c.logTail else { return }
-        do {
-            while c.backlog < 8 << 20 {
-                let bytes = try AgentLogStreams.read(&tail, limit: DashboardServer.logChunk)
-                guard let (frame, used) = SSEText.next(bytes[...], offset: tail.offset) else { break }
-                c.send(frame)
-                tail.offset += used
-                if bytes.count < DashboardServer.logChunk { break }
+        var more = true
+        while more && connections[c.fd] === c {
+            more = false
+            do {
+                while c.backlog < DashboardServer.logLowWater {
+                    let bytes = try AgentLogStreams.read(&tail, limit: DashboardServer.logChunk)
+                    guard let (frame, used) = SSEText.next(bytes[...], offset: tail.offset) else { break }
+                    c.send(frame)
+                    tail.offset += used
+                    if bytes.count < DashboardServer.logChunk { break } // caught up with the file
+                    more = c.backlog >= DashboardServer.logLowWater
+                }
+            } catch {
+                let why = "\(error)".split(whereSeparator: \.isNewline).joined(separator: " ")
+                c.send(Array(": cannot read \(tail.path): \(why)\n\n".utf8))
             }
-        } catch {
-            let why = "\(error)".split(whereSeparator: \.isNewline).joined(separator: " ")
-            c.send(Array(": cannot read \(tail.path): \(why)\n\n".utf8))
+            c.logTail = tail
+            flush(c)
+            // Still queued: the client's next POLLOUT reads on (refillLog); else read on now.
+            if c.backlog >= DashboardServer.logLowWater { break }
         }
-        c.logTail = tail
-        if c.backlog >= 8 << 20 { return close(c) } // a client that stopped reading
-        flush(c)
+    }
+
+    /// After a write to a log stream's client: read on if what was queued has gone out.
+    func refillLog(_ c: DashboardConnection) {
+        guard c.logTail != nil, connections[c.fd] === c, c.backlog < DashboardServer.logLowWater else { return }
+        pumpLog(c)
     }
 }

@@ -53,6 +53,7 @@ public final class DashboardServer {
             for p in fds.dropFirst(3) where p.revents != 0 {
                 guard let c = connections[p.fd] else { continue }
                 serve(c, readable: p.revents & Int16(POLLIN | POLLHUP | POLLERR) != 0, now: now)
+                if p.revents & Int16(POLLOUT) != 0 { refillLog(c) }
             }
             // After the clients: connections that closed meanwhile free their places first.
             if fds[0].revents != 0 { acceptAll(now: now) }

@@ -5,9 +5,10 @@ import WatcherCore
 /// reason, rejected files), and each run with one progress bar per phase.
 enum OverviewPage {
     /// `state`: `StatusReport.replay(records)`, made once by the caller (the log is replayed once per request at most).
-    static func render(layout: Layout, records: [EventRecord], state: WatcherState, daemonPID: Int32?, lastSeq: UInt64) -> String {
+    static func render(layout: Layout, records: [EventRecord], state: WatcherState, daemonPID: Int32?, now: Double, lastSeq: UInt64) -> String {
         let h = PageFrame.h, a = PageFrame.a
-        let report = StatusReport.build(records, replayed: state, daemonRunning: daemonPID != nil)
+        let report = StatusReport.build(records, replayed: state, daemonRunning: daemonPID != nil, now: now)
+        let costs = CostReport.build(records, replayed: state)
         var s = "<h1>Overview</h1><section class=\"daemon\"><h2>Daemon</h2><p>"
         if let pid = daemonPID {
             s += "<span id=\"daemon\" class=\"up\" data-up=\"true\">up</span> · pid \(pid)"
@@ -37,12 +38,15 @@ enum OverviewPage {
         s += "</section><section><h2>Runs</h2>"
         if report.runs.isEmpty { s += "<p class=\"quiet\">no runs in the log yet</p>" }
         for run in report.runs {
-            let first = records.first { $0.event.event == EventName.runStarted && $0.event.run == run.run }.flatMap { EventFormatter.seconds($0.ts) }
-            let last = records.last.flatMap { EventFormatter.seconds($0.ts) }
             var label = run.completed ? "completed" : run.paused ? "paused" : "running"
-            if let f = first, let l = last { label += " · elapsed \(PageFrame.duration(l - f))" }
+            if let e = run.elapsedSeconds { label += " · elapsed \(PageFrame.duration(e))" } // first spawn to last merge, or now
             if let eta = run.etaSeconds, !run.completed, run.remainingBatches > 0 { label += " · about \(PageFrame.duration(eta)) left" }
             if run.retries > 0 { label += " · \(run.retries) retries" }
+            let cost = costs.run(run.run)
+            if let c = cost, c.totals.attempts > 0 {
+                label += " · cost $\(CostFormat.usd(c.totals.costUSD))\(c.totals.estimated ? " (estimated)" : "")"
+                if let p = c.projection, !run.completed { label += ", projected $\(CostFormat.usd(p.totalUSD))" }
+            }
             s += "<article class=\"run\" data-run=\"\(a(run.run))\"><h3><a href=\"/run/\(a(run.run))\">\(h(run.run))</a> <small>\(h(label))</small> <a class=\"small\" href=\"/timeline/\(a(run.run))\">timeline</a></h3><table class=\"phases\">"
             for p in run.phases {
                 let merged = p.count(.merged)
@@ -50,7 +54,11 @@ enum OverviewPage {
                 let pid = "\(run.run)--\(p.phase)"
                 s += "<tr><th>phase \(h(p.phase))</th><td><progress id=\"bar-\(a(pid))\" value=\"\(merged)\" max=\"\(p.total)\"></progress></td>"
                 s += "<td class=\"num\" id=\"fig-\(a(pid))\" data-merged=\"\(merged)\" data-total=\"\(p.total)\">\(merged)/\(p.total) · \(pct)%</td>"
-                s += "<td class=\"small\">running \(p.running) · retrying \(p.count(.retryWait)) · failed \(p.count(.failed)) · blocked \(p.count(.blocked))</td></tr>"
+                var times = ""
+                if let e = p.elapsedSeconds { times += " · elapsed \(PageFrame.duration(e))" }
+                if let r = p.remainingSeconds, r > 0, let e = p.elapsedSeconds { times += " · estimated total \(PageFrame.duration(e + r)), \(PageFrame.duration(r)) left" }
+                if let pc = cost?.phases.first(where: { $0.phase == p.phase }), pc.totals.attempts > 0 { times += " · $\(CostFormat.usd(pc.totals.costUSD))" }
+                s += "<td class=\"small\">running \(p.running) · retrying \(p.count(.retryWait)) · failed \(p.count(.failed)) · blocked \(p.count(.blocked))\(times)</td></tr>"
             }
             s += "</table></article>"
         }

@@ -110,7 +110,11 @@ public struct CostReport: Equatable, Sendable {
     public func run(_ name: String) -> RunCost? { runs.first { $0.run == name } }
 
     public static func build(_ records: [EventRecord]) -> CostReport {
-        let state = StatusReport.replay(records)
+        build(records, replayed: StatusReport.replay(records))
+    }
+
+    /// The same, from `state` = `StatusReport.replay(records)` made once by a caller that needs it too.
+    public static func build(_ records: [EventRecord], replayed state: WatcherState) -> CostReport {
         var byBatch: [BatchID: [AttemptUsage]] = [:]
         var items: [BatchID: Int] = [:]
         for r in records {

@@ -188,4 +188,60 @@ final class DashboardTests: EndToEndTestCase {
         XCTAssertGreaterThanOrEqual(live.last ?? 0, newest)
         XCTAssertTrue(text.contains(#""event":"control.applied""#), "the pause's answer came live")
     }
+
+    /// `/api/log/…`: a 3 MiB agent log from offset 0 arrives whole and exact (the stream reads
+    /// on as the client takes what is queued), then a line appended to it arrives live.
+    func testAgentLogStreamDeliversABigLogExactlyThenFollowsIt() throws {
+        let sandbox = try makeSandbox()
+        var content = ""
+        for i in 0..<40_000 { content += "line \(i) <b>é</b> \(String(repeating: "x", count: 60))\n" }
+        try sandbox.write("logs/agents/r/1-1-1.log", content)
+        let d = try DashboardProcess.start(sandbox)
+        XCTAssertEqual(try d.request("GET", "/api/log/r/1/1/2").status, 404, "no such attempt's log")
+        let c = try RawHTTPClient(port: d.port)
+        try c.send(Array("GET /api/log/r/1/1/1?from=0 HTTP/1.1\r\nHost: \(d.host)\r\nAuthorization: Bearer \(d.token)\r\n\r\n".utf8))
+        var raw: [UInt8] = []
+        /// The text the events carry so far, and the last id.
+        func received() -> (String, Int) {
+            let text = String(decoding: raw, as: UTF8.self)
+            guard let head = text.range(of: "\r\n\r\n") else { return ("", 0) }
+            var data = "", last = 0
+            for block in text[head.upperBound...].components(separatedBy: "\n\n").dropLast() {
+                var lines: [Substring] = []
+                for line in block.split(separator: "\n", omittingEmptySubsequences: false) {
+                    if line.hasPrefix("id: ") { last = Int(line.dropFirst(4)) ?? last }
+                    if line.hasPrefix("data: ") { lines.append(line.dropFirst(6)) }
+                }
+                if !lines.isEmpty { data += lines.joined(separator: "\n") }
+            }
+            return (data, last)
+        }
+        /// The id of the last whole event received (cheap: looks at the end only).
+        func lastID() -> Int {
+            let tail = String(decoding: raw.suffix(600_000), as: UTF8.self)
+            guard tail.hasSuffix("\n\n"), let r = tail.range(of: "\nid: ", options: .backwards) else { return 0 }
+            return Int(tail[r.upperBound...].prefix { $0.isNumber }) ?? 0
+        }
+        func read(untilID id: Int, deadline: Deadline) throws {
+            while lastID() < id {
+                guard !deadline.hasPassed, c.readable(within: deadline.pollTimeout) else { throw E2EError("log stream stalled at \(lastID()) of \(id)") }
+                var buf = [UInt8](repeating: 0, count: 1 << 16)
+                let n = buf.withUnsafeMutableBytes { recv(c.fd, $0.baseAddress, 1 << 16, 0) }
+                guard n > 0 else { throw E2EError("log stream closed at \(lastID()) of \(id)") }
+                raw += buf[..<n]
+            }
+        }
+        let size = content.utf8.count
+        XCTAssertGreaterThan(size, 3 << 20)
+        try read(untilID: size, deadline: .seconds(30))
+        XCTAssertEqual(received().0, content, "every byte, in order, as text")
+        let more = "appended é <script>x</script>\n"
+        let fd = open(sandbox.path("logs/agents/r/1-1-1.log"), O_WRONLY | O_APPEND)
+        XCTAssertGreaterThanOrEqual(fd, 0)
+        XCTAssertEqual(more.utf8.count, Array(more.utf8).withUnsafeBytes { write(fd, $0.baseAddress, $0.count) })
+        close(fd)
+        try read(untilID: size + more.utf8.count, deadline: .seconds(10))
+        XCTAssertEqual(received().0, content + more, "the appended line, live")
+        XCTAssertEqual(try d.request("GET", "/api/status").status, 200, "the server still answers")
+    }
 }

@@ -55,6 +55,11 @@ import Testing
         #expect(run.phases.map(\.totals.costUSD) == [4])
     }
 
+    @Test func aReplayMadeOnceGivesTheSameReport() {
+        let rs = records(threeBatches())
+        #expect(CostReport.build(rs, replayed: StatusReport.replay(rs)) == CostReport.build(rs))
+    }
+
     @Test func jsonHasTheFiguresAndParsesBack() throws {
         let json = CostReport.build(records(threeBatches())).json
         let run = try #require(json["runs"]?[0])
