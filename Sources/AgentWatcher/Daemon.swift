@@ -82,6 +82,9 @@ public final class Daemon {
     var agentsOnStop: AgentsOnStop
     /// Called with every durable record (the demo's printer).
     public var observer: ((EventRecord) -> Void)?
+    /// Called with each record of the log as the start-up replay reads it (before `observer`
+    /// sees the new ones): a reader that follows the run folds the log in the same pass.
+    public var replayObserver: ((EventRecord) -> Void)?
     /// Called once the daemon is watching (after recovery), before it waits for the first event.
     public var onWatching: (() -> Void)?
 
