@@ -34,6 +34,8 @@ public final class Daemon {
     let options: Options
     public let layout: Layout
     var state = WatcherState()
+    /// The watcher's state as it is now (for a reader in the daemon's own loop: `observer`).
+    public var currentState: WatcherState { state }
     var runs: [String: RunContext] = [:]
     var lock: FileLock?
     /// The root, opened once: every path under it is resolved beneath this descriptor.

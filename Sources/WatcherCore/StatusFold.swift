@@ -14,10 +14,24 @@ public struct StatusFold: Sendable {
     var outcomes: [BatchID: [StatusReport.AttemptOutcome]] = [:]
     static let failing: Set<String> = [BatchState.retryWait.rawValue, BatchState.failed.rawValue]
 
+    /// Whether `add` folds the records into `state` too; a reader beside the daemon that
+    /// folds them (the foreground `run`) gives its state to `report` instead of keeping a second one.
+    let foldsState: Bool
+
     /// The state is only read here, never scheduled: its index is never built.
-    public init() { state.beginReplay() }
+    public init(foldingState: Bool = true) {
+        foldsState = foldingState
+        state.beginReplay()
+    }
 
     public mutating func add(_ r: EventRecord) {
+        let e = r.event
+        if foldsState { foldState(r) }
+        guard e.event == EventName.transition, let id = e.batchID else { return }
+        timesOf(r, id)
+    }
+
+    mutating func foldState(_ r: EventRecord) {
         let e = r.event
         if let run = e.run {
             if e.event == EventName.runStarted, let f = PlanFacts(runStarted: e) {
@@ -33,7 +47,10 @@ public struct StatusFold: Sendable {
             }
         }
         state.apply(e)
-        guard e.event == EventName.transition, let id = e.batchID else { return }
+    }
+
+    mutating func timesOf(_ r: EventRecord, _ id: BatchID) {
+        let e = r.event
         let phaseKey = id.run + "\u{0}" + id.phase
         let t = EventFormatter.seconds(r.ts)
         if e.to == BatchState.spawning.rawValue {
@@ -56,6 +73,11 @@ public struct StatusFold: Sendable {
     /// `daemonRunning: false` shows active batches as `interrupted` and gives no ETA; `now`
     /// (seconds since the epoch) measures elapsed times of what still goes on.
     public func report(daemonRunning: Bool = true, now: Double? = nil) -> StatusReport {
+        report(of: state, daemonRunning: daemonRunning, now: now)
+    }
+
+    /// The report with the batches of `state` (the daemon's own) and the times folded here.
+    public func report(of state: WatcherState, daemonRunning: Bool = true, now: Double? = nil) -> StatusReport {
         typealias RunRow = StatusReport.RunRow
         typealias PhaseRow = StatusReport.PhaseRow
         typealias FailedBatch = StatusReport.FailedBatch

@@ -8,11 +8,15 @@ import WatcherSystem
 /// printed at most once per 20 times the last build's cost once that exceeds 5 ms.
 final class ProgressPrinter {
     let quiet: Bool
-    /// The log folded so far (the batches and their times, not the records).
-    private var fold = StatusFold()
+    /// The batches' times folded from the log so far (the batches themselves are the daemon's state).
+    private var fold = StatusFold(foldingState: false)
+    private let state: () -> WatcherState
     private var nextProgress: UInt64 = 0
 
-    init(quiet: Bool) { self.quiet = quiet }
+    init(quiet: Bool, state: @escaping () -> WatcherState) {
+        self.quiet = quiet
+        self.state = state
+    }
 
     /// A record of the log as it was before this daemon started (a restart carries on a run),
     /// handed over by the daemon's replay.
@@ -30,7 +34,7 @@ final class ProgressPrinter {
               let t = EventFormatter.seconds(r.ts) else { return }
         let started = Clock.monotonicNanoseconds()
         guard started >= nextProgress else { return }
-        let report = fold.report(daemonRunning: true, now: t)
+        let report = fold.report(of: state(), daemonRunning: true, now: t)
         let cost = Clock.monotonicNanoseconds() - started
         nextProgress = cost > 5_000_000 ? started + 20 * cost : 0 // a short log: after every merge
         guard let run = report.runs.first(where: { $0.run == id.run }), let p = run.phases.first(where: { $0.phase == id.phase }) else { return }

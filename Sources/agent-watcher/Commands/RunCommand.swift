@@ -48,7 +48,7 @@ enum RunCommand {
             Console.error("agent-watcher: watching \(layout.mailbox); events in \(layout.eventLog)")
         }
         let quiet = args.flag("quiet")
-        let progress = ProgressPrinter(quiet: quiet)
+        let progress = ProgressPrinter(quiet: quiet) { [unowned daemon] in daemon.currentState }
         daemon.replayObserver = { progress.replayed($0) }
         daemon.observer = { progress.observe($0) }
         let outcome = try daemon.run()
