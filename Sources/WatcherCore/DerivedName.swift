@@ -56,14 +56,18 @@ public enum DerivedName {
     /// A quick look at the UTF-8 bytes: true when no scalar of ``isControl(_:)`` can be there
     /// (no byte below 0x20 or 0x7F, no U+0080-U+009F (C2 80-9F), nothing in U+2000-U+207F (E2 80-81)).
     static func hasNoControl(_ text: String) -> Bool {
-        var previous: UInt8 = 0
-        for b in text.utf8 {
-            if b < 0x20 || b == 0x7F { return false }
-            if previous == 0xC2 && b < 0xA0 { return false }
-            if previous == 0xE2 && (b == 0x80 || b == 0x81) { return false }
-            previous = b
+        var text = text
+        return text.withUTF8 { p in
+            var previous: UInt8 = 0
+            for i in 0..<p.count {
+                let b = p[i]
+                if b < 0x20 || b == 0x7F { return false }
+                if previous == 0xC2 && b < 0xA0 { return false }
+                if previous == 0xE2 && (b == 0x80 || b == 0x81) { return false }
+                previous = b
+            }
+            return true
         }
-        return true
     }
 
     static func isControl(_ s: Unicode.Scalar) -> Bool {

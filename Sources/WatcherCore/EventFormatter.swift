@@ -35,7 +35,8 @@ public enum EventFormatter {
         var s = ""
         s.reserveCapacity(192)
         let ts = r.ts.utf8
-        if ts.count >= 23, ts.allSatisfy({ $0 < 0x80 }) {
+        var tsText = r.ts
+        if ts.count >= 23, tsText.withUTF8({ p in (0..<23).allSatisfy { p[$0] < 0x80 } }) {
             s += r.ts[ts.index(ts.startIndex, offsetBy: 11)..<ts.index(ts.startIndex, offsetBy: 23)]
         } else {
             s += r.ts.count >= 23 ? String(r.ts.dropFirst(11).prefix(12)) : r.ts
