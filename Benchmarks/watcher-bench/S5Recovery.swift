@@ -92,17 +92,15 @@ struct RecoveryScenario {
         let rp = median(replay.map(\.toStarted)), sc = median(scan.map(\.scan))
         if replayTimedOut || (rp ?? 0) >= 2 {
             s.notes.append("""
-                What limits the replay (perf of a 1,000,000-line replay at this commit). Reading and checking the lines: \
-                EventRecord.decode ≈ 34% (a JSONValue tree per line; its JSON parse ≈ 17%, already halved by this \
-                work's JSONParser edit), EventRecord.checksumMatches ≈ 14% (CRC32.checksum a byte at a time ≈ 11%), \
-                FileSystem.readFile of the whole log into one growing array ≈ 6% plus page faults and copies; folding: \
-                WatcherState.apply ≈ 16%, of which refreshOne (the scheduling index updated for every replayed record) \
-                ≈ 12%, and WatcherState.add ≈ 9%. To get under 2 s: a decoder that reads the fixed keys (seq, ts, \
-                run, phase, batch, attempt, event, from, to, reason) from the bytes without building a JSONValue \
-                (EventRecord+Decoding.swift); a slicing-by-8 table CRC-32 (CRC32.swift); apply records to the batches \
-                only and rebuild the scheduling index once after the replay (WatcherState+Replay.swift); read the log \
-                in chunks instead of whole (EventLogReader.fold); or a checkpoint of the folded state so a start \
-                replays only the tail of the log. Peak memory (VmHWM) is the other figure to watch.
+                What limits the replay (perf of a replay with the log streamed, decoded member by member, \
+                slicing-by-8 CRC-32 and the scheduling index built once): no single part. Hashing `BatchID` (two \
+                strings and an index) for the dictionary lookups every record makes (the batch itself, its \
+                dependant, the progress fold's start times) ≈ 15%, copies (memmove) ≈ 7%, the CRC ≈ 5%, the member \
+                reader and the string parser ≈ 10%, retain/release ≈ 6%. Peak memory is the folded state: about \
+                1.5 KiB per batch (the `Batch` value with its optional paths, checksums and report, its `BatchID` key \
+                and the dictionary's slack) for 142,857 batches. Next steps: batches kept in an array per run indexed \
+                by phase position and batch number instead of a dictionary keyed by strings, and a checkpoint of the \
+                folded state beside the log so a start replays only the records after it.
                 """)
         }
         if replayTimedOut && replay.isEmpty {

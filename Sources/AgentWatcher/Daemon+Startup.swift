@@ -127,6 +127,7 @@ extension Daemon {
                 break
             }
             state.apply(e)
+            replayObserver?(r)
         }
         state.endReplay()
         // The spec is compared with what the log fixed before anything is written or run.

@@ -34,6 +34,8 @@ public final class Daemon {
     let options: Options
     public let layout: Layout
     var state = WatcherState()
+    /// The watcher's state as it is now (for a reader in the daemon's own loop: `observer`).
+    public var currentState: WatcherState { state }
     var runs: [String: RunContext] = [:]
     var lock: FileLock?
     /// The root, opened once: every path under it is resolved beneath this descriptor.
@@ -100,6 +102,9 @@ public final class Daemon {
     var agentsOnStop: AgentsOnStop
     /// Called with every durable record (the demo's printer).
     public var observer: ((EventRecord) -> Void)?
+    /// Called with each record of the log as the start-up replay reads it (before `observer`
+    /// sees the new ones): a reader that follows the run folds the log in the same pass.
+    public var replayObserver: ((EventRecord) -> Void)?
     /// Called once the daemon is watching (after recovery), before it waits for the first event.
     public var onWatching: (() -> Void)?
 

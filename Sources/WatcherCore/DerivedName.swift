@@ -39,6 +39,7 @@ public enum DerivedName {
     /// `text` with every control character but (when `keepingNewlines`) `\n` and `\t` escaped
     /// as in ``escaped(_:)``; backslashes are kept as they are. For whole lines for people.
     public static func terminalSafe(_ text: String, keepingNewlines: Bool = true) -> String {
+        if hasNoControl(text) { return text }
         guard text.unicodeScalars.contains(where: { isControl($0) && !(keepingNewlines && ($0 == "\n" || $0 == "\t")) })
         else { return text }
         var out = ""
@@ -50,6 +51,23 @@ public enum DerivedName {
             }
         }
         return out
+    }
+
+    /// A quick look at the UTF-8 bytes: true when no scalar of ``isControl(_:)`` can be there
+    /// (no byte below 0x20 or 0x7F, no U+0080-U+009F (C2 80-9F), nothing in U+2000-U+207F (E2 80-81)).
+    static func hasNoControl(_ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { p in
+            var previous: UInt8 = 0
+            for i in 0..<p.count {
+                let b = p[i]
+                if b < 0x20 || b == 0x7F { return false }
+                if previous == 0xC2 && b < 0xA0 { return false }
+                if previous == 0xE2 && (b == 0x80 || b == 0x81) { return false }
+                previous = b
+            }
+            return true
+        }
     }
 
     static func isControl(_ s: Unicode.Scalar) -> Bool {

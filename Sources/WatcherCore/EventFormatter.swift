@@ -29,39 +29,66 @@ public enum EventFormatter {
     /// The line of a record. With `explain`, a reason code is followed by its words
     /// (``reasonWords``), as the demo and the foreground `run` print.
     public static func line(_ r: EventRecord, explain: Bool = false) -> String {
+        // Built by appending to one string (`tail` formats a million of these): no array of
+        // parts, no interpolated pieces joined afterwards.
         let e = r.event
-        let time = r.ts.count >= 23 ? String(r.ts.dropFirst(11).prefix(12)) : r.ts
-        var where_ = e.run ?? ""
-        if let p = e.phase, let b = e.batch { where_ += " \(p)/\(b)" }
-        if let a = e.attempt { where_ += " #\(a)" }
-        var what: String
+        var s = ""
+        s.reserveCapacity(192)
+        let ts = r.ts.utf8
+        var tsText = r.ts
+        if ts.count >= 23, tsText.withUTF8({ p in (0..<23).allSatisfy { p[$0] < 0x80 } }) {
+            s += r.ts[ts.index(ts.startIndex, offsetBy: 11)..<ts.index(ts.startIndex, offsetBy: 23)]
+        } else {
+            s += r.ts.count >= 23 ? String(r.ts.dropFirst(11).prefix(12)) : r.ts
+        }
+        s += "  "
+        let whereStart = s.utf8.count
+        if let run = e.run { s += run }
+        if let p = e.phase, let b = e.batch { s += " "; s += p; s += "/"; s += String(b) }
+        if let a = e.attempt { s += " #"; s += String(a) }
+        if s.utf8.count > whereStart { s += "  " }
         switch e.event {
         case EventName.transition:
-            what = "\(e.from ?? "?") → \(e.to ?? "?")"
+            s += e.from ?? "?"; s += " → "; s += e.to ?? "?"
         case let name where name.hasPrefix("message."):
-            what = "\(name) \(e.from ?? "?") → \(e.to ?? "?")"
+            s += name; s += " "; s += e.from ?? "?"; s += " → "; s += e.to ?? "?"
         default:
-            what = e.event
+            s += e.event
         }
-        var extras: [String] = []
-        if let reason = e.reason { extras.append(explain ? reasonWords[reason].map { "\(reason): \($0)" } ?? reason : reason) }
-        for d in e.details where !["checksum", "failed_items", "from", "root", "runs", "fingerprint", "source"].contains(d.key) {
+        var open = false
+        func extra() { s += open ? "; " : "  ("; open = true }
+        if let reason = e.reason {
+            extra()
+            s += reason
+            if explain, let words = reasonWords[reason] { s += ": "; s += words }
+        }
+        var failedItems: [String]?, sawFailedItems = false // the first member named so, as `Event.strings`
+        for d in e.details {
+            switch d.key {
+            case "failed_items":
+                if !sawFailedItems, case .strings(let v) = d.value { failedItems = v }
+                sawFailedItems = true
+                continue
+            case "checksum", "from", "root", "runs", "fingerprint", "source": continue
+            default: break
+            }
             switch d.value {
-            case .int(let v): extras.append("\(d.key)=\(v)")
+            case .int(let v): extra(); s += d.key; s += "="; s += String(v)
             // A message is text that may quote names itself: shown as it is, not quoted again.
-            case .string(let v): extras.append(d.key == "message" ? "error: \(v.prefix(120))" : "\(d.key)=\(v)")
-            case .bool(let v): if v { extras.append(d.key) }
-            case .double(let v): extras.append("\(d.key)=\(v)")
-            case .strings(let v): extras.append("\(d.key)=\(v.prefix(8).joined(separator: ","))\(v.count > 8 ? ",…" : "")")
+            case .string(let v):
+                extra()
+                if d.key == "message" { s += "error: "; s += v.prefix(120) } else { s += d.key; s += "="; s += v }
+            case .bool(let v): if v { extra(); s += d.key }
+            case .double(let v): extra(); s += d.key; s += "="; s += "\(v)"
+            case .strings(let v):
+                extra(); s += d.key; s += "="; s += v.prefix(8).joined(separator: ","); if v.count > 8 { s += ",…" }
             }
         }
-        if let items = e.strings("failed_items"), !items.isEmpty {
-            extras.append("failed: " + items.prefix(6).joined(separator: ", ") + (items.count > 6 ? ", …" : ""))
+        if let items = failedItems, !items.isEmpty {
+            extra()
+            s += "failed: "; s += items.prefix(6).joined(separator: ", "); if items.count > 6 { s += ", …" }
         }
-        var s = time + "  " + where_
-        if !where_.isEmpty { s += "  " }
-        s += what
-        if !extras.isEmpty { s += "  (" + extras.joined(separator: "; ") + ")" }
+        if open { s += ")" }
         return DerivedName.terminalSafe(s, keepingNewlines: false) // one line, whatever a name held
     }
 

@@ -7,9 +7,10 @@ extension EventRecord {
     static let standardKeys: Set<String> = ["seq", "ts", "run", "phase", "batch", "attempt", "event", "from", "to", "reason", "crc"]
 
     /// Names that repeat on most lines, handed out as they are instead of as new strings.
-    static let knownEvents = [EventName.transition, EventName.agentExited, EventName.fileArchived, EventName.mainWritten,
-                              EventName.agentUsage, EventName.runStarted, EventName.watcherStarted]
-    static let knownStates = BatchState.allCases.map(\.rawValue)
+    static let knownEvents = JSONObjectReader.KnownNames([
+        EventName.transition, EventName.agentExited, EventName.fileArchived, EventName.mainWritten,
+        EventName.agentUsage, EventName.runStarted, EventName.watcherStarted])
+    static let knownStates = JSONObjectReader.KnownNames(BatchState.allCases.map(\.rawValue))
 
     /// Parses one line (without its `\n`). Does not check the crc: see `checksumMatches`.
     public static func decode(_ line: ArraySlice<UInt8>) throws -> EventRecord {

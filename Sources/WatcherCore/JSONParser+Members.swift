@@ -107,28 +107,35 @@ public struct JSONObjectReader {
     /// The value, whatever it is.
     public mutating func readValue() throws(JSONParseError) -> JSONValue { try parser.parseValue() }
 
+    /// Names that repeat on most lines, with their bytes (plain names: no quote, backslash or
+    /// control byte), for ``readString(known:)``.
+    public struct KnownNames: Sendable {
+        let names: [(text: String, bytes: [UInt8])]
+        public init(_ names: [String]) { self.names = names.map { ($0, Array($0.utf8)) } }
+    }
+
     /// The value when it is a string; any other value is read and gives nil. Where its text is
     /// one of `known`, that string is returned (no new storage for names that repeat on every line).
-    public mutating func readString(known: [String] = []) throws(JSONParseError) -> String? {
+    public mutating func readString(known: KnownNames? = nil) throws(JSONParseError) -> String? {
         guard parser.index < parser.end, parser.buffer[parser.index] == JSONByte.quote else {
             _ = try parser.parseValue()
             return nil
         }
         let start = parser.index + 1
-        for k in known where matches(k, at: start) {
-            parser.index = start + k.utf8.count + 1
-            return k
+        if let known, start < parser.end {
+            let first = parser.buffer[start]
+            for k in known.names where k.bytes.first == first && matches(k.bytes, at: start) {
+                parser.index = start + k.bytes.count + 1
+                return k.text
+            }
         }
         return try parser.parseString()
     }
 
-    /// Whether the string value at `start` is exactly `k` (a plain name: no quote, backslash or control byte).
-    private func matches(_ k: String, at start: Int) -> Bool {
-        var i = start
-        for b in k.utf8 {
-            guard i < parser.end, parser.buffer[i] == b else { return false }
-            i += 1
-        }
-        return i < parser.end && parser.buffer[i] == JSONByte.quote
+    /// Whether the string value at `start` is exactly `k` followed by its closing quote.
+    private func matches(_ k: [UInt8], at start: Int) -> Bool {
+        guard start + k.count < parser.end, parser.buffer[start + k.count] == JSONByte.quote else { return false }
+        for i in 0..<k.count where parser.buffer[start + i] != k[i] { return false }
+        return true
     }
 }

@@ -172,6 +172,23 @@ private func body(_ r: EventRecord) -> [UInt8] {
         #expect(EventFormatter.seconds(ts) == nil)
     }
 
+    @Test(arguments: [false, true])
+    func formatterLineEqualsThePartsJoined(explain: Bool) {
+        let records = [
+            sample,
+            EventRecord(seq: 1, ts: "2026-11-21T08:00:00.123456Z", event: Event(event: EventName.watcherStarted, details: [
+                .init("pid", .int(9)), .init("runs", .strings(["a"])), .init("root", .string("/r")), .init("quiet", .bool(false))])),
+            EventRecord(seq: 2, ts: "short", event: Event(event: "message.delivered", run: "r", from: "a", to: "b")),
+            EventRecord(seq: 3, ts: "2026-11-21T08:00:00.1Z", event: Event(event: EventName.transition, run: "ünï", phase: "3",
+                batch: 7, attempt: 2, from: "running", to: "retry_wait", reason: "timeout", details: [
+                .init("failed_items", .int(3)), .init("failed_items", .strings(Array(repeating: "S1", count: 9))),
+                .init("list", .strings((1...10).map(String.init))), .init("name", .string("tab\there \u{202E}x")),
+                .init("message", .string(String(repeating: "é", count: 200)))])),
+            EventRecord(seq: 4, ts: "2026-11-21T08:00:00.123456Z", event: Event(event: "file.rejected", phase: "1", batch: 2)),
+        ]
+        for r in records { #expect(EventFormatter.line(r, explain: explain) == joinedLine(r, explain: explain)) }
+    }
+
     @Test func formatterLineForATransition() {
         let line = EventFormatter.line(sample)
         #expect(line.hasPrefix("08:00:00.123  spa_for_eng 3/7 #2  validating → retry_wait  (validation_failed; errors=3;"))
@@ -256,4 +273,38 @@ private func treeDecode(_ text: String) throws -> EventRecord {
         }
     }
     return EventRecord(seq: UInt64(try #require(value["seq"]?.intValue)), ts: try #require(value["ts"]?.stringValue), event: e)
+}
+
+/// `EventFormatter.line` as it was written before it appended to one string: parts joined.
+private func joinedLine(_ r: EventRecord, explain: Bool) -> String {
+    let e = r.event
+    let time = r.ts.count >= 23 ? String(r.ts.dropFirst(11).prefix(12)) : r.ts
+    var where_ = e.run ?? ""
+    if let p = e.phase, let b = e.batch { where_ += " \(p)/\(b)" }
+    if let a = e.attempt { where_ += " #\(a)" }
+    var what: String
+    switch e.event {
+    case EventName.transition: what = "\(e.from ?? "?") → \(e.to ?? "?")"
+    case let name where name.hasPrefix("message."): what = "\(name) \(e.from ?? "?") → \(e.to ?? "?")"
+    default: what = e.event
+    }
+    var extras: [String] = []
+    if let reason = e.reason { extras.append(explain ? EventFormatter.reasonWords[reason].map { "\(reason): \($0)" } ?? reason : reason) }
+    for d in e.details where !["checksum", "failed_items", "from", "root", "runs", "fingerprint", "source"].contains(d.key) {
+        switch d.value {
+        case .int(let v): extras.append("\(d.key)=\(v)")
+        case .string(let v): extras.append(d.key == "message" ? "error: \(v.prefix(120))" : "\(d.key)=\(v)")
+        case .bool(let v): if v { extras.append(d.key) }
+        case .double(let v): extras.append("\(d.key)=\(v)")
+        case .strings(let v): extras.append("\(d.key)=\(v.prefix(8).joined(separator: ","))\(v.count > 8 ? ",…" : "")")
+        }
+    }
+    if let items = e.strings("failed_items"), !items.isEmpty {
+        extras.append("failed: " + items.prefix(6).joined(separator: ", ") + (items.count > 6 ? ", …" : ""))
+    }
+    var s = time + "  " + where_
+    if !where_.isEmpty { s += "  " }
+    s += what
+    if !extras.isEmpty { s += "  (" + extras.joined(separator: "; ") + ")" }
+    return DerivedName.terminalSafe(s, keepingNewlines: false)
 }

@@ -48,15 +48,17 @@ enum RunCommand {
             Console.error("agent-watcher: watching \(layout.mailbox); events in \(layout.eventLog)")
         }
         let quiet = args.flag("quiet")
-        let progress = ProgressPrinter(quiet: quiet, earlier: quiet ? [] : try EventLogReader.read(daemon.layout.eventLog).records)
+        let progress = ProgressPrinter(quiet: quiet) { [unowned daemon] in daemon.currentState }
+        daemon.replayObserver = { progress.replayed($0) }
         daemon.observer = { progress.observe($0) }
         let outcome = try daemon.run()
-        let records = try EventLogReader.read(daemon.layout.eventLog).records
-        let report = StatusReport.build(records, daemonRunning: false)
+        var fold = StatusFold() // the log streamed, not held
+        _ = try EventLogReader.fold(daemon.layout.eventLog) { fold.add($0) }
+        let report = fold.report(daemonRunning: false)
         if !args.flag("quiet") { Console.out(StatusText.render(report)) }
         guard outcome == .completed else { return 0 }
         // Judged within the scope: the batches outside it stay pending on purpose.
-        let state = StatusReport.replay(records)
+        let state = fold.state
         let judged = state.batches.values.filter { options.scope[$0.id.run]?.contains($0.id) ?? true }
         return judged.allSatisfy { $0.state.satisfiesDependants || ($0.state == .pending && options.scope[$0.id.run] != nil) } ? 0 : 2
     }
