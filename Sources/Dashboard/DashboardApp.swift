@@ -43,7 +43,8 @@ final class DashboardApp {
         case .messages:
             let found = try MessageFiles.collect(layout)
             return .html(MessagesPage.render(messages: MessageThreads.collect(records: records, files: found.files),
-                                             filter: MessagesView.Filter(query: r.query), problems: found.problems, lastSeq: log.lastSeq))
+                                             turns: TurnSummary.build(records), filter: MessagesView.Filter(query: r.query),
+                                             problems: found.problems, lastSeq: log.lastSeq))
         case .events:
             return .html(EventsPage.render(entries: log.entries.suffix(1000), lastSeq: log.lastSeq))
         case .apiStatus:
@@ -53,10 +54,16 @@ final class DashboardApp {
                 .statusJSON(root: layout.root, generatedAt: now, costs: CostReport.build(records, replayed: state)))
         case .apiBatch(let id):
             guard let b = state.batches[id] else { return .error(404, "no batch \(id) in the event log") }
-            return .json(DashboardJSON.batch(b, spans: AttemptSpans.collect(records.filter { $0.event.batchID == id })))
+            // `show RUN PHASE BATCH --json`'s shape.
+            let usage = CostReport.build(records, replayed: state).run(id.run)?.batches.first { $0.id == id }?.attempts ?? []
+            return .json(OutputJSON.batch(b, attempts: try BatchAttempts.collect(of: b, records: records, layout: layout, lines: BatchAttempts.defaultLogLines).map(\.attempt),
+                                          usage: usage))
         case .apiMessages:
             let found = try MessageFiles.collect(layout)
-            return .json(DashboardJSON.messages(MessageThreads.build(MessageThreads.collect(records: records, files: found.files))))
+            // `messages --json`'s shape: the threads (stuck first) with their responders' turns.
+            let turns = TurnSummary.build(records)
+            return .json(OutputJSON.threads(TurnSummary.stuckFirst(MessageThreads.build(MessageThreads.collect(records: records, files: found.files)), turns),
+                                            turns: turns))
         case .asset, .apiEvents, .apiStream, .apiLog, .apiControl:
             return .error(500, "served by the connection loop")
         }

@@ -1,12 +1,14 @@
 import WatcherCore
 
 /// `/messages`: agent messages as threads (as `messages` prints them) with their bodies,
-/// waiting threads first, totals per sender and per type, and filters by agent, type, state,
-/// run and text (the query: `?agent=&type=&state=&run=&q=`; a GET that only reads).
+/// stuck threads first, then waiting ones, each thread's responder turns (as `messages` prints
+/// them), totals per sender and per type, and filters by agent, type, state, run and text (the
+/// query: `?agent=&type=&state=&run=&q=`; a GET that only reads).
 enum MessagesPage {
-    static func render(messages: [MessageThreads.Message], filter: MessagesView.Filter, problems: [String], lastSeq: UInt64) -> String {
+    static func render(messages: [MessageThreads.Message], turns: TurnSummary, filter: MessagesView.Filter, problems: [String],
+                       lastSeq: UInt64) -> String {
         let h = PageFrame.h, a = PageFrame.a
-        let view = MessagesView.build(messages, filter: filter)
+        let view = MessagesView.build(messages, filter: filter, stuck: Set(turns.threads.filter(\.stuck).map(\.thread)))
         var s = "<h1>Messages</h1><form id=\"msg-filter\" class=\"filters\" method=\"get\" action=\"/messages\">"
         for (name, label, values, chosen) in [("agent", "agent", view.agents, filter.agent), ("type", "type", view.types, filter.type),
                                                ("state", "state", view.states, filter.state), ("run", "run", view.runs, filter.run)] {
@@ -27,7 +29,10 @@ enum MessagesPage {
         if view.threads.isEmpty { s += "<p class=\"quiet\">\(messages.isEmpty ? "no agent messages yet" : "no message matches")</p>" }
         for t in view.threads {
             let waiting = MessagesView.waiting(t)
-            s += "<article class=\"thread\(waiting ? " stuck" : "")\" data-root=\"\(a(t.root))\"><h3>thread \(h(t.root))\(waiting ? " · waiting" : "")</h3><ul>"
+            let tt = turns.thread(t.root)
+            let mark = tt?.stuck == true ? " · STUCK (turn limit)" : tt?.cancelled == true ? " · cancelled" : waiting ? " · waiting" : ""
+            s += "<article class=\"thread\(waiting || tt?.stuck == true ? " stuck" : "")\" data-root=\"\(a(t.root))\"\(tt?.stuck == true ? " data-stuck=\"true\"" : "")>"
+            s += "<h3>thread \(h(t.root))\(h(mark))</h3><ul>"
             for e in t.entries {
                 let m = e.message
                 var line = "\(m.from) → \(m.to) [\(m.type)] \(m.status)"
@@ -41,7 +46,15 @@ enum MessagesPage {
                 }
                 s += "</li>"
             }
-            s += "</ul></article>"
+            s += "</ul>"
+            if let tt, !tt.turns.isEmpty {
+                s += "<table class=\"turns\"><caption>responder turns</caption><tr><th>message</th><th>turn</th></tr>"
+                for turn in tt.turns {
+                    s += "<tr class=\"turn-\(a(turn.state))\"><td><code>\(h(turn.message))</code></td><td>\(h(TurnSummary.text(turn)))</td></tr>"
+                }
+                s += "</table>"
+            }
+            s += "</article>"
         }
         return PageFrame.render(title: "messages", page: "messages", boot: PageFrame.boot("messages", lastSeq: lastSeq), body: s)
     }

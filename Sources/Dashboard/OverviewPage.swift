@@ -30,6 +30,13 @@ enum OverviewPage {
             let id = b.id
             needs.append("<li class=\"need-\(b.state.rawValue)\"><a href=\"/batch/\(a(id.run))/\(a(id.phase))/\(id.index)\">\(h(id.run)) phase \(h(id.phase)) batch \(id.index)</a> \(b.state.rawValue) after \(b.attempt) attempt(s)\(b.lastReason.map { ": " + h($0) } ?? "")</li>")
         }
+        let turns = TurnSummary.build(records)
+        for t in turns.threads where t.stuck {
+            needs.append("<li class=\"stuck\">thread <a href=\"/messages?q=\(a(t.thread))\"><code>\(h(t.thread))</code></a> stuck: its responder turns reached the limit (see <code>logs/stuck/</code>)</li>")
+        }
+        for r in turns.responders where r.state == "paused" {
+            needs.append("<li class=\"paused\">responder <b>\(h(r.name))</b> paused after \(r.consecutiveErrors) failed turns in a row: <code>agent-watcher resume --responder \(h(r.name))</code></li>")
+        }
         for r in records.suffix(20_000) where r.event.event == EventName.fileRejected {
             needs.append("<li class=\"rejected\">file rejected: <code>\(h(r.event.string("path") ?? r.event.string("from") ?? "?"))</code> (\(h(r.event.reason ?? "")))</li>")
         }

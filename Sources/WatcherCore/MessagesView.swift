@@ -51,7 +51,8 @@ public struct MessagesView: Sendable {
     /// The values the filters can take, from every message.
     public var agents: [String], types: [String], states: [String], runs: [String]
 
-    public static func build(_ messages: [MessageThreads.Message], filter: Filter) -> MessagesView {
+    /// `stuck`: roots of threads a responder's turn limit stopped (``TurnSummary``): shown first.
+    public static func build(_ messages: [MessageThreads.Message], filter: Filter, stuck: Set<String> = []) -> MessagesView {
         let all = MessageThreads.build(messages)
         var shown: [MessageThreads.Thread] = []
         var matching = Set<String>()
@@ -63,8 +64,10 @@ public struct MessagesView: Sendable {
             shown.append(t)
             for m in hits { matching.insert(m.id); sender[m.from, default: 0] += 1; type[m.type, default: 0] += 1 }
         }
-        // Waiting threads first; the order within each group is kept.
-        shown = shown.filter(waiting) + shown.filter { !waiting($0) }
+        // Stuck threads first, then waiting ones; the order within each group is kept.
+        let first = shown.filter { stuck.contains($0.root) }
+        let rest = shown.filter { !stuck.contains($0.root) }
+        shown = first + rest.filter(waiting) + rest.filter { !waiting($0) }
         func sortedCounts(_ d: [String: Int]) -> [(name: String, count: Int)] { d.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } }
         let statuses = Set(messages.map(\.status)).union(all.contains(where: waiting) ? ["waiting"] : [])
         return MessagesView(threads: shown, matching: matching, bySender: sortedCounts(sender), byType: sortedCounts(type),

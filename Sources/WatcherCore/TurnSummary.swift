@@ -41,6 +41,12 @@ public struct TurnSummary: Equatable, Sendable {
 
     public func thread(_ id: String) -> ThreadTurns? { threads.first { $0.thread == id } }
 
+    /// Stuck threads first, the order kept within each group (`messages`, the dashboard).
+    public static func stuckFirst(_ threads: [MessageThreads.Thread], _ turns: TurnSummary) -> [MessageThreads.Thread] {
+        let stuck = Set(turns.threads.filter(\.stuck).map(\.thread))
+        return threads.filter { stuck.contains($0.root) } + threads.filter { !stuck.contains($0.root) }
+    }
+
     /// `declared`: responders to list even without turns; by default those the last
     /// `watcher.started` names (the specs of the daemon's last start).
     public static func build(_ records: [EventRecord], declared: [String]? = nil) -> TurnSummary {

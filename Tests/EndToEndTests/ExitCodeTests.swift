@@ -129,5 +129,11 @@ final class JSONOutputTests: EndToEndTestCase {
         let messages = try JSON.parse(try sandbox.run(["messages", "--json", "--root", sandbox.root]).stdout)
         XCTAssertEqual(messages["threads"]?[0]?["messages"]?[0]?["id"]?.string, "q-1")
         XCTAssertEqual(messages["threads"]?[0]?["messages"]?[0]?["body"]?["q"]?.int, 1)
+
+        // The dashboard's JSON API answers with the same shapes.
+        let d = try DashboardProcess.start(sandbox)
+        XCTAssertEqual(try JSON.parse(try d.request("GET", "/api/batch/js/p1/2").body), one, "/api/batch is show --json")
+        XCTAssertEqual(try JSON.parse(try d.request("GET", "/api/messages").body), messages, "/api/messages is messages --json")
+        try d.child.stop()
     }
 }

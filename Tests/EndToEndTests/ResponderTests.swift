@@ -224,6 +224,21 @@ final class ResponderTests: EndToEndTestCase {
         let status = try sandbox.run(["status", "--root", sandbox.root])
         XCTAssertTrue(status.stdout.contains("responders:\n  ping: idle, 2 turns (2 replied, 0 failed)\n  pong: idle, 2 turns (2 replied, 0 failed)"),
                       status.stdout)
+
+        // The dashboard shows the same: /api/messages is `messages --json`, the page puts the stuck
+        // thread first with its turns, and the overview lists it under "needs you".
+        let d = try DashboardProcess.start(sandbox)
+        let api = try d.request("GET", "/api/messages")
+        XCTAssertEqual(api.status, 200, api.body)
+        XCTAssertEqual(try JSON.parse(api.body)["threads"], json["threads"], "the API answers with the CLI's shape")
+        let page = try d.request("GET", "/messages").body
+        let firstThread = try XCTUnwrap(page.range(of: "<article").map { String(page[$0.lowerBound...].prefix(4000)) })
+        XCTAssertTrue(firstThread.contains("data-root=\"t1\"") && firstThread.contains("STUCK (turn limit)"), firstThread)
+        XCTAssertTrue(firstThread.contains("turn 1  ping  attempt 1  replied"), firstThread)
+        XCTAssertTrue(firstThread.contains("stuck (turn_limit)"), firstThread)
+        let overview = try d.request("GET", "/").body
+        XCTAssertTrue(overview.contains("thread <a href=\"/messages?q=t1\"><code>t1</code></a> stuck"), overview)
+        try d.child.stop()
         XCTAssertEqual(try daemon.stop(), .exited(0), daemon.stderr)
     }
 

@@ -29,6 +29,11 @@ final class MessagesViewTests: XCTestCase {
         XCTAssertEqual(v.runs, ["r1"])
     }
 
+    func testStuckThreadsComeBeforeWaitingOnes() {
+        let v = MessagesView.build(messages, filter: .init(), stuck: ["d1"])
+        XCTAssertEqual(v.threads.map(\.root), ["d1", "c1", "a1"], "stuck, then waiting, then the rest in order")
+    }
+
     func testEachFilter() {
         XCTAssertEqual(view(.init(agent: "c")).threads.map(\.root), ["c1", "d1"], "sender or recipient")
         XCTAssertEqual(view(.init(type: "answer")).threads.map(\.root), ["a1"], "a thread is shown when one of its messages matches")

@@ -24,7 +24,7 @@ enum MessagesCommand {
         }
         let messages = MessageThreads.collect(records: records, files: try messageFiles(layout))
         let turns = TurnSummary.build(records)
-        var threads = stuckFirst(MessageThreads.build(messages), turns)
+        var threads = TurnSummary.stuckFirst(MessageThreads.build(messages), turns)
         if let threadID {
             if let t = MessageThreads.thread(containing: threadID, in: threads) {
                 threads = [t]
@@ -53,12 +53,6 @@ enum MessagesCommand {
         let found = try MessageFiles.collect(layout)
         for p in found.problems { Console.error("agent-watcher: " + p) }
         return found.files
-    }
-
-    /// Threads with a stuck responder thread first, the rest in their order.
-    static func stuckFirst(_ threads: [MessageThreads.Thread], _ turns: TurnSummary) -> [MessageThreads.Thread] {
-        let stuck = threads.filter { turns.thread($0.root)?.stuck == true }
-        return stuck + threads.filter { turns.thread($0.root)?.stuck != true }
     }
 
     static func render(_ t: MessageThreads.Thread, turns: TurnSummary.ThreadTurns? = nil) -> String {

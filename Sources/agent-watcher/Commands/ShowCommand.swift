@@ -9,7 +9,7 @@ import WatcherSystem
 enum ShowCommand {
     static func main(_ args: Arguments) throws -> Int32 {
         let layout = Layout(root: args.root)
-        let lines = args.int("lines") ?? 10
+        let lines = args.int("lines") ?? BatchAttempts.defaultLogLines
         let json = args.flag("json")
         let pos = args.positionals
         if let thread = args.option("thread") {
@@ -37,12 +37,13 @@ enum ShowCommand {
             Console.error("agent-watcher: no batch \(pos[1])/\(pos[2]) in run \(pos[0])")
             return 1
         }
-        let attempts = try self.attempts(of: b, records: records, layout: layout, lines: lines)
+        let attempts = try BatchAttempts.collect(of: b, records: records, layout: layout, lines: lines)
         let id = b.id
         let cost = CostReport.build(records).run(id.run)?.batches.first { $0.id == id }
-        if json { Console.out(OutputJSON.batch(b, attempts: attempts.map(\.0), usage: cost?.attempts ?? []).description); return 0 }
+        if json { Console.out(OutputJSON.batch(b, attempts: attempts.map(\.attempt), usage: cost?.attempts ?? []).description); return 0 }
         Console.out("run \(id.run) phase \(id.phase) batch \(id.index): \(b.state.rawValue) after \(b.attempt) attempt(s)")
-        for (a, errorsPath, unreadable) in attempts {
+        for entry in attempts {
+            let (a, errorsPath, unreadable) = (entry.attempt, entry.errorsPath, entry.unreadable)
             Console.out("\nattempt \(a.attempt): started \(a.started)")
             if let job = a.jobID { Console.out("  slurm job \(job)") }
             for r in a.records where r.event.event != EventName.transition || r.event.to != "spawning" {
@@ -63,33 +64,5 @@ enum ShowCommand {
             for l in a.agentLogTail { Console.out("    | \(l)") }
         }
         return 0
-    }
-
-    /// Each attempt's records, its errors file (or why it cannot be read) and its agent log's tail.
-    static func attempts(of b: Batch, records: [EventRecord], layout: Layout, lines: Int) throws
-        -> [(OutputJSON.Attempt, errorsPath: String, unreadable: String?)] {
-        let id = b.id
-        let mine = records.filter { $0.event.batchID == id }
-        var out: [(OutputJSON.Attempt, errorsPath: String, unreadable: String?)] = []
-        for attempt in 1...max(1, b.attempt) {
-            let rs = mine.filter { $0.event.attempt == attempt }
-            guard let first = rs.first else { continue }
-            let errorsPath = layout.rejected(id.run) + "/\(id.phase)_batch_\(id.index).attempt-\(attempt).errors.json"
-            var report: ValidationReport?
-            var unreadable: String?
-            if FileSystem.exists(errorsPath) {
-                do { report = try ValidationReport.parse(try FileSystem.readRegularFile(errorsPath)).get() } catch { unreadable = "\(error)" }
-            }
-            let log = layout.agentLog(id, attempt: attempt)
-            var tail: [String] = []
-            if FileSystem.exists(log) {
-                let text = String(decoding: try FileSystem.readRegularFile(log), as: UTF8.self)
-                tail = text.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines + 1)
-                    .dropLast(text.hasSuffix("\n") ? 1 : 0).map(String.init)
-            }
-            out.append((OutputJSON.Attempt(attempt: attempt, started: first.ts, records: rs, errors: report, agentLog: log,
-                                           agentLogTail: tail), errorsPath, unreadable))
-        }
-        return out
     }
 }
