@@ -829,7 +829,11 @@ final class HostileMailboxTests: EndToEndTestCase {
         }
         XCTAssertEqual(recovered["left_alone"], .array([.string(String(pid))]), recovered.line)
         XCTAssertEqual(recovered["killed_agents"], .array([]), recovered.line)
-        try waitForEvent(log: sandbox.eventLog, deadline: .seconds(20), daemon: second, "watcher.ready") { $0.event == "watcher.ready" }
+        // This life's watcher.ready, not the first life's (in its namespace the daemon's pid is
+        // not `second.pid`, so it is told by coming after this life's watcher.recovered).
+        try waitForEvent(log: sandbox.eventLog, deadline: .seconds(20), daemon: second, "watcher.ready of the second life") {
+            $0.event == "watcher.ready" && $0.seq > recovered.seq
+        }
         let strangers = try ProcessControl.processes(withEnvironment: "AW_TEST_MARKER", equalTo: marker)
         XCTAssertEqual(strangers.count, 1, "the stranger still runs")
         XCTAssertTrue(second.stderr.contains("the pid was reused"), second.stderr)
