@@ -104,6 +104,8 @@ final class DroppedFileTests: EndToEndTestCase {
         XCTAssertEqual(applied.run, "d")
         XCTAssertEqual(applied["command"]?.string, "pause")
         XCTAssertEqual(applied["id"]?.string, "e2e1")
+        // The file moves to cur/ only once its answer is durable: right after the record, not with it.
+        try waitForFile(sandbox.path("mailbox/control/cur/pause.json"), deadline: .seconds(30))
         XCTAssertEqual(sandbox.list("mailbox/control/cur"), ["pause.json"])
         XCTAssertEqual(sandbox.list("mailbox/control/new"), [])
         try sandbox.write("mailbox/control/new/bad.json", #"{"command": "explode", "run": "d"}"#)
