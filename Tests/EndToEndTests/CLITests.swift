@@ -77,7 +77,7 @@ final class CLITests: EndToEndTestCase {
             paths.append(try Fixtures.install(in: sandbox, spec: spec, itemCount: 2, agentBody: "object_batch $start $end | publish \"$out\""))
         }
         let daemon = try sandbox.start(["run", "--pipeline", paths[0], "--pipeline", paths[1], "--root", sandbox.root])
-        let started = try waitForEvent(log: sandbox.eventLog, deadline: .seconds(15), daemon: daemon, "watcher.started") {
+        let started = try waitForEvent(log: sandbox.eventLog, deadline: .seconds(30), daemon: daemon, "watcher.started") {
             $0.event == "watcher.started"
         }
         XCTAssertEqual(started["runs"]?.strings, ["one", "two"], started.line)

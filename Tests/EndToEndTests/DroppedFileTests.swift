@@ -32,7 +32,7 @@ final class DroppedFileTests: EndToEndTestCase {
         let log = sandbox.eventLog
         /// The `file.rejected` record of the file dropped as `name`.
         func rejection(of name: String) throws -> LogRecord {
-            try waitForEvent(log: log, deadline: .seconds(10), daemon: daemon, "file.rejected of \(name)") {
+            try waitForEvent(log: log, deadline: .seconds(30), daemon: daemon, "file.rejected of \(name)") {
                 $0.event == "file.rejected" && ($0["from"]?.string ?? $0["path"]?.string ?? "").hasSuffix("/" + name)
             }
         }
@@ -40,7 +40,7 @@ final class DroppedFileTests: EndToEndTestCase {
         /// attempt has moved it to rejected/ (`file.archived`, which comes after).
         func archivedRejection(of name: String) throws -> LogRecord {
             let refused = try rejection(of: name)
-            try waitForEvent(log: log, deadline: .seconds(10), daemon: daemon, "file.archived of \(name)") {
+            try waitForEvent(log: log, deadline: .seconds(30), daemon: daemon, "file.archived of \(name)") {
                 $0.event == "file.archived" && $0.reason == "rejected" && ($0["from"]?.string ?? "").hasSuffix("/" + name)
             }
             return refused
@@ -87,23 +87,25 @@ final class DroppedFileTests: EndToEndTestCase {
 
         // A valid batch renamed in: merged (the daemon was not blocked by anything above).
         try sandbox.publish("\(outbox)/p1_batch_1.json", batchText(1), staging: "\(outbox)/tmp")
-        try waitForEvent(log: log, deadline: .seconds(10), daemon: daemon, "p1/1 merged") {
+        try waitForEvent(log: log, deadline: .seconds(30), daemon: daemon, "p1/1 merged") {
             $0.isTransition(phase: "p1", batch: 1, to: "merged")
         }
         // And one written in place (open, write, close).
         try sandbox.write("\(outbox)/p1_batch_5.json", batchText(5))
-        try waitForEvent(log: log, deadline: .seconds(10), daemon: daemon, "p1/5 merged") {
+        try waitForEvent(log: log, deadline: .seconds(30), daemon: daemon, "p1/5 merged") {
             $0.isTransition(phase: "p1", batch: 5, to: "merged")
         }
 
         // A control message dropped straight into control/new/, and a bad one.
         try sandbox.write("mailbox/control/new/pause.json", #"{"command": "pause", "run": "d", "id": "e2e1"}"#)
-        let applied = try waitForEvent(log: log, deadline: .seconds(10), daemon: daemon, "control.applied") {
+        let applied = try waitForEvent(log: log, deadline: .seconds(30), daemon: daemon, "control.applied") {
             $0.event == "control.applied"
         }
         XCTAssertEqual(applied.run, "d")
         XCTAssertEqual(applied["command"]?.string, "pause")
         XCTAssertEqual(applied["id"]?.string, "e2e1")
+        // The file moves to cur/ only once its answer is durable: right after the record, not with it.
+        try waitForFile(sandbox.path("mailbox/control/cur/pause.json"), deadline: .seconds(30))
         XCTAssertEqual(sandbox.list("mailbox/control/cur"), ["pause.json"])
         XCTAssertEqual(sandbox.list("mailbox/control/new"), [])
         try sandbox.write("mailbox/control/new/bad.json", #"{"command": "explode", "run": "d"}"#)
@@ -139,10 +141,10 @@ final class DroppedFileTests: EndToEndTestCase {
         XCTAssertEqual(symlink(sandbox.path("elsewhere/batch-6.json"), sandbox.path("\(outbox)/p1_batch_6.json")), 0)
         XCTAssertEqual(mkfifo(sandbox.path("\(outbox)/p1_batch_7.json"), 0o644), 0)
         for b in [6, 7] {
-            try waitForEvent(log: sandbox.eventLog, deadline: .seconds(3), daemon: daemon, "file.rejected of p1/\(b) made in place") {
+            try waitForEvent(log: sandbox.eventLog, deadline: .seconds(30), daemon: daemon, "file.rejected of p1/\(b) made in place") {
                 $0.event == "file.rejected" && $0.batch == b
             }
-            try waitForEvent(log: sandbox.eventLog, deadline: .seconds(10), daemon: daemon, "p1/\(b) moved to rejected/") {
+            try waitForEvent(log: sandbox.eventLog, deadline: .seconds(30), daemon: daemon, "p1/\(b) moved to rejected/") {
                 $0.event == "file.archived" && $0.batch == b && $0.reason == "rejected"
             }
         }

@@ -68,7 +68,7 @@ final class ExitCodeTests: EndToEndTestCase {
         try FileSystem.createDirectory(sandbox.path("logs"))
         let watch = try sandbox.start(["status", "--watch", "--root", sandbox.root])
         // The watcher's first screen says no daemon runs; the lock file was not made by it.
-        try waitForOutput(watch, containing: "daemon: not running", deadline: .seconds(10))
+        try waitForOutput(watch, containing: "daemon: not running", deadline: .seconds(30))
         XCTAssertTrue(watch.stdout.contains("daemon: not running"), watch.stdout + watch.stderr)
         XCTAssertFalse(sandbox.exists("logs/watcher.lock"), "status --watch made no lock file")
         let started = try sandbox.run(["run", "--daemon", "--pipeline", path, "--root", sandbox.root], within: 60)
@@ -85,7 +85,7 @@ final class ExitCodeTests: EndToEndTestCase {
         XCTAssertEqual(try sandbox.run(["status", "--check", "--root", sandbox.root]).exitCode, 0)
         let exited = try ProcessControl.openPIDFD(pid)
         try ProcessControl.signal(pid, SIGKILL)
-        XCTAssertEqual(try Poller.wait([exited.rawValue], timeoutMilliseconds: 10_000), [exited.rawValue], "the daemon is gone")
+        XCTAssertEqual(try Poller.wait([exited.rawValue], timeoutMilliseconds: 30_000), [exited.rawValue], "the daemon is gone")
         let after = try sandbox.run(["status", "--check", "--root", sandbox.root])
         XCTAssertEqual(after.exitCode, 2, "daemon down, run incomplete: \(after.stdout)")
         XCTAssertTrue(after.stdout.hasPrefix("daemon: not running"), after.stdout)

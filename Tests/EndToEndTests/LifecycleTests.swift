@@ -30,14 +30,14 @@ final class LifecycleTests: EndToEndTestCase {
         let daemon = try sandbox.start(["run", "--pipeline", spec, "--root", sandbox.root])
         var groups: [pid_t] = []
         for b in 1...2 {
-            let running = try waitForEvent(log: sandbox.eventLog, deadline: .seconds(15), daemon: daemon, "p1/\(b) running") {
+            let running = try waitForEvent(log: sandbox.eventLog, deadline: .seconds(30), daemon: daemon, "p1/\(b) running") {
                 $0.isTransition(phase: "p1", batch: b, from: "spawning", to: "running")
             }
             groups.append(try XCTUnwrap(running.pid, running.line))
         }
         var grandchildren: [pid_t] = []
         for b in 1...2 {
-            try waitForFile(sandbox.path("e2e/gc-\(b).pid"), deadline: .seconds(10))
+            try waitForFile(sandbox.path("e2e/gc-\(b).pid"), deadline: .seconds(30))
             let gc = try XCTUnwrap(pid_t(sandbox.read("e2e/gc-\(b).pid").trimmingCharacters(in: .whitespacesAndNewlines)))
             XCTAssertEqual(ProcessControl.processGroup(of: gc), groups[b - 1], "the grandchild is in its agent's group")
             grandchildren.append(gc)
@@ -77,12 +77,12 @@ final class LifecycleTests: EndToEndTestCase {
 
         // SIGTERM: stopping, stopped, exit 0, and the agents' groups are empty.
         try daemon.signal(SIGTERM)
-        let stopping = try waitForEvent(log: sandbox.eventLog, deadline: .seconds(15), daemon: daemon, "watcher.stopping") {
+        let stopping = try waitForEvent(log: sandbox.eventLog, deadline: .seconds(30), daemon: daemon, "watcher.stopping") {
             $0.event == "watcher.stopping"
         }
         XCTAssertEqual(stopping.reason, "SIGTERM")
         XCTAssertEqual(stopping["agents"]?.int, 2)
-        XCTAssertEqual(try daemon.finish(within: 15), .exited(0), daemon.stderr)
+        XCTAssertEqual(try daemon.finish(within: 30), .exited(0), daemon.stderr)
         let records = try EventLog.read(sandbox.eventLog)
         let stopped = try XCTUnwrap(records.last)
         XCTAssertEqual(stopped.event, "watcher.stopped")
@@ -127,7 +127,7 @@ final class LifecycleTests: EndToEndTestCase {
         let sandbox = try makeSandbox()
         let spec = try install(sandbox, grandchild: "sh -c 'trap \"\" TERM; exec sleep 1000'")
         let (daemon, groups, grandchildren) = try startWithHangingAgents(sandbox, spec: spec)
-        XCTAssertEqual(try daemon.stop(within: 15), .exited(0), daemon.stderr)
+        XCTAssertEqual(try daemon.stop(within: 30), .exited(0), daemon.stderr)
         assertGroupsEmpty(groups)
         for gc in grandchildren { XCTAssertFalse(ProcessControl.isAlive(gc), "grandchild \(gc) is gone") }
     }

@@ -39,7 +39,7 @@ final class MessageBrokerTests: EndToEndTestCase {
         try waitForEvent(log: sandbox.eventLog, deadline: .seconds(30), daemon: daemon, "run.completed") {
             $0.isEvent("run.completed", run: "talk")
         }
-        try waitForEvent(log: sandbox.eventLog, deadline: .seconds(10), daemon: daemon, "resp-1 acknowledged") {
+        try waitForEvent(log: sandbox.eventLog, deadline: .seconds(30), daemon: daemon, "resp-1 acknowledged") {
             $0.event == "message.acknowledged" && $0["id"]?.string == "resp-1"
         }
         let records = try EventLog.read(sandbox.eventLog)
@@ -98,7 +98,7 @@ final class MessageBrokerTests: EndToEndTestCase {
 
         func check(_ expected: [(file: String, reason: String)]) throws {
             for (file, reason) in expected {
-                let record = try waitForEvent(log: sandbox.eventLog, deadline: .seconds(10), daemon: daemon, "file.rejected of \(file)") {
+                let record = try waitForEvent(log: sandbox.eventLog, deadline: .seconds(30), daemon: daemon, "file.rejected of \(file)") {
                     $0.event == "file.rejected" && $0.from?.hasSuffix("/" + file) == true
                 }
                 XCTAssertTrue(record.reason?.hasPrefix(reason) == true, "\(file): \(record.reason ?? "no reason")")
@@ -138,7 +138,7 @@ final class MessageBrokerTests: EndToEndTestCase {
                                      "--id", "q-1", "--body", #"{"question":"anyone there?"}"#])
         XCTAssertEqual(first.exitCode, 0, first.stderr)
         XCTAssertEqual(first.stdout, "q-1\n")
-        let warned = try waitForEvent(log: sandbox.eventLog, deadline: .seconds(10), daemon: daemon, "q-1 unacknowledged") {
+        let warned = try waitForEvent(log: sandbox.eventLog, deadline: .seconds(30), daemon: daemon, "q-1 unacknowledged") {
             $0.event == "message.unacknowledged" && $0["id"]?.string == "q-1"
         }
         XCTAssertEqual(warned["ack_timeout_ms"]?.int, 300)
@@ -150,12 +150,12 @@ final class MessageBrokerTests: EndToEndTestCase {
         // A second message, and its own warning, as a marker: by then q-1 has had another
         // 0.3 s at least, and must still have been reported only once.
         XCTAssertEqual(try sandbox.run(["send", "--root", sandbox.root, "--to", "carol", "--type", "query", "--id", "q-2"]).exitCode, 0)
-        try waitForEvent(log: sandbox.eventLog, deadline: .seconds(10), daemon: daemon, "q-2 unacknowledged") {
+        try waitForEvent(log: sandbox.eventLog, deadline: .seconds(30), daemon: daemon, "q-2 unacknowledged") {
             $0.event == "message.unacknowledged" && $0["id"]?.string == "q-2"
         }
         // Late: carol reads q-1 now.
         try FileSystem.rename(sandbox.path("mailbox/agents/carol/new/q-1.json"), sandbox.path("mailbox/agents/carol/cur/q-1.json"))
-        try waitForEvent(log: sandbox.eventLog, deadline: .seconds(10), daemon: daemon, "q-1 acknowledged") {
+        try waitForEvent(log: sandbox.eventLog, deadline: .seconds(30), daemon: daemon, "q-1 acknowledged") {
             $0.event == "message.acknowledged" && $0["id"]?.string == "q-1"
         }
         let records = try EventLog.read(sandbox.eventLog)
@@ -251,7 +251,7 @@ final class MessageBrokerTests: EndToEndTestCase {
         // A daemon starts: both are received and delivered where they are.
         let daemon = try startDaemon(sandbox, spec: try installQuietPipeline(sandbox))
         for id in [askID, answerID] {
-            try waitForEvent(log: sandbox.eventLog, deadline: .seconds(10), daemon: daemon, "\(id) delivered") {
+            try waitForEvent(log: sandbox.eventLog, deadline: .seconds(30), daemon: daemon, "\(id) delivered") {
                 $0.event == "message.delivered" && $0["id"]?.string == id
             }
         }
@@ -261,12 +261,12 @@ final class MessageBrokerTests: EndToEndTestCase {
 
         // messages -f prints the next message of the thread when it is logged.
         let follow = try sandbox.start(["messages", "--root", root, "-f", "--thread", askID])
-        try waitForText("thread \(askID)", in: follow.stdoutPath, deadline: .seconds(10))
+        try waitForText("thread \(askID)", in: follow.stdoutPath, deadline: .seconds(30))
         let more = try sandbox.run(["send", "--root", root, "--to", "bob", "--type", "feedback", "--from", "alice",
                                     "--reply-to", answerID, "--id", "thanks-1", "--body", #""thanks""#])
         XCTAssertEqual(more.exitCode, 0, more.stderr)
         XCTAssertFalse(more.stderr.contains("no daemon runs"), more.stderr)
-        try waitForText("message.delivered  thanks-1  alice → bob", in: follow.stdoutPath, deadline: .seconds(10))
+        try waitForText("message.delivered  thanks-1  alice → bob", in: follow.stdoutPath, deadline: .seconds(30))
         XCTAssertTrue(follow.stdout.contains("message.received  thanks-1  alice → bob  feedback  [thread \(askID)]"), follow.stdout)
     }
 }

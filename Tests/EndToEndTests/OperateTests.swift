@@ -104,7 +104,7 @@ final class OperateTests: EndToEndTestCase {
             $0.isTransition(phase: "1", batch: 1, to: "running")
         }
         try first.signal(SIGKILL)
-        _ = try first.finish(within: 10)
+        _ = try first.finish(within: 30)
         let second = try sandbox.start(["run", "--pipeline", path, "--root", sandbox.root])
         let adopted = try waitForEvent(log: sandbox.eventLog, deadline: .seconds(20), daemon: second) { $0.event == "agent.adopted" }
         XCTAssertEqual(adopted.pid, running.pid)

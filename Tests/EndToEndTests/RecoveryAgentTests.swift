@@ -46,8 +46,8 @@ extension CrashSafety {
                 let grandchildren = try (1...2).flatMap { try Self.pidFile(h, "gc-\($0).pid") }
                 h.check(agents.count == 2 && grandchildren.count == 2, "agents \(agents), grandchildren \(grandchildren)")
                 // The leftovers get SIGTERM when their leader exits (then SIGKILL after the grace).
-                let running = try h.waitForExit(grandchildren, within: 10)
-                h.check(running.isEmpty, "grandchildren still running 10 s after their agents exited: \(running.compactMap(CrashProcs.info))")
+                let running = try h.waitForExit(grandchildren, within: 30)
+                h.check(running.isEmpty, "grandchildren still running 30 s after their agents exited: \(running.compactMap(CrashProcs.info))")
                 try h.barrier(daemon, log)
                 for (key, pgid) in agents {
                     h.check(CrashProcs.isGroupGone(pgid), "\(key): group \(pgid) not empty: \(CrashProcs.members(ofGroup: pgid))")

@@ -52,7 +52,13 @@ extension CrashSafety {
                 try log2.waitForStart(of: second)
                 for k in 3...6 { try dropOutput(k) }
                 try dropControl("pause-3-while-starting.json")
-                try log2.wait("run.completed", daemon: second, within: 30) { $0.count(event: "run.completed") > 0 }
+                // The run can complete before the daemon has even seen the last control message
+                // (the test may be descheduled between its drops), and a SIGTERM read in the same
+                // wake-up as that file's event stops the daemon before it is answered (it stays
+                // in new/ for the next start): wait for its answer too, not only for the run.
+                try log2.wait("run.completed and the third control.applied", daemon: second, within: 30) {
+                    $0.count(event: "run.completed") > 0 && $0.count(event: "control.applied") == 3
+                }
                 try h.stop(second) // the round that logs run.completed archives its batches after that line
 
                 let records = try h.records()

@@ -64,10 +64,10 @@ final class ResponderTests: EndToEndTestCase {
         XCTAssertEqual(replied["responder"]?.string, "reviewer")
         XCTAssertEqual(replied["turn"]?.int, 1)
         XCTAssertEqual(replied["output_tokens"]?.int, 30)
-        try waitForEvent(log: sandbox.eventLog, deadline: .seconds(10), daemon: daemon, "q1.r1 delivered") {
+        try waitForEvent(log: sandbox.eventLog, deadline: .seconds(30), daemon: daemon, "q1.r1 delivered") {
             $0.event == "message.delivered" && $0["id"]?.string == "q1.r1"
         }
-        let ack = try waitForEvent(log: sandbox.eventLog, deadline: .seconds(10), daemon: daemon, "q1 answered") {
+        let ack = try waitForEvent(log: sandbox.eventLog, deadline: .seconds(30), daemon: daemon, "q1 answered") {
             $0.event == "message.acknowledged" && $0["id"]?.string == "q1"
         }
         XCTAssertEqual(ack.reason, "answered")
@@ -124,7 +124,7 @@ final class ResponderTests: EndToEndTestCase {
         XCTAssertEqual(g["session_id"]?.string, "gem-7")
         XCTAssertEqual(c["session_id"]?.string, "th-42")
         XCTAssertEqual(c["input_tokens"]?.int, 200)
-        try waitForFile(sandbox.path("mailbox/agents/alice/new/c1.r1.json"), deadline: .seconds(10))
+        try waitForFile(sandbox.path("mailbox/agents/alice/new/c1.r1.json"), deadline: .seconds(30))
         XCTAssertTrue(try sandbox.read("mailbox/agents/alice/new/g1.r1.json").contains(#""body":"gemini says yes""#))
         XCTAssertTrue(try sandbox.read("mailbox/agents/alice/new/c1.r1.json").contains(#""body":"codex says no""#))
         try send(sandbox, to: "cdx", id: "c2", type: "query", body: #"{"q":"sure?"}"#, replyTo: "c1.r1")
@@ -158,17 +158,17 @@ final class ResponderTests: EndToEndTestCase {
         XCTAssertEqual(try waitForTurn(sandbox, daemon, message: "h1", to: "failed").reason, "timeout")
         for (id, reason) in [("x1", "crashed"), ("s1", "no_answer"), ("h1", "timeout")] {
             let path = sandbox.path("mailbox/agents/alice/new/\(id).r1.json")
-            try waitForFile(path, deadline: .seconds(10))
+            try waitForFile(path, deadline: .seconds(30))
             let text = try sandbox.read(path)
             XCTAssertTrue(text.contains(#""type":"error""#) && text.contains(#""error":"\#(reason)""#) && text.contains(#""reply_to":"\#(id)""#), text)
-            let ack = try waitForEvent(log: sandbox.eventLog, deadline: .seconds(10), daemon: daemon, "\(id) acknowledged") {
+            let ack = try waitForEvent(log: sandbox.eventLog, deadline: .seconds(30), daemon: daemon, "\(id) acknowledged") {
                 $0.event == "message.acknowledged" && $0["id"]?.string == id
             }
             XCTAssertEqual(ack.reason, "failed")
         }
         let marker = try XCTUnwrap(sandbox.list("e2e").first { $0.hasPrefix("grandchild-h1-") })
         let grandchild = try XCTUnwrap(pid_t(try sandbox.read("e2e/" + marker).trimmingCharacters(in: .whitespacesAndNewlines)))
-        let gone = try waitForPIDsToExit([grandchild], within: 10)
+        let gone = try waitForPIDsToExit([grandchild], within: 30)
         XCTAssertEqual(gone, [], "the timed-out responder's grandchild still runs")
         XCTAssertEqual(try daemon.stop(), .exited(0), daemon.stderr)
     }
@@ -189,7 +189,7 @@ final class ResponderTests: EndToEndTestCase {
         XCTAssertEqual(stuck["turns"]?.int, 4)
         let stuckMessage = try XCTUnwrap(stuck["message"]?.string)
         // The notice goes to the sender (pong) and wakes no turn (feedback is not in its `on`, and the thread is stuck).
-        let notice = try waitForEvent(log: sandbox.eventLog, deadline: .seconds(10), daemon: daemon, "the notice delivered") {
+        let notice = try waitForEvent(log: sandbox.eventLog, deadline: .seconds(30), daemon: daemon, "the notice delivered") {
             $0.event == "message.delivered" && $0["id"]?.string == stuckMessage + ".stuck"
         }
         XCTAssertEqual(notice.to, "pong")
@@ -255,7 +255,7 @@ final class ResponderTests: EndToEndTestCase {
             try waitForEvent(log: sandbox.eventLog, deadline: .seconds(30), daemon: second, "\(step): q1 answered") {
                 $0.event == "message.acknowledged" && $0["id"]?.string == "q1"
             }
-            try waitForEvent(log: sandbox.eventLog, deadline: .seconds(10), daemon: second, "\(step): reply delivered") {
+            try waitForEvent(log: sandbox.eventLog, deadline: .seconds(30), daemon: second, "\(step): reply delivered") {
                 $0.event == "message.delivered" && $0["id"]?.string == "q1.r1"
             }
             XCTAssertEqual(try second.stop(), .exited(0), second.stderr)
@@ -292,7 +292,7 @@ final class ResponderTests: EndToEndTestCase {
         XCTAssertTrue(prompt.contains(#""argv":["/bin/rm","-rf","/"]"#), "the body is in the prompt, as data:\n\(prompt)")
         XCTAssertFalse(sandbox.exists("e2e/pwned"))
         XCTAssertFalse(FileSystem.exists("/tmp/pwned"))
-        try waitForEvent(log: sandbox.eventLog, deadline: .seconds(10), daemon: daemon, "evil3 rejected") {
+        try waitForEvent(log: sandbox.eventLog, deadline: .seconds(30), daemon: daemon, "evil3 rejected") {
             $0.event == "file.rejected" && ($0.reason ?? "").contains("evil3.json")
         }
         let records = try EventLog.read(sandbox.eventLog)
@@ -315,7 +315,7 @@ final class ResponderTests: EndToEndTestCase {
         XCTAssertEqual(asked.stdout, "Answer to ready\n")
         XCTAssertEqual(sandbox.list("mailbox/agents/bob/cur"), ["w1.r1.json"])
         XCTAssertEqual(sandbox.list("mailbox/agents/bob/new"), [])
-        let ack = try waitForEvent(log: sandbox.eventLog, deadline: .seconds(10), daemon: daemon, "the reply acknowledged") {
+        let ack = try waitForEvent(log: sandbox.eventLog, deadline: .seconds(30), daemon: daemon, "the reply acknowledged") {
             $0.event == "message.acknowledged" && $0["id"]?.string == "w1.r1"
         }
         XCTAssertEqual(ack.reason, nil)
@@ -349,7 +349,7 @@ final class ResponderTests: EndToEndTestCase {
         XCTAssertEqual(cancel.exitCode, 0, cancel.stderr)
         XCTAssertEqual(cancel.stdout, "cancel --thread h1: applied\n")
         XCTAssertEqual(try waitForTurn(sandbox, daemon, message: "h1", to: "cancelled").reason, "cancelled")
-        try waitForEvent(log: sandbox.eventLog, deadline: .seconds(10), daemon: daemon, "h1.r1 delivered") {
+        try waitForEvent(log: sandbox.eventLog, deadline: .seconds(30), daemon: daemon, "h1.r1 delivered") {
             $0.event == "message.delivered" && $0["id"]?.string == "h1.r1"
         }
         XCTAssertTrue(try sandbox.read("mailbox/agents/alice/new/h1.r1.json").contains(#""error":"cancelled""#))

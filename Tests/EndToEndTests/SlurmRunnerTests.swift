@@ -178,7 +178,7 @@ final class SlurmRunnerTests: EndToEndTestCase {
     /// SIGKILLs the daemon and starts another on the same root; returns once it is watching.
     func killAndRestart(_ daemon: ChildProcess, _ sandbox: Sandbox, _ specPath: String) throws -> ChildProcess {
         try daemon.signal(SIGKILL)
-        XCTAssertEqual(try daemon.finish(within: 10), .signaled(SIGKILL))
+        XCTAssertEqual(try daemon.finish(within: 30), .signaled(SIGKILL))
         let next = try sandbox.start(["run", "--pipeline", specPath, "--root", sandbox.root])
         let pid = next.pid
         try waitForEvent(log: sandbox.eventLog, deadline: .seconds(60), daemon: next, "watcher.ready of the restart") {

@@ -182,7 +182,7 @@ final class SpecLifecycleTests: EndToEndTestCase {
         spec["batchSize"] = 3
         try Fixtures.install(in: sandbox, spec: spec, itemCount: 4)
         try daemon.signal(SIGHUP)
-        let rejected = try waitForEvent(log: sandbox.eventLog, deadline: .seconds(10), daemon: daemon, "spec.rejected") { $0.event == "spec.rejected" }
+        let rejected = try waitForEvent(log: sandbox.eventLog, deadline: .seconds(30), daemon: daemon, "spec.rejected") { $0.event == "spec.rejected" }
         XCTAssertTrue(rejected.reason?.contains("batchSize: the log fixed 2") ?? false, rejected.line)
         spec["batchSize"] = 2
         try Fixtures.install(in: sandbox, spec: spec, itemCount: 6)

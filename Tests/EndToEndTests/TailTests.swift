@@ -28,7 +28,7 @@ final class TailTests: EndToEndTestCase {
         XCTAssertEqual(try sandbox.run(["tail", "--batch", "nope", "--root", sandbox.root]).exitCode, 64)
 
         let follow = try sandbox.start(["tail", "-f", "--json", "--root", sandbox.root])
-        try waitForOutput(follow, containing: log[log.count - 1], deadline: .seconds(10))
+        try waitForOutput(follow, containing: log[log.count - 1], deadline: .seconds(30))
         XCTAssertEqual(follow.stdout.split(separator: "\n").map(String.init), Array(log.suffix(10)), "-f starts with the last 10")
         try follow.stop()
     }

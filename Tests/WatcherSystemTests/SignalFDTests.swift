@@ -12,7 +12,7 @@ final class SignalFDTests: XCTestCase {
         defer { try? Signals.unblock([SIGUSR1, SIGUSR2]) }
         XCTAssertEqual(try signals.read(), [])
         XCTAssertEqual(raise(SIGUSR1), 0)
-        XCTAssertEqual(try Poller.wait([signals.fileDescriptor], timeoutMilliseconds: 10_000), [signals.fileDescriptor])
+        XCTAssertEqual(try Poller.wait([signals.fileDescriptor], timeoutMilliseconds: 30_000), [signals.fileDescriptor])
         XCTAssertEqual(try signals.read(), [SIGUSR1])
         XCTAssertEqual(raise(SIGUSR2), 0)
         XCTAssertEqual(raise(SIGUSR1), 0)

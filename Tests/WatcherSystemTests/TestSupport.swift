@@ -37,7 +37,7 @@ func readText(_ path: String) throws -> String {
 /// up front) to consume what arrived. No fixed sleeps.
 func waitUntil(
     fds: [Int32],
-    seconds: Double = 10,
+    seconds: Double = 30,
     pump: () throws -> Void,
     _ done: () throws -> Bool
 ) throws -> Bool {
@@ -56,7 +56,7 @@ func waitUntil(
 /// Collects a watcher's events until `done(events)` or the deadline.
 func collectEvents(
     _ watcher: DirectoryWatcher,
-    seconds: Double = 10,
+    seconds: Double = 30,
     until done: ([WatchedFileEvent]) -> Bool
 ) throws -> [WatchedFileEvent] {
     var events: [WatchedFileEvent] = []
@@ -68,7 +68,7 @@ func collectEvents(
 
 /// Waits (on inotify `IN_MODIFY`, never by sleeping) until the file at `path`
 /// contains `text`.
-func waitForContents(_ path: String, containing text: String, seconds: Double = 10) throws -> Bool {
+func waitForContents(_ path: String, containing text: String, seconds: Double = 30) throws -> Bool {
     let inotify = try Inotify()
     _ = try inotify.addWatch(path, mask: [.modify, .closeWrite])
     return try waitUntil(fds: [inotify.fileDescriptor], seconds: seconds,

@@ -119,7 +119,7 @@ final class ChildProcess {
 
     /// SIGTERM, then the exit status (SIGKILL past the deadline).
     @discardableResult
-    func stop(within seconds: Double = 15) throws -> ExitStatus {
+    func stop(within seconds: Double = 30) throws -> ExitStatus {
         try signal(SIGTERM)
         return try finish(within: seconds)
     }
@@ -204,7 +204,7 @@ final class Sandbox {
     /// removes the folder unless the test failed.
     func cleanUp(keep: Bool) {
         for child in children where child.status == nil {
-            _ = try? child.stop(within: 10)
+            _ = try? child.stop(within: 30)
         }
         children = []
         if keep {

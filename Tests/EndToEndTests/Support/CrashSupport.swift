@@ -336,7 +336,7 @@ final class CrashHarness {
     /// SIGKILL, then waits for the exit.
     func kill9(_ daemon: ChildProcess) throws {
         try daemon.signal(SIGKILL)
-        let status = try daemon.finish(within: 10)
+        let status = try daemon.finish(within: 30)
         check(status == .signaled(SIGKILL), "daemon \(daemon.pid) ended \(status), not by SIGKILL")
     }
 
@@ -355,7 +355,7 @@ final class CrashHarness {
 
     /// SIGTERM; expects a clean exit 0 and no agent of this root left alive.
     func stop(_ daemon: ChildProcess) throws {
-        let status = try daemon.stop(within: 15)
+        let status = try daemon.stop(within: 30)
         check(status == .exited(0), "daemon \(daemon.pid) ended \(status) after SIGTERM; stderr: \(daemon.stderr)")
         CrashOrphans.reap()
     }
@@ -397,7 +397,7 @@ final class CrashHarness {
     func cleanUp(keep: Bool) {
         for d in daemons where d.status == nil {
             _ = try? d.signal(SIGKILL)
-            _ = try? d.finish(within: 10)
+            _ = try? d.finish(within: 30)
         }
         for p in CrashProcs.living(withRoot: root) { _ = try? ProcessControl.signal(p.pid, SIGKILL) }
         CrashOrphans.reap()

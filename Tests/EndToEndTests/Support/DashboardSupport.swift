@@ -41,7 +41,7 @@ struct DashboardProcess {
 
     /// One request on a fresh connection; the response's status, headers and body.
     func request(_ method: String = "GET", _ path: String, headers: [String: String] = [:], body: String = "",
-                 token: Bool = true, within seconds: Double = 10) throws -> RawHTTPResponse {
+                 token: Bool = true, within seconds: Double = 30) throws -> RawHTTPResponse {
         let c = try RawHTTPClient(port: port)
         var head = "\(method) \(path) HTTP/1.1\r\nHost: \(headers["Host"] ?? host)\r\nConnection: close\r\n"
         if token { head += "Authorization: Bearer \(self.token)\r\n" }

@@ -15,7 +15,7 @@ extension EndToEndTestCase {
         let daemon = try ChildProcess(argv: [AgentWatcherBinary.path, "run", "--pipeline", spec, "--root", sandbox.root],
                                       outputBase: sandbox.root + "/e2e/daemon-\(UInt32.random(in: 0...UInt32.max))",
                                       workingDirectory: sandbox.root, environment: env)
-        addTeardownBlock { _ = try? daemon.stop(within: 10) } // before the sandbox is removed
+        addTeardownBlock { _ = try? daemon.stop(within: 30) } // before the sandbox is removed
         try waitForEvent(log: sandbox.eventLog, deadline: .seconds(20), daemon: daemon, "watcher.started") {
             $0.event == "watcher.started" && $0.pid == daemon.pid
         }
