@@ -51,6 +51,9 @@ extension PipelineSpec {
             if p.agent?.argv == nil && agent?.argv == nil { add("\(at).agent", "no agent command here nor at the top level") }
             if let a = p.agent { out += Self.agentProblems(a, at: "\(at).agent", argvHint: "") }
             if p.output.file.isEmpty { add("\(at).output.file", "expected the path of the phase's main output file") }
+            if !p.output.file.isEmpty, let j = phases[..<i].firstIndex(where: { $0.output.file == p.output.file }) {
+                add("\(at).output.file", "\"\(p.output.file)\" is phases[\(j)]'s main file too; each phase needs a main file of its own")
+            }
             if p.output.strategy != .object && (p.output.idField ?? "").isEmpty {
                 add("\(at).output.idField", "the \(p.output.strategy.rawValue) strategy needs the member that holds each item's id")
             }

@@ -36,8 +36,13 @@ public struct StatusFold: Sendable {
         if let run = e.run {
             if e.event == EventName.runStarted, let f = PlanFacts(runStarted: e) {
                 facts[run] = (f, e.int("concurrency") ?? 1)
-            } else if e.event == EventName.runExtended {
+            } else if e.event == EventName.runExtended || e.event == EventName.specChanged {
                 facts[run]?.0.fold(e)
+            }
+            // A concurrency changed on SIGHUP is the one in force (status, its ETA, the dashboard).
+            if e.event == EventName.specChanged, let c = facts[run]?.0.settings["concurrency"].flatMap({ Int($0) }) {
+                facts[run]?.concurrency = c
+                state.plans[run]?.concurrency = c
             }
             if e.event == EventName.runStarted || e.event == EventName.runExtended, let (f, c) = facts[run] {
                 var plan = RunPlan(run: run, phases: f.phases.map { RunPlan.Phase(id: $0.id) }, itemCount: 0,

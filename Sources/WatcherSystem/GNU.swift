@@ -51,6 +51,8 @@ internal enum GNU {
     static let signalfdSiginfoSize = 128
     /// `PR_SET_CHILD_SUBREAPER` from `<linux/prctl.h>`.
     static let PR_SET_CHILD_SUBREAPER: Int32 = 36
+    /// `PR_SET_PDEATHSIG` from `<linux/prctl.h>`.
+    static let PR_SET_PDEATHSIG: Int32 = 1
 
     fileprivate static func load<F>(_ name: String, as type: F.Type) -> F? {
         guard let symbol = dlsym(nil, name) else { return nil }

@@ -126,6 +126,16 @@ public enum ProcessControl {
         _ = try valueOrErrno("prctl") { prctl(GNU.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) }
     }
 
+    /// Asks for `signal` when the parent dies (even by SIGKILL), then checks the parent is still
+    /// `parent`: if it died before the request, returns false (the caller should exit now).
+    ///
+    /// The corresponding C function is `prctl(PR_SET_PDEATHSIG, signal)`.
+    public static func dieWithParent(_ parent: pid_t, signal: Int32 = SIGTERM) throws -> Bool {
+        guard let prctl = GNU.prctl else { throw SystemError(operation: "prctl", errno: .notImplemented) }
+        _ = try valueOrErrno("prctl") { prctl(GNU.PR_SET_PDEATHSIG, UInt(signal), 0, 0, 0) }
+        return getppid() == parent
+    }
+
     /// A descriptor that becomes readable when `pid` ends (any process, not only
     /// children), to poll alongside others.
     ///

@@ -53,7 +53,7 @@ enum CommandTable {
                                      optional: true, repeating: true)],
             options: [
                 .value("pipeline", .path, "FILE", "a pipeline spec, as an option", repeatable: true),
-                .value("prompt", .string, "PHASE", "print the first prompt of batch BATCH of PHASE instead"),
+                .value("prompt", .string, "PHASE", "print the first prompt of a batch of PHASE instead (then give BATCH PIPELINE)"),
                 .json,
                 .root,
             ],

@@ -149,6 +149,34 @@ final class DashboardTests: EndToEndTestCase {
         XCTAssertThrowsError(try d.request("GET", "/api/status", within: 2), "the dashboard stopped with the daemon")
     }
 
+    /// A `run --dashboard` killed with SIGKILL takes its dashboard with it, and the next one
+    /// prints its own URL (a new token), not the one an earlier dashboard left in its log.
+    func testTheDashboardOfAKilledRunEndsAndTheNextRunPrintsItsOwnURL() throws {
+        let sandbox = try makeSandbox()
+        let spec = Fixtures.spec(run: "killed", batchSize: 2, phases: [Fixtures.objectPhase("1", file: "out/1.json")])
+        let path = try Fixtures.install(in: sandbox, spec: spec, itemCount: 4, agentBody: "object_batch $start $end | publish \"$out\"")
+        let first = try DashboardProcess.start(sandbox, command: ["run", "--pipeline", path, "--root", sandbox.root, "--dashboard=127.0.0.1:0"])
+        try waitForEvent(log: sandbox.eventLog, deadline: .seconds(30)) { $0.event == "run.completed" }
+        let runPID = first.child.pid
+        let dashboards = try ProcessControl.processes { $0["AGENT_WATCHER_DASHBOARD_PARENT"] == String(runPID) }.map(\.pid)
+        XCTAssertEqual(dashboards.count, 1, "one dashboard beside the run")
+        let pidfds = try dashboards.map { try ProcessControl.openPIDFD($0) }
+        try first.child.signal(SIGKILL)
+        XCTAssertEqual(try first.child.finish(within: 30), .signaled(SIGKILL))
+        let deadline = Deadline.seconds(30)
+        for (pid, fd) in zip(dashboards, pidfds) {
+            while ProcessControl.isAlive(pid), !deadline.hasPassed {
+                _ = try Poller.wait([fd.rawValue], timeoutMilliseconds: deadline.pollTimeout)
+            }
+        }
+        XCTAssertFalse(dashboards.contains { ProcessControl.isAlive($0) }, "the dashboard ended with its run")
+
+        let second = try DashboardProcess.start(sandbox, command: ["run", "--pipeline", path, "--root", sandbox.root, "--dashboard=127.0.0.1:0"])
+        XCTAssertNotEqual(second.token, first.token, "the URL printed is the new dashboard's")
+        XCTAssertEqual(try second.request("GET", "/api/status").status, 200)
+        try second.child.stop()
+    }
+
     /// `/api/stream` resumes after `Last-Event-ID` with every later record, in order, and then
     /// pushes new ones as they are logged.
     func testStreamResumesAfterLastEventIDWithoutAGap() throws {

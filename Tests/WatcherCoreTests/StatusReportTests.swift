@@ -49,6 +49,15 @@ import Testing
         #expect(phase.failedBatches.first?.attempts.first?.reason == "agent_crashed")
     }
 
+    @Test func aConcurrencyChangedOnReloadIsTheOneShownAndUsedForTheEstimate() throws {
+        let log = Self.log + [Self.record(8, 13, Event(event: EventName.specChanged, run: "r", details: [
+            .init("changes", .strings(["concurrency: 1 -> 2"])), .init("settings", .strings(["concurrency=2", "maxAttempts=3"])),
+        ]))]
+        let run = try #require(StatusReport.build(log, daemonRunning: true, now: EventFormatter.seconds("2026-11-21T08:00:20.000000Z")).runs.first)
+        #expect(run.concurrency == 2)
+        #expect(run.etaSeconds == 10, "mean 10 s × 2 batches not ended / concurrency 2")
+    }
+
     @Test func noDaemonShowsInterruptedAndNoEstimate() throws {
         let report = StatusReport.build(Self.log, daemonRunning: false, now: EventFormatter.seconds("2026-11-21T08:00:20.000000Z"))
         let run = try #require(report.runs.first)

@@ -26,12 +26,17 @@ struct DashboardChild {
         let out = layout.logs + "/dashboard.log"
         let watch = try Inotify()
         _ = try watch.addWatch(layout.logs, mask: [.modify, .closeWrite, .create])
+        // The log is appended to: only what this child writes counts (an earlier dashboard's URL,
+        // with its old token, is not this one's).
+        let start = FileSystem.exists(out) ? Int(try FileSystem.openRegular(out).stat().size) : 0
+        var env = SpawnRequest.currentEnvironment()
+        env[DashboardChild.parentVariable] = String(getpid()) // it ends with this process, even a SIGKILLed one
         let pid = try Spawner.spawn(SpawnRequest(argv: [try FileSystem.executablePath(), "dashboard", "--root", root, "--listen", listen],
-                                                 workingDirectory: root, stdinPath: nil, outputPath: out))
+                                                 environment: env, workingDirectory: root, stdinPath: nil, outputPath: out))
         let exited = try ProcessControl.openPIDFD(pid)
         let deadline = Clock.monotonicNanoseconds() + 30_000_000_000
         while true {
-            let text = FileSystem.exists(out) ? String(decoding: try FileSystem.readRegularFile(out), as: UTF8.self) : ""
+            let text = FileSystem.exists(out) ? String(decoding: try FileSystem.readRegularFile(out).dropFirst(start), as: UTF8.self) : ""
             if let line = text.split(separator: "\n").first(where: { $0.hasPrefix("dashboard: ") }) {
                 return DashboardChild(pid: pid, url: String(line.dropFirst("dashboard: ".count)))
             }
@@ -47,6 +52,10 @@ struct DashboardChild {
     }
 
     struct DashboardFailed: Error, CustomStringConvertible { var description: String }
+
+    /// Set in the child's environment to the pid of the command that started it: the dashboard
+    /// asks for SIGTERM when that process dies (`ProcessControl.dieWithParent`).
+    static let parentVariable = "AGENT_WATCHER_DASHBOARD_PARENT"
 
     /// SIGTERM, then reaped.
     func stop() throws {

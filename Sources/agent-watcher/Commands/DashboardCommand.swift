@@ -1,6 +1,7 @@
 import AgentWatcher
 import Dashboard
 import Foundation
+import WatcherSystem
 
 /// `dashboard [--root DIR] [--listen 127.0.0.1:8765] [--allow-remote]`: serves the web
 /// dashboard of a root, whether its daemon runs or not, and prints its URL with the token.
@@ -26,6 +27,11 @@ enum DashboardCommand {
             options.maxStreams = n
         }
         do { try options.check() } catch let e as DashboardOptions.Invalid { throw args.usageError(e.description) }
+        // Started by `run --dashboard` or `demo --dashboard`: it ends with that command, even one
+        // killed with SIGKILL, instead of serving on for a daemon that is gone.
+        if let parent = ProcessInfo.processInfo.environment[DashboardChild.parentVariable].flatMap(pid_t.init) {
+            guard try ProcessControl.dieWithParent(parent) else { return 0 }
+        }
         let server = try DashboardServer(options: options)
         Console.out("dashboard: \(server.url)")
         try server.run()

@@ -12,6 +12,10 @@ enum RunCommand {
         let absolute = (args.options("pipeline") + args.positionals).map(Arguments.absolute)
         guard !absolute.isEmpty else { throw args.usageError("missing --pipeline FILE") }
         let root = args.root
+        guard FileSystem.exists(root) else {
+            Console.error("agent-watcher: the root \(root) does not exist; create it (mkdir -p \(root)) or give another --root")
+            return 1
+        }
         let dashboard = DashboardChild.listen(args)
         let detach = args.flag("daemon")
         // The same checks as `check`: a spec with any problem starts nothing.
@@ -36,6 +40,10 @@ enum RunCommand {
                 let known = Set(c.spec.phases.map(\.id))
                 if let unknown = scope.phases?.subtracting(known).sorted(), !unknown.isEmpty {
                     throw args.usageError("--phases: \(c.run) has no phase \(unknown.joined(separator: ", ")) (its phases: \(c.spec.phases.map(\.id).joined(separator: ", ")))")
+                }
+                if let range = scope.batches, range.lowerBound > c.plan.batchCount {
+                    throw args.usageError("--batches \(range.lowerBound == range.upperBound ? "\(range.lowerBound)" : "\(range.lowerBound)-\(range.upperBound)"): "
+                        + "\(c.run) has \(c.plan.batchCount) batch\(c.plan.batchCount == 1 ? "" : "es") (1-\(c.plan.batchCount)), none of them in that range")
                 }
                 options.scope[c.run] = scope
             }

@@ -1,0 +1,15 @@
+import Testing
+@testable import WatcherCore
+
+@Suite struct PhaseMainFileTests {
+    @Test func twoPhasesCannotShareAMainFile() {
+        let text = #"""
+            {"run": "r", "items": {"file": "i.json"}, "agent": {"argv": ["a"]},
+             "phases": [{"id": "1", "output": {"file": "o.json", "strategy": "object", "key": "k"}},
+                        {"id": "2", "output": {"file": "o.json", "strategy": "object", "key": "k"}}]}
+            """#
+        guard case .failure(let e) = PipelineSpec.decode(Array(text.utf8)) else { Issue.record("accepted"); return }
+        #expect(e.problems.map(\.summary).contains(#"phases[1].output.file: "o.json" is phases[0]'s main file too; each phase needs a main file of its own"#),
+                "\(e.problems.map(\.summary))")
+    }
+}
