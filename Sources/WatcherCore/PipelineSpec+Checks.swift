@@ -68,10 +68,38 @@ extension PipelineSpec {
         return out
     }
 
+    /// The placeholders an agent's argv may hold.
+    public static let agentPlaceholders = ["prompt_file", "output", "run", "phase", "batch", "start", "end", "attempt", "budget_usd"]
+
+    /// `{name}` with a name no placeholder has, or a `{name` never closed, in one argv element.
+    /// Braces around anything but a lowercase name (JSON, say) are left as they are.
+    static func placeholderProblem(_ arg: String) -> String? {
+        var rest = Substring(arg)
+        while let open = rest.firstIndex(of: "{") {
+            let after = rest[rest.index(after: open)...]
+            let name = after.prefix { ($0 >= "a" && $0 <= "z") || $0 == "_" }
+            let end = after.dropFirst(name.count)
+            if !name.isEmpty {
+                if end.first == "}" {
+                    if !agentPlaceholders.contains(String(name)) {
+                        return "unknown placeholder {\(name)}; the placeholders are " + agentPlaceholders.map { "{\($0)}" }.joined(separator: ", ")
+                    }
+                } else if end.isEmpty {
+                    return "placeholder {\(name) is not closed: add }"
+                }
+            }
+            rest = after
+        }
+        return nil
+    }
+
     static func agentProblems(_ agent: AgentSpec, at key: String, argvHint: String) -> [SpecProblem] {
         var out: [SpecProblem] = []
         if let argv = agent.argv, argv.isEmpty {
             out.append(SpecProblem(key: "\(key).argv", message: "expected a non-empty array\(argvHint)"))
+        }
+        for (j, arg) in (agent.argv ?? []).enumerated() {
+            if let problem = Self.placeholderProblem(arg) { out.append(SpecProblem(key: "\(key).argv[\(j)]", message: problem)) }
         }
         for (j, pattern) in (agent.transient?.patterns ?? []).enumerated() {
             do { _ = try Regex(pattern) } catch {

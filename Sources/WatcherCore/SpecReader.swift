@@ -83,7 +83,7 @@ struct SpecReader {
             return nil
         }
         guard let converted = convert(value) else {
-            report(path, "expected \(expected)")
+            report(path, "expected \(expected), got \(value.kindDescription)")
             return nil
         }
         return converted

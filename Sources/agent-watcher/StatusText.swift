@@ -6,7 +6,7 @@ import WatcherCore
 enum StatusText {
     static func daemonLine(_ pid: Int32?) -> String {
         pid.map { "daemon: running (pid \($0))" }
-            ?? "daemon: not running (nothing is being worked on; batches it was working on are shown as interrupted)"
+            ?? "daemon: not running (no agent works now; batches that were running when it stopped are shown as interrupted)"
     }
 
     /// `14/34 (41.2%) | elapsed 45m0s | estimated total 1h50m | remaining 1h5m`
@@ -32,7 +32,7 @@ enum StatusText {
             var progress = "  progress: " + StatusText.progress(done: run.done, total: run.total, elapsed: run.elapsedSeconds, remaining: run.etaSeconds)
             if run.etaSeconds == nil && !run.completed && report.daemonRunning && !run.paused { progress += " (ETA unknown until a batch merges)" }
             if run.etaSeconds != nil, run.remainingBatches > 0 {
-                progress += " (\(run.remainingBatches) batches left, mean \(duration(run.meanBatchSeconds ?? 0)) per batch, concurrency \(run.concurrency))"
+                progress += " (\(run.remainingBatches) batch\(run.remainingBatches == 1 ? "" : "es") left, mean \(duration(run.meanBatchSeconds ?? 0)) per batch, concurrency \(run.concurrency))"
             }
             lines.append(progress)
             if run.paused, let message = run.pauseMessage { lines.append("  paused: \(message)") }

@@ -57,7 +57,7 @@ private func problems(_ responders: String) -> [String] {
         (#"[{"name": "x", "argv": ["a"], "on": ["error"]}]"#, "responders[0].on: error replies never wake a responder (so two failing responders cannot loop)"),
         (#"[{"name": "x", "argv": ["a"], "maxTurnsPerThread": 0}]"#, "responders[0].maxTurnsPerThread: expected a whole number ≥ 1, got 0"),
         (#"[{"name": "x", "argv": ["a"], "timeoutSeconds": 0}]"#, "responders[0].timeoutSeconds: expected a number > 0, got 0.0"),
-        (#"{"name": "x"}"#, "responders: expected an array"),
+        (#"{"name": "x"}"#, "responders: expected an array, got an object"),
     ])
     func problemsNameTheKey(responders: String, expected: String) {
         #expect(problems(responders).map { $0.replacingOccurrences(of: #" \(line \d+, column \d+\)"#, with: "", options: .regularExpression) } == [expected])

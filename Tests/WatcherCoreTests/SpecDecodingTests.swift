@@ -55,7 +55,7 @@ private func problems(_ members: String, phases: String = phase) -> [String] {
             "batchsize", "items.file", "concurrency", "agent.prompt", "phases[0].output.strategy",
             "agent.transient.patterns[0]", "phases[1].id",
         ])
-        #expect(e.problems[1].summary == "items.file: expected a string")
+        #expect(e.problems[1].summary == "items.file: expected a string, got a number")
         #expect(e.problems[3].summary == #"agent.prompt: expected one of stdin, file, got "pipe""#)
         #expect(e.problems[0].position == JSONTextPosition(line: 1, column: 36))
         #expect(e.problems[1].position == JSONTextPosition(line: 1, column: 24))
@@ -76,7 +76,7 @@ private func problems(_ members: String, phases: String = phase) -> [String] {
         // `run` is missing: no second problem about the empty stand-in name; the phase's agent
         // argv is unreadable: no "no agent command" for that phase.
         let p = problems("", phases: #"{"id": "1", "agent": {"argv": "claude"}, "output": {"file": "o", "strategy": "object"}}"#)
-        #expect(p == ["phases[0].agent.argv: expected an array"])
+        #expect(p == ["phases[0].agent.argv: expected an array, got a string"])
     }
 
     @Test func newKeysHaveTheirDefaults() throws {
