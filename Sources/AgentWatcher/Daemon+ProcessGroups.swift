@@ -56,9 +56,10 @@ extension Daemon {
         group.leaderAlive = false
         // Descendants that left the group (`setsid`) are looked for now and again after the
         // grace period (one may be between fork and setsid now): the group is tracked till then.
+        let members = ProcessControl.hasLiveMembers(pgid) // before the strays: one between fork and setsid is a member
         let strays = signalDescendantsOutsideTheGroup(pgid, SIGTERM)
-        guard ProcessControl.hasLiveMembers(pgid) || strays > 0 || group.token != nil else {
-            agentGroups[pgid] = nil
+        guard members || strays > 0 || (group.token != nil && stopping == nil) else {
+            agentGroups[pgid] = nil // nothing left (or a stop under way: no grace to wait out for what is gone)
             return
         }
         let (life, _) = ChildLifetime.leftovers(now: Daemon.now(), grace: group.grace) // SIGTERM now, SIGKILL after the grace
@@ -83,9 +84,12 @@ extension Daemon {
                 }
             }
             agentGroups[pgid]?.life = life
-            // Tracked through the grace period (a descendant may be between fork and setsid), then until empty.
-            if life.phase == .ended || (life.phase == .killed && !ProcessControl.hasLiveMembers(pgid)
-                                         && signalDescendantsOutsideTheGroup(pgid, 0) == 0) {
+            // Tracked through the grace period (a descendant may be between fork and setsid), then
+            // until empty; when a stop is under way, only while something of it is left.
+            let looks = life.phase == .killed || stopping != nil
+            let members = looks && ProcessControl.hasLiveMembers(pgid) // before the strays, as above
+            let strays = looks ? signalDescendantsOutsideTheGroup(pgid, 0) : 0
+            if !life.keepsTracking(membersLeft: members, descendantsOutside: strays, stopping: stopping != nil) {
                 agentGroups[pgid] = nil
             }
         }

@@ -7,7 +7,12 @@ extension Layout {
     public func responderLogs(_ responder: String) -> String { logs + "/responders/" + responder }
 
     public func responderFile(_ t: Turn, attempt: Int, _ ending: String) -> String {
-        responderLogs(t.responder) + "/\(t.message)-\(attempt).\(ending)"
+        responderFile(responder: t.responder, message: t.message, attempt: attempt, ending)
+    }
+
+    /// `logs/responders/<responder>/<message>-<attempt>.<ending>` (`prompt.md`, `stdout`, `log`, `reply`).
+    public func responderFile(responder: String, message: String, attempt: Int, _ ending: String) -> String {
+        responderLogs(responder) + "/\(message)-\(attempt).\(ending)"
     }
 
     public var stuckReports: String { logs + "/stuck" }

@@ -112,6 +112,21 @@ public struct ChildLifetime: Equatable, Sendable {
         actions.compactMap { $0 == .terminate ? .terminate : $0 == .kill ? .kill : nil }
     }
 
+    /// Whether the leftovers of a group whose leader has exited are still to be tracked, given
+    /// what is seen of them now: members of the group left, descendants outside it (`setsid`,
+    /// found by token or process tree). Anything left: tracked (it gets SIGKILL at the grace's
+    /// end). Nothing left: during the grace it is still tracked, as a descendant may be between
+    /// fork and `setsid` (seen as a member, so look for members before strays); after SIGKILL,
+    /// or once the daemon is `stopping`, it is forgotten at once: a stop does not wait out a
+    /// grace for processes that are gone (a late one is reparented to the daemon, the
+    /// subreaper, and the stop signals its orphans).
+    public func keepsTracking(membersLeft: Bool, descendantsOutside: Int, stopping: Bool) -> Bool {
+        if phase == .ended { return false }
+        if membersLeft || descendantsOutside > 0 { return true }
+        if stopping { return false }
+        return phase != .killed
+    }
+
     /// Stopped by the watcher (its answer or output is not taken as its own).
     public var isStopping: Bool { stopReason != nil }
 }

@@ -50,6 +50,11 @@ public enum EventFormatter {
         switch e.event {
         case EventName.transition:
             s += e.from ?? "?"; s += " → "; s += e.to ?? "?"
+        case EventName.turnTransition:
+            // A responder's turn reads like a batch's transition: which turn, who answers, the step.
+            s += "turn "; s += e.string("thread") ?? "?"; s += "/"; s += e.string("message") ?? "?"
+            if let responder = e.string("responder") { s += " "; s += responder }
+            s += "  "; s += e.from ?? "new"; s += " → "; s += e.to ?? "?"
         case let name where name.hasPrefix("message."):
             s += name; s += " "; s += e.from ?? "?"; s += " → "; s += e.to ?? "?"
         default:
@@ -70,6 +75,7 @@ public enum EventFormatter {
                 sawFailedItems = true
                 continue
             case "checksum", "from", "root", "runs", "fingerprint", "source": continue
+            case "thread", "message", "responder": if e.event == EventName.turnTransition { continue } // shown first
             default: break
             }
             switch d.value {

@@ -36,6 +36,27 @@ final class ExitCodeTests: EndToEndTestCase {
         XCTAssertEqual(listed["runs"]?[0]?["merged"]?.int, 3)
     }
 
+    /// Once the work is done, `run --until-done` does not wait out `killGraceSeconds` for the
+    /// process groups of agents that already exited: nothing is left of them, so the stop ends
+    /// at once (a bound of behaviour, far below the grace, generous for a loaded machine).
+    func testUntilDoneDoesNotWaitOutTheKillGraceForAgentsThatExited() throws {
+        let sandbox = try makeSandbox()
+        let spec = Fixtures.spec(run: "quick", batchSize: 2, phases: [Fixtures.objectPhase("p1", file: "out/p1.json")],
+                                 overrides: ["killGraceSeconds": 20])
+        let path = try Fixtures.install(in: sandbox, spec: spec, itemCount: 4, agentBody: "object_batch $start $end | publish \"$out\"")
+        let started = Date()
+        let r = try sandbox.run(["run", "--pipeline", path, "--root", sandbox.root, "--until-done", "--quiet"], within: 60)
+        let elapsed = Date().timeIntervalSince(started)
+        XCTAssertEqual(r.exitCode, 0, r.stderr)
+        XCTAssertLessThan(elapsed, 10, "exits well before the 20 s grace once the work is done")
+        let records = try EventLog.read(sandbox.path("logs/events.jsonl"))
+        XCTAssertEqual(records.filter { $0.isTransition(phase: "p1", batch: 1, to: "merged") || $0.isTransition(phase: "p1", batch: 2, to: "merged") }.count, 2)
+        let stopping = try XCTUnwrap(records.last { $0.event == "watcher.stopping" })
+        let stopped = try XCTUnwrap(records.last { $0.event == "watcher.stopped" })
+        XCTAssertEqual(stopping.reason, "completed")
+        XCTAssertLessThan(stopped.time - stopping.time, 10, "\(stopping)\n\(stopped)")
+    }
+
     func testUntilDoneExits2WhenABatchFailed() throws {
         let sandbox = try makeSandbox()
         let spec = Fixtures.spec(run: "bad", batchSize: 2, phases: [Fixtures.objectPhase("p1", file: "out/p1.json")],

@@ -221,6 +221,12 @@ final class ResponderTests: EndToEndTestCase {
         XCTAssertTrue(thread.stdout.hasPrefix("STUCK thread t1 ") && thread.stdout.contains("stuck report: " + sandbox.path("logs/stuck/t1.md")),
                       thread.stdout)
         XCTAssertFalse(thread.stdout.contains("thread other"), thread.stdout)
+        // Each attempt's prompt and log, the log by its real name (one dot before `log`).
+        let logPath = sandbox.path("logs/responders/ping/t1-1.log")
+        XCTAssertTrue(thread.stdout.contains("  t1 attempt 1: " + sandbox.path("logs/responders/ping/t1-1.prompt.md") + " (log: " + logPath + ")"),
+                      thread.stdout)
+        XCTAssertTrue(FileSystem.exists(logPath), logPath)
+        XCTAssertFalse(thread.stdout.contains("..log"), thread.stdout)
         let status = try sandbox.run(["status", "--root", sandbox.root])
         XCTAssertTrue(status.stdout.contains("responders:\n  ping: idle, 2 turns (2 replied, 0 failed)\n  pong: idle, 2 turns (2 replied, 0 failed)"),
                       status.stdout)

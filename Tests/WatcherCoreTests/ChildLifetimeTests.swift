@@ -54,4 +54,22 @@ private func at(_ s: Double) -> Instant { t0.adding(seconds: s) }
         #expect(actions == [.terminate] && left.nextDeadline == at(3) && left.stopReason == "leader_exited")
         #expect(ChildLifetime(grace: -1).grace == 0)
     }
+
+    /// Leftovers of a group whose leader exited: tracked while anything is left; with nothing
+    /// left, through the grace (a descendant may be between fork and setsid), but not once a
+    /// stop is under way (it ends as soon as nothing is left) nor after SIGKILL.
+    @Test func leftoversAreTrackedWhileAnythingIsLeftAndAStopDoesNotWaitOutTheGrace() {
+        var (life, _) = ChildLifetime.leftovers(now: t0, grace: 20)
+        for stopping in [false, true] {
+            #expect(life.keepsTracking(membersLeft: true, descendantsOutside: 0, stopping: stopping))
+            #expect(life.keepsTracking(membersLeft: false, descendantsOutside: 1, stopping: stopping))
+        }
+        #expect(life.keepsTracking(membersLeft: false, descendantsOutside: 0, stopping: false)) // within the grace
+        #expect(!life.keepsTracking(membersLeft: false, descendantsOutside: 0, stopping: true)) // a stop: dropped at once
+        #expect(life.tick(now: at(20)) == [.kill]) // what is left still gets SIGKILL at the grace's end
+        #expect(life.keepsTracking(membersLeft: true, descendantsOutside: 0, stopping: false))
+        #expect(!life.keepsTracking(membersLeft: false, descendantsOutside: 0, stopping: false))
+        life.ended()
+        #expect(!life.keepsTracking(membersLeft: true, descendantsOutside: 3, stopping: true))
+    }
 }

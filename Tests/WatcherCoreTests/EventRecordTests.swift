@@ -196,6 +196,26 @@ private func body(_ r: EventRecord) -> [UInt8] {
         #expect(line.contains("retry_in_ms=2000"))
     }
 
+    @Test func formatterLineForATurnTransitionReadsLikeABatchTransition() {
+        let r = EventRecord(seq: 5, ts: "2026-11-21T08:00:00.123456Z", event: Event(
+            event: EventName.turnTransition, run: "r", phase: "3", batch: 1, attempt: 2, from: "spawning", to: "retry_wait",
+            reason: "agent_crashed", details: [
+                .init("thread", .string("t-3-1")), .init("message", .string("m-20261121T080000-1")),
+                .init("responder", .string("flaky")), .init("sender", .string("3/1")), .init("turn", .int(1))]))
+        let line = EventFormatter.line(r)
+        #expect(line == "08:00:00.123  r 3/1 #2  turn t-3-1/m-20261121T080000-1 flaky  spawning → retry_wait  (agent_crashed; sender=3/1; turn=1)")
+        #expect(!line.contains("error:"))
+        // A new turn has no state before: "new".
+        let queued = EventRecord(seq: 6, ts: "2026-11-21T08:00:00.123456Z", event: Event(
+            event: EventName.turnTransition, run: "r", to: "queued", reason: "query", details: [
+                .init("thread", .string("t-1")), .init("message", .string("m-1")), .init("responder", .string("reviewer"))]))
+        #expect(EventFormatter.line(queued) == "08:00:00.123  r  turn t-1/m-1 reviewer  new → queued  (query)")
+        // A batch transition's message is still its error.
+        #expect(EventFormatter.line(EventRecord(seq: 7, ts: "2026-11-21T08:00:00.123456Z", event: Event(
+            event: EventName.transition, run: "r", from: "a", to: "b", details: [.init("message", .string("bad"))])))
+            .hasSuffix("a → b  (error: bad)"))
+    }
+
     // MARK: checksums
 
     @Test func crc32KnownVectors() {

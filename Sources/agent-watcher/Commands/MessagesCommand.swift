@@ -82,8 +82,9 @@ enum MessagesCommand {
         Console.out(render(t, turns: turns))
         for turn in turns?.turns ?? [] {
             for a in 1...max(1, turn.attempt) {
-                let prompt = layout.responderLogs(turn.responder) + "/\(turn.message)-\(a).prompt.md"
-                if FileSystem.exists(prompt) { Console.out("  \(turn.message) attempt \(a): \(prompt) (log: \(prompt.dropLast(9)).log)") }
+                let prompt = layout.responderFile(responder: turn.responder, message: turn.message, attempt: a, "prompt.md")
+                let log = layout.responderFile(responder: turn.responder, message: turn.message, attempt: a, "log")
+                if FileSystem.exists(prompt) { Console.out("  \(turn.message) attempt \(a): \(prompt) (log: \(log))") }
             }
         }
         if FileSystem.exists(layout.stuckReport(t.root)) { Console.out("stuck report: \(layout.stuckReport(t.root))") }
