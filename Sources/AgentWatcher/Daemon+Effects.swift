@@ -231,10 +231,17 @@ extension Daemon {
 
     func settleDuplicate(_ id: BatchID, path: String, mergedChecksum: String?) throws {
         guard root.exists(path) else { return }
-        guard let limit = runs[id.run]?.spec.maxFileBytes,
-              case .contents(let bytes, _) = SafeFile.readDropped(path, beneath: root, limit: limit) else {
+        guard let limit = runs[id.run]?.spec.maxFileBytes else { return }
+        let bytes: [UInt8]
+        switch SafeFile.readDropped(path, beneath: root, limit: limit) {
+        case .contents(let b, _): bytes = b
+        case .vanished: return
+        case .refused(let refusal):
             return try rejectFile(path, into: layout.rejected(id.run), run: id.run,
-                                  reason: "batch \(id) is already merged; this file cannot be read safely")
+                                  reason: "batch \(id) is already merged; this file was not read: \(refusal)")
+        case .failed(let error):
+            return try rejectFile(path, into: layout.rejected(id.run), run: id.run,
+                                  reason: "batch \(id) is already merged; this file could not be read: \(error)")
         }
         if let mergedChecksum, SHA256.hex(bytes) == mergedChecksum {
             // Merged before a crash, archived only now; or the same file dropped twice.
