@@ -51,7 +51,14 @@ extension WatcherState {
                 guard let b = batches[id], !b.state.isTerminal else { continue }
                 // The agent's exit then ends nothing: the batch is cancelled.
                 if b.agentAlive { stopAgent(id, reason: "cancelled", now: now, into: &effects) }
-                transition(id, to: .cancelled, reason: TransitionReason.cancel.rawValue, into: &effects)
+                // A batch that waited for one this command cancels is cancelled because of it
+                // (`dependency_cancelled`): a `retry` of that one brings it back.
+                if let dep = plan.dependency(of: id), cancelled.contains(dep) {
+                    transition(id, to: .cancelled, reason: TransitionReason.dependencyCancelled.rawValue,
+                               details: [.init("dependency", .string("\(dep.phase)/\(dep.index)"))], into: &effects)
+                } else {
+                    transition(id, to: .cancelled, reason: TransitionReason.cancel.rawValue, into: &effects)
+                }
                 cancelled.append(id)
                 changed += 1
             }

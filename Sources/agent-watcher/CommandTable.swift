@@ -102,7 +102,7 @@ enum CommandTable {
                        "agent-watcher resume --responder reviewer"],
             main: ControlCommands.handler(.resume)),
         CommandSpec(
-            name: "retry", summary: "re-queue a failed, blocked or cancelled batch (and the dependants it blocked)",
+            name: "retry", summary: "re-queue a failed, blocked or cancelled batch (and the dependants it blocked, or that were cancelled or skipped with it)",
             details: """
             With --rebuild and no BATCH: re-merge every accepted batch file of PHASE (mailbox/RUN/accepted/), \
             in batch order, into a new main file; the old one is kept aside as <file>.before-rebuild (never \
