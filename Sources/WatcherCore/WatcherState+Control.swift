@@ -41,7 +41,8 @@ extension WatcherState {
                 .init("order", .strings(drainPlan.order.map { DrainPlanner.label($0.id) })),
                 .init("held_back", .strings(drainPlan.heldBack.map { DrainPlanner.label($0.id) })),
                 .init("force", .bool(c.force)),
-            ] + (c.max.map { [.init("max", .int($0))] } ?? []))
+            ] + (c.max.map { [.init("max", .int($0))] } ?? [])
+              + ((c.drainID ?? c.id.map { "drain-" + $0 }).map { [.init("drain_id", .string($0))] } ?? []))
             apply(e)
             effects.append(.log(e))
             changed = drainPlan.order.count
@@ -113,7 +114,15 @@ extension WatcherState {
 
     /// Re-queues the next batches of each drain while the run has free slots, logging progress
     /// so an interrupted drain continues after a restart.
+    /// A drain of a paused run ends there: nothing more happens for its batches without a person.
+    /// `drain.completed` then carries the pause's `reason` and the batches not re-queued.
     mutating func continueDrains(into effects: inout [Effect]) {
+        for run in drains.keys.sorted() where paused.contains(run) {
+            let e = Event(event: EventName.drainCompleted, run: run, reason: pauseReasons[run]?.reason ?? PauseReason.operatorRequest.rawValue,
+                          details: [.init("not_requeued", .strings((drains[run] ?? []).map(DrainPlanner.label)))])
+            apply(e)
+            effects.append(.log(e))
+        }
         for run in drains.keys.sorted() where !paused.contains(run) {
             guard let plan = plans[run] else { continue }
             var free = plan.concurrency - activeCount(run: run)
