@@ -57,7 +57,15 @@ extension ControlCommand {
             guard let s = i.stringValue, PlainName.check(s) == nil else { return .failure(.init("\"id\" must be a plain name")) }
             id = s
         }
-        return .success(ControlCommand(verb: verb, run: run, phase: phase, batch: batch, id: id, max: max, force: force, rebuild: rebuild))
+        var drainID: String?
+        if let d = v["drain_id"] {
+            guard verb == .drain, let s = d.stringValue, PlainName.check(s) == nil else {
+                return .failure(.init("\"drain_id\" goes with drain and must be a plain name"))
+            }
+            drainID = s
+        }
+        return .success(ControlCommand(verb: verb, run: run, phase: phase, batch: batch, id: id, max: max, force: force,
+                                       rebuild: rebuild, drainID: drainID))
     }
 }
 

@@ -56,9 +56,12 @@ public struct ControlCommand: Equatable, Sendable {
     /// For `retry` of a phase (no batch): re-merge the phase's accepted batch files into a new
     /// main file, keeping the old one aside (`retry RUN PHASE --rebuild`).
     public var rebuild: Bool
+    /// For `drain`: the drain's id, logged in `drain.started` (the CLI names its report after it).
+    public var drainID: String?
 
     public init(verb: Verb, run: String, phase: String? = nil, batch: Int? = nil, id: String? = nil,
-                max: Int? = nil, force: Bool = false, rebuild: Bool = false) {
+                max: Int? = nil, force: Bool = false, rebuild: Bool = false, drainID: String? = nil) {
+        self.drainID = drainID
         self.verb = verb
         self.run = run
         self.phase = phase

@@ -41,7 +41,8 @@ extension WatcherState {
                 .init("order", .strings(drainPlan.order.map { DrainPlanner.label($0.id) })),
                 .init("held_back", .strings(drainPlan.heldBack.map { DrainPlanner.label($0.id) })),
                 .init("force", .bool(c.force)),
-            ] + (c.max.map { [.init("max", .int($0))] } ?? []))
+            ] + (c.max.map { [.init("max", .int($0))] } ?? [])
+              + ((c.drainID ?? c.id.map { "drain-" + $0 }).map { [.init("drain_id", .string($0))] } ?? []))
             apply(e)
             effects.append(.log(e))
             changed = drainPlan.order.count
@@ -51,7 +52,14 @@ extension WatcherState {
                 guard let b = batches[id], !b.state.isTerminal else { continue }
                 // The agent's exit then ends nothing: the batch is cancelled.
                 if b.agentAlive { stopAgent(id, reason: "cancelled", now: now, into: &effects) }
-                transition(id, to: .cancelled, reason: TransitionReason.cancel.rawValue, into: &effects)
+                // A batch that waited for one this command cancels is cancelled because of it
+                // (`dependency_cancelled`): a `retry` of that one brings it back.
+                if let dep = plan.dependency(of: id), cancelled.contains(dep) {
+                    transition(id, to: .cancelled, reason: TransitionReason.dependencyCancelled.rawValue,
+                               details: [.init("dependency", .string("\(dep.phase)/\(dep.index)"))], into: &effects)
+                } else {
+                    transition(id, to: .cancelled, reason: TransitionReason.cancel.rawValue, into: &effects)
+                }
                 cancelled.append(id)
                 changed += 1
             }
@@ -106,7 +114,15 @@ extension WatcherState {
 
     /// Re-queues the next batches of each drain while the run has free slots, logging progress
     /// so an interrupted drain continues after a restart.
+    /// A drain of a paused run ends there: nothing more happens for its batches without a person.
+    /// `drain.completed` then carries the pause's `reason` and the batches not re-queued.
     mutating func continueDrains(into effects: inout [Effect]) {
+        for run in drains.keys.sorted() where paused.contains(run) {
+            let e = Event(event: EventName.drainCompleted, run: run, reason: pauseReasons[run]?.reason ?? PauseReason.operatorRequest.rawValue,
+                          details: [.init("not_requeued", .strings((drains[run] ?? []).map(DrainPlanner.label)))])
+            apply(e)
+            effects.append(.log(e))
+        }
         for run in drains.keys.sorted() where !paused.contains(run) {
             guard let plan = plans[run] else { continue }
             var free = plan.concurrency - activeCount(run: run)

@@ -280,11 +280,12 @@ extension WatcherState {
         }
     }
 
-    /// The batches `id` had blocked (or skipped with it) wait for it again.
+    /// The batches `id` had blocked (or skipped or cancelled with it) wait for it again.
     mutating func unblockDependants(of id: BatchID, reason: TransitionReason, into effects: inout [Effect]) {
         var next = plans[id.run]?.dependant(of: id)
         while let d = next, let b = batches[d],
-              b.state == .blocked || (b.state == .skipped && b.lastReason == TransitionReason.dependencySkipped.rawValue) {
+              b.state == .blocked || (b.state == .skipped && b.lastReason == TransitionReason.dependencySkipped.rawValue)
+                || (b.state == .cancelled && b.lastReason == TransitionReason.dependencyCancelled.rawValue) {
             transition(d, to: .pending, reason: reason.rawValue, into: &effects)
             next = plans[id.run]?.dependant(of: d)
         }

@@ -102,7 +102,7 @@ enum CommandTable {
                        "agent-watcher resume --responder reviewer"],
             main: ControlCommands.handler(.resume)),
         CommandSpec(
-            name: "retry", summary: "re-queue a failed, blocked or cancelled batch (and the dependants it blocked)",
+            name: "retry", summary: "re-queue a failed, blocked or cancelled batch (and the dependants it blocked, or that were cancelled or skipped with it)",
             details: """
             With --rebuild and no BATCH: re-merge every accepted batch file of PHASE (mailbox/RUN/accepted/), \
             in batch order, into a new main file; the old one is kept aside as <file>.before-rebuild (never \
@@ -130,9 +130,11 @@ enum CommandTable {
             Order: no recorded reason, agent crash / missing output, validation failure, timeout; then lower \
             phase, fewer attempts. A batch whose last two attempts failed with the same error is held back \
             unless --force. --dry-run prints the order only and changes nothing. Unless --no-wait, drain waits \
-            until every re-queued batch has ended, prints processed, succeeded, failed, the success rate, the \
-            results by run and phase and each failed batch's last error, and writes the same as JSON to \
-            logs/drains/<drain-id>.json. Exit 0 when every re-queued batch merged, 2 when some failed again.
+            until every re-queued batch has ended, or the run paused (any reason) with none of them in flight \
+            (the rest count as not done), prints processed, succeeded, failed, not done, the pause, the success \
+            rate, the results by run and phase and each failed batch's last error, and writes the same as JSON \
+            to logs/drains/<drain-id>.json (drain.started carries the id). Exit 0 when every re-queued batch \
+            merged, 2 when some failed again or are not done.
             """,
             arguments: [ArgumentSpec(name: "RUN", summary: "the run to drain (or --all)", optional: true)],
             options: [

@@ -136,4 +136,33 @@ final class OperateTests: EndToEndTestCase {
             return stat[close + 2] != UInt8(ascii: "Z")
         }
     }
+
+    /// `cancel RUN` cancels a batch and the one waiting for it; `retry` of the first brings both back.
+    func testRetryOfACancelledBatchBringsBackItsCancelledDependants() throws {
+        let sandbox = try makeSandbox()
+        let spec = Fixtures.spec(run: "rc", batchSize: 2, phases: [Fixtures.objectPhase("p1", file: "out/p1.json"),
+                                                                  Fixtures.objectPhase("p2", file: "out/p2.json")],
+                                 overrides: ["concurrency": 1])
+        let path = try Fixtures.install(in: sandbox, spec: spec, itemCount: 4, agentBody: """
+        if [ "$phase" = p1 ] && [ "$batch" = 2 ]; then wait_for go || exit 1; fi
+        object_batch $start $end | publish "$out"
+        """)
+        let started = try sandbox.run(["run", "--daemon", "--pipeline", path, "--root", sandbox.root], within: 60)
+        XCTAssertEqual(started.exitCode, 0, started.stderr)
+        let pid = try XCTUnwrap(pid_t(started.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
+        defer { if ProcessControl.isAlive(pid) { _ = try? ProcessControl.signal(pid, SIGKILL) } }
+        try waitForEvent(log: sandbox.eventLog, deadline: .seconds(20)) { $0.isTransition(phase: "p1", batch: 2, to: "running") }
+        let cancel = try sandbox.run(["cancel", "rc", "--root", sandbox.root])
+        XCTAssertEqual(cancel.exitCode, 0, cancel.stderr)
+        let dependant = try waitForEvent(log: sandbox.eventLog, deadline: .seconds(20)) { $0.isTransition(phase: "p2", batch: 2, to: "cancelled") }
+        XCTAssertEqual(dependant.reason, "dependency_cancelled")
+        try waitForEvent(log: sandbox.eventLog, deadline: .seconds(20)) { $0.isEvent("agent.exited", phase: "p1", batch: 2) }
+        try sandbox.write("go", "")
+        let retry = try sandbox.run(["retry", "rc", "p1", "2", "--root", sandbox.root])
+        XCTAssertEqual(retry.exitCode, 0, retry.stderr)
+        try waitForEvent(log: sandbox.eventLog, deadline: .seconds(20)) { $0.isTransition(phase: "p2", batch: 2, to: "pending") }
+        try waitForEvent(log: sandbox.eventLog, deadline: .seconds(30)) { $0.isTransition(phase: "p2", batch: 2, to: "merged") }
+        XCTAssertEqual(try sandbox.run(["stop", "--root", sandbox.root]).exitCode, 0)
+    }
 }
+

@@ -91,4 +91,82 @@ private func fail(_ w: inout WatcherState, _ id: BatchID, _ reasons: [(String?, 
         #expect(live.drains["r"] == nil, "the drain is complete once its last batch is re-queued")
         #expect(log.contains { $0.event == EventName.drainCompleted })
     }
+
+    /// Three failed batches, concurrency 1: a drain re-queues one and queues two.
+    private func drained(_ log: inout [Event]) -> WatcherState {
+        var w = WatcherState()
+        _ = w.add(smPlan(phases: ["a"], batches: 3, concurrency: 1, maxAttempts: 1))
+        func run(_ input: Input, at t: Double) {
+            log += w.handle(input, now: smAt(t)).compactMap { if case .log(let e) = $0 { return e }; return nil }
+        }
+        for k in 1...3 {
+            run(.tick, at: Double(k))
+            run(.spawned(sm("a", k), attempt: 1, pid: Int32(100 + k)), at: Double(k) + 0.05)
+            run(.agentExited(sm("a", k), pid: Int32(100 + k), status: "exit 1", success: false, outputPath: nil), at: Double(k) + 0.1)
+        }
+        run(.control(ControlCommand(verb: .drain, run: "r", drainID: "drain-7")), at: 10)
+        run(.spawned(sm("a", 1), attempt: 2, pid: 201), at: 10.5)
+        return w
+    }
+
+    private func records(_ log: [Event]) -> [EventRecord] {
+        log.enumerated().map { EventRecord(seq: UInt64($0.offset + 1), ts: "", event: $0.element) }
+    }
+
+    @Test func drainStartedCarriesTheDrainsID() {
+        var log: [Event] = []
+        _ = drained(&log)
+        #expect(log.first { $0.event == EventName.drainStarted }?.string("drain_id") == "drain-7")
+        var w = WatcherState()
+        _ = w.add(smPlan(phases: ["a"], batches: 1))
+        let e = w.handle(.control(ControlCommand(verb: .drain, run: "r", id: "cli-1")), now: smAt(1))
+            .compactMap { if case .log(let e) = $0, e.event == EventName.drainStarted { return e }; return nil }
+        #expect(e.first?.string("drain_id") == "drain-cli-1", "a message without drain_id: named after its id")
+    }
+
+    @Test func aPauseEndsTheDrainWithItsReasonAndTheBatchesNotDone() {
+        var log: [Event] = []
+        var w = drained(&log)
+        #expect(w.drains["r"] == [sm("a", 2), sm("a", 3)])
+        let before = DrainReport.build(id: "drain-7", starts: records(log).filter { $0.event.event == EventName.drainStarted },
+                                       records: records(log))
+        #expect(!before.isFinished, "a/1 runs; a/2 and a/3 wait for a slot")
+        let paused = w.handle(ctl(.pause), now: smAt(11)).compactMap { if case .log(let e) = $0 { return e }; return nil }
+        log += paused
+        let completed = paused.first { $0.event == EventName.drainCompleted }
+        #expect(completed?.reason == "operator")
+        #expect(completed?.strings("not_requeued") == ["a/2", "a/3"])
+        #expect(w.drains["r"] == nil)
+        var replayed = WatcherState()
+        _ = replayed.add(smPlan(phases: ["a"], batches: 3, concurrency: 1, maxAttempts: 1))
+        for e in log { replayed.apply(e) }
+        #expect(replayed.drains["r"] == nil, "replay ends the drain too")
+
+        let paused1 = DrainReport.build(id: "drain-7", starts: records(log).filter { $0.event.event == EventName.drainStarted },
+                                        records: records(log))
+        #expect(!paused1.isFinished, "a/1's agent still runs: it ends without a person")
+        log += w.handle(.agentExited(sm("a", 1), pid: 201, status: "exit 1", success: false, outputPath: nil), now: smAt(12))
+            .compactMap { if case .log(let e) = $0 { return e }; return nil }
+        let all = records(log)
+        let report = DrainReport.build(id: "drain-7", starts: all.filter { $0.event.event == EventName.drainStarted }, records: all)
+        #expect(report.isFinished)
+        #expect(report.notDone == 2 && report.processed == 1 && report.failed == 1)
+        #expect(report.pauses == [DrainReport.Pause(run: "r", reason: "operator", message: nil)])
+        #expect(report.text.contains("not done 2"), "\(report.text)")
+        #expect(report.text.contains("run r paused (operator): 2 not done"), "\(report.text)")
+        #expect(DrainReport(json: report.json) == report, "drain --report reads it back")
+    }
+
+    @Test func aRunPausedByTheWatcherEndsTheDrainToo() {
+        var log: [Event] = []
+        _ = drained(&log)
+        log.append(Event(event: EventName.runPaused, run: "r", reason: "circuit_open", details: [.init("message", .string("exit 1"))]))
+        log.append(Event(event: EventName.transition, run: "r", phase: "a", batch: 1, attempt: 2, from: "running", to: "failed",
+                         reason: "agent_crashed"))
+        let all = records(log)
+        let report = DrainReport.build(id: "drain-7", starts: all.filter { $0.event.event == EventName.drainStarted }, records: all)
+        #expect(report.isFinished)
+        #expect(report.pauses == [DrainReport.Pause(run: "r", reason: "circuit_open", message: "exit 1")])
+        #expect(report.json["notDone"]?.intValue == 2)
+    }
 }

@@ -530,7 +530,8 @@ let transitionCases: [TransitionCase] = [
             "a/1 pending>spawning #2", "spawn a/1 #2 feedback=1",
         ]),
         step(ctl(.cancel), at: 1004, [
-            "a/1 spawning>cancelled #2 cancel", "b/1 pending>cancelled #0 cancel", "c/1 pending>cancelled #0 cancel",
+            "a/1 spawning>cancelled #2 cancel", "b/1 pending>cancelled #0 dependency_cancelled dependency=a/1",
+            "c/1 pending>cancelled #0 dependency_cancelled dependency=b/1",
             "control.applied command=cancel batches=3",
             "run.completed merged=0 failed=0 blocked=0 skipped=0 cancelled=3", "completed r",
         ]),
@@ -542,11 +543,11 @@ let transitionCases: [TransitionCase] = [
         ]),
         step(ctl(.skip, a1), at: 1007, ["a/1 cancelled>skipped #2 skip", "control.applied a/1 command=skip batches=1"]),
         step(ctl(.retry, b1), at: 1008, [
-            "b/1 cancelled>pending #0 retry attempts_allowed=1",
+            "b/1 cancelled>pending #0 retry attempts_allowed=1", "c/1 cancelled>pending #0 dependency_requeued",
             "control.applied b/1 command=retry batches=1",
             "b/1 pending>spawning #1", "spawn b/1 #1",
         ]),
-    ], final: [a1: .skipped, b1: .spawning, c1: .cancelled]),
+    ], final: [a1: .skipped, b1: .spawning, c1: .pending]),
 
     TransitionCase(name: "skip a pending batch: its dependant is skipped too, and retry brings both back", steps: [
         step(ctl(.skip, a2), at: 1000, [
@@ -595,14 +596,34 @@ let transitionCases: [TransitionCase] = [
         ]),
     ], final: [a1: .cancelled, b1: .blocked, a2: .spawning]),
 
-    TransitionCase(name: "cancel a whole run: every unfinished batch cancelled", steps: [
+    TransitionCase(name: "cancel a whole run: every unfinished batch cancelled, dependants because of their dependency", steps: [
         step(ctl(.cancel), at: 1001, [
             "a/1 spawning>cancelled #1 cancel", "a/2 pending>cancelled #0 cancel",
-            "b/1 pending>cancelled #0 cancel", "b/2 pending>cancelled #0 cancel",
+            "b/1 pending>cancelled #0 dependency_cancelled dependency=a/1",
+            "b/2 pending>cancelled #0 dependency_cancelled dependency=a/2",
             "control.applied command=cancel batches=4",
             "run.completed merged=0 failed=0 blocked=0 skipped=0 cancelled=4", "completed r",
         ]),
     ], final: [a1: .cancelled, a2: .cancelled, b1: .cancelled, b2: .cancelled]),
+
+    TransitionCase(name: "retry of a batch cancelled with its run brings back the dependants cancelled because of it", steps: [
+        step(ctl(.cancel), at: 1001),
+        step(exited(a1, status: "exit 1", success: false, output: false), at: 1001.5),
+        step(ctl(.retry, a2), at: 1002, [
+            "a/2 cancelled>pending #0 retry attempts_allowed=3", "b/2 cancelled>pending #0 dependency_requeued",
+            "control.applied a/2 command=retry batches=1", "a/2 pending>spawning #1", "spawn a/2 #1",
+        ]),
+    ], final: [a1: .cancelled, b1: .cancelled, a2: .spawning, b2: .pending]),
+
+    TransitionCase(name: "retry does not bring back a dependant the operator cancelled on its own", plan: smPlan(batches: 1), steps: [
+        step(ctl(.cancel, b1), at: 1001, ["b/1 pending>cancelled #0 cancel", "control.applied b/1 command=cancel batches=1"]),
+        step(ctl(.cancel, a1), at: 1002),
+        step(exited(a1, status: "exit 1", success: false, output: false), at: 1002.5),
+        step(ctl(.retry, a1), at: 1003, [
+            "a/1 cancelled>pending #1 retry attempts_allowed=4",
+            "control.applied a/1 command=retry batches=1", "a/1 pending>spawning #2", "spawn a/1 #2",
+        ]),
+    ], final: [a1: .spawning, b1: .cancelled]),
 
     TransitionCase(name: "controls for an unknown run or batch, or a batch in the wrong state, are rejected", steps: [
         step(ctl(.retry, run: "nope"), at: 1001, ["control.rejected unknown run nope command=retry"]),

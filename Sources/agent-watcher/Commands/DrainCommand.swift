@@ -34,8 +34,11 @@ enum DrainCommand {
         let client = ControlClient(layout: layout)
         let follower = try LogFollower(layout: layout)
         var starts: [EventRecord] = []
+        let (s, us) = Clock.realtime()
+        let id = "drain-" + Clock.iso8601(seconds: s, microseconds: us).filter { $0.isNumber }.prefix(20) + "-\(getpid())"
         for run in runs {
-            var fields: [(String, String)] = [("command", ControlClient.string("drain")), ("run", ControlClient.string(run))]
+            var fields: [(String, String)] = [("command", ControlClient.string("drain")), ("run", ControlClient.string(run)),
+                                              ("drain_id", ControlClient.string(id))]
             if let max { fields.append(("max", String(max))) }
             if force { fields.append(("force", "true")) }
             let answer = try client.send(fields)
@@ -51,13 +54,11 @@ enum DrainCommand {
             starts.append(started)
             let order = started.event.strings("order") ?? []
             let held = started.event.strings("held_back") ?? []
-            Console.out("drain \(run): applied, \(order.count) batch\(order.count == 1 ? "" : "es") re-queued in this order: "
+            Console.out("drain \(run): applied (\(id)), \(order.count) batch\(order.count == 1 ? "" : "es") re-queued in this order: "
                         + (order.isEmpty ? "(nothing to re-queue)" : order.joined(separator: ", ")))
             if !held.isEmpty { Console.out("  held back (same error twice; use --force): " + held.joined(separator: ", ")) }
         }
         if args.flag("no-wait") { return 0 }
-        let (s, us) = Clock.realtime()
-        let id = "drain-" + Clock.iso8601(seconds: s, microseconds: us).filter { $0.isNumber }.prefix(20) + "-\(getpid())"
         var records = try EventLogReader.read(layout.eventLog).records
         var report = DrainReport.build(id: id, starts: starts, records: records)
         while !report.isFinished {
@@ -78,7 +79,7 @@ enum DrainCommand {
         try AtomicFile.replace(path, with: report.json.prettySerialized() + [0x0A])
         Console.out(report.text)
         Console.out("report: \(path) (agent-watcher drain --report \(id))")
-        return report.failed == 0 ? 0 : 2
+        return report.failed == 0 && report.notDone == 0 ? 0 : 2
     }
 
     static func printReport(_ id: String, layout: Layout, json: Bool) throws -> Int32 {
