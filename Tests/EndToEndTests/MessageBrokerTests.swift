@@ -212,6 +212,13 @@ final class MessageBrokerTests: EndToEndTestCase {
         XCTAssertTrue(ask.stderr.contains("no daemon runs"), ask.stderr)
         XCTAssertEqual(sandbox.list("mailbox/agents/bob/new"), [askID + ".json"])
         XCTAssertEqual(sandbox.list("mailbox/agents/bob/tmp"), [])
+        // send --wait with no daemon and no --timeout would wait for ever: it says so and exits 2, the message queued.
+        let waiting = try sandbox.run(["send", "--root", root, "--to", "bob", "--type", "query", "--from", "alice", "--id", "w1",
+                                       "--body", "1", "--wait"], within: 30)
+        XCTAssertEqual(waiting.exitCode, 2, waiting.stderr)
+        XCTAssertTrue(waiting.stderr.contains("not waiting, since no daemon runs"), waiting.stderr)
+        XCTAssertEqual(Set(sandbox.list("mailbox/agents/bob/new")), [askID + ".json", "w1.json"])
+        try FileSystem.unlink(sandbox.path("mailbox/agents/bob/new/w1.json"))
         let envelope = try JSON.parse(sandbox.read("mailbox/agents/bob/new/\(askID).json"))
         XCTAssertEqual(envelope.keys, ["id", "from", "to", "type", "body"])
         try sandbox.write("answer.json", #"{"answer": "yes", "items": [1, 2]}"#)

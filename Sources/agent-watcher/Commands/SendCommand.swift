@@ -76,6 +76,11 @@ enum SendCommand {
         if !wait { Console.out(message.id) }
         if try ControlClient(layout: layout).runningDaemon() == nil {
             Console.error("agent-watcher: \(path): queued; no daemon runs on \(layout.root), it is delivered when one starts")
+            // Nothing can answer before a daemon starts: waiting with no limit would never end.
+            if wait && timeout == nil {
+                Console.error("agent-watcher: send --wait: not waiting, since no daemon runs to deliver it; give --timeout S to wait for one anyway")
+                return 2
+            }
         }
         guard wait else { return 0 }
         return try SendWait.wait(for: message.id, sender: message.from, layout: layout, timeoutSeconds: timeout)
