@@ -52,10 +52,10 @@ enum RunCommand {
         defer { if let beside { Console.error("agent-watcher: stopping the dashboard"); try? beside.stop() } } // exiting anyway; a failed SIGTERM changes nothing
         if let beside { Console.out("dashboard: \(beside.url)") }
         let daemon = try Daemon(options: options)
-        daemon.onWatching = { [layout = daemon.layout] in
-            Console.error("agent-watcher: watching \(layout.mailbox); events in \(layout.eventLog)")
-        }
         let quiet = args.flag("quiet")
+        daemon.onWatching = { [layout = daemon.layout] in
+            if !quiet { Console.error("agent-watcher: watching \(layout.mailbox); events in \(layout.eventLog)") }
+        }
         let progress = ProgressPrinter(quiet: quiet) { [unowned daemon] in daemon.currentState }
         daemon.replayObserver = { progress.replayed($0) }
         daemon.observer = { progress.observe($0) }

@@ -30,6 +30,11 @@ enum StatusCommand {
                 Console.out("responders:")
                 for r in responders { Console.out("  " + TurnSummary.text(r)) }
             }
+            // What the dashboard's "needs you" lists too: files refused or moved aside, kept with a note.
+            let rejected = contents.records.filter { $0.event.event == EventName.fileRejected }.count
+            if rejected > 0 {
+                Console.out("files rejected: \(rejected), each kept with a note beside it (agent-watcher tail --event file.rejected --root \(layout.root))")
+            }
             if !contents.tornTail.isEmpty {
                 Console.out("note: the log ends in \(contents.tornTail.count) damaged bytes; the daemon cuts them off at its next start")
             }
