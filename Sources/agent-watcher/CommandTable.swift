@@ -113,7 +113,7 @@ enum CommandTable {
             examples: ["agent-watcher retry spa_for_eng 3 7", "agent-watcher retry spa_for_eng 3 --rebuild"],
             main: ControlCommands.handler(.retry)),
         CommandSpec(
-            name: "skip", summary: "give up on a batch: its dependants run with what exists",
+            name: "skip", summary: "give up on a batch that is not running (pending, waiting to retry, failed, blocked, cancelled): its dependants run with what exists",
             arguments: [run, phase, batch], options: [.root], examples: ["agent-watcher skip spa_for_eng 3 7"],
             main: ControlCommands.handler(.skip)),
         CommandSpec(
