@@ -66,7 +66,7 @@ extension Daemon {
             try logLinksMovedAside()
             // The prompt replaces any file or link at its name; a folder there is moved aside.
             let promptFile = layout.promptFile(id, attempt: attempt)
-            if (try? root.lstat(promptFile))?.kind == .directory { try movePlantedAside(promptFile, run: id.run, what: "the prompt") }
+            if try root.lstatIfPresent(promptFile)?.kind == .directory { try movePlantedAside(promptFile, run: id.run, what: "the prompt") }
             var request = try AgentLauncher(layout: layout, context: ctx, root: root,
                                             tempName: AtomicFile.nextTempName(for: "prompt"), lifeTag: AtomicFile.tag ?? "")
                 .request(for: id, attempt: attempt, previous: previousAttempt(id, attempt: attempt - 1, liveReport: feedback),

@@ -23,7 +23,7 @@ extension Daemon {
     /// a file elsewhere, which the lock's truncate would empty) is moved aside into
     /// `logs/refused/`, logged once the log is open.
     func clearOwnFileName(_ path: String) throws {
-        guard let s = try? root.lstat(path) else { return } // absent: nothing in the way
+        guard let s = try root.lstatIfPresent(path) else { return } // absent: nothing in the way
         if s.kind != .regular || s.linkCount != 1 { try moveAsideIntoLogsRefused(path) }
     }
 
@@ -45,7 +45,7 @@ extension Daemon {
     /// outside), a FIFO or a folder at its name is never read, cut or appended to; the start
     /// stops and says so.
     func checkEventLogIsPlain() throws {
-        guard let s = try? root.lstat(layout.eventLog) else { return } // none yet: a fresh log
+        guard let s = try root.lstatIfPresent(layout.eventLog) else { return } // none yet: a fresh log
         guard s.kind == .regular && s.linkCount == 1 else {
             throw NotPlainEventLog(path: layout.eventLog, kind: s.kind, links: Int(s.linkCount))
         }

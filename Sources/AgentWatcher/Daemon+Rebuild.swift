@@ -37,12 +37,12 @@ extension Daemon {
         // so a crash before the replace leaves a main file that pauses the phase again.
         let record = MainFileRecord(base: facts, written: facts)
         var aside: String?
-        if (try? FileSystem.lstat(mainPath)) != nil { // absent: nothing to keep (any other error shows at the move)
+        if try FileSystem.lstatIfPresent(mainPath) != nil { // absent: nothing to keep
             // Fits in 255 bytes with its suffix (a long name is cut and given a hash).
             let base = Path.parent(mainPath) + "/" + DerivedName.fitting(Path.basename(mainPath) + ".before-rebuild", reserving: 12)
             var candidate = base
             var n = 1
-            while (try? FileSystem.lstat(candidate)) != nil {
+            while try FileSystem.lstatIfPresent(candidate) != nil {
                 n += 1
                 candidate = base + ".\(n)"
             }

@@ -58,7 +58,7 @@ extension Daemon {
             let errPath = String(job.stdoutPath.dropLast(4)) + ".err"
             var outputs: [FileDescriptor] = []
             for path in [job.stdoutPath, errPath] {
-                if let s = try? root.lstat(path) { // absent: nothing to clear
+                if let s = try root.lstatIfPresent(path) { // absent: nothing to clear
                     if s.kind == .regular && s.linkCount == 1 { try root.unlink(path) } else {
                         try movePlantedAside(path, run: job.id.run, what: "a validator's output")
                     }

@@ -134,6 +134,11 @@ public enum FileSystem {
         return FileStatus(s)
     }
 
+    /// ``lstat(_:)``, or nil when nothing is at `path` (`ENOENT`); any other failure is thrown.
+    public static func lstatIfPresent(_ path: String) throws -> FileStatus? {
+        do { return try lstat(path) } catch Errno.noSuchFile { return nil }
+    }
+
     /// The status of the file `path` leads to (symbolic links followed).
     ///
     /// The corresponding C function is `stat` (called as `fstatat(AT_FDCWD, path, &s, 0)`).

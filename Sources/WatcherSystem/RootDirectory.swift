@@ -45,14 +45,6 @@ public final class RootDirectory: @unchecked Sendable {
         }
     }
 
-    /// Whether some process holds the lock of ``lockExclusively()`` on the folder `path`
-    /// (tried on a descriptor of its own and let go at once).
-    public static func isLocked(_ path: String) -> Bool {
-        guard let root = try? RootDirectory(path) else { return false } // no folder: no daemon
-        guard let got = try? root.lockExclusively() else { return false }
-        return !got
-    }
-
     /// `path` relative to the root (`""` for the root itself), or ``Errno/crossDevice`` when
     /// it is not beneath it or has a `..` component.
     public func relative(_ path: String) throws -> String {
@@ -120,6 +112,12 @@ public final class RootDirectory: @unchecked Sendable {
         var s = Glibc.stat()
         _ = try valueOrErrno("fstatat", path: path) { fstatat(dir.rawValue, name, &s, AT_SYMLINK_NOFOLLOW) }
         return FileStatus(s)
+    }
+
+    /// ``lstat(_:)``, or nil when nothing is at `path` (`ENOENT`); any other failure (a folder
+    /// reached through a link, no permission) is thrown, never taken for absence.
+    public func lstatIfPresent(_ path: String) throws -> FileStatus? {
+        do { return try lstat(path) } catch Errno.noSuchFile { return nil }
     }
 
     /// Whether anything (even a dangling link) is at `path`; a path that cannot be resolved
