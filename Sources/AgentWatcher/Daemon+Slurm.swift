@@ -141,16 +141,19 @@ extension Daemon {
             Console.error("agent-watcher: squeue failed (\(status)): \(output); jobs of a previous life are not looked for")
             return
         }
-        var keep: [String: (BatchID, pid_t)] = [:]
-        for (id, pid) in adopted { keep[SlurmStep.jobName(id, attempt: state.batch(id)?.attempt ?? 0)] = (id, pid) }
-        for job in SlurmStep.jobs(ofRoot: rootID, squeueOutput: output) {
-            if let (id, pid) = keep[job.name] {
-                // An adopted `srun`: its job is cancelled through Slurm like any, when it must be.
-                slurmJobs[pid] = SlurmJob(id: id, attempt: state.batch(id)?.attempt ?? 0, name: job.name, jobID: job.id,
-                                          logPath: layout.agentLog(id, attempt: state.batch(id)?.attempt ?? 0), logStart: 0,
-                                          watch: nil, spawnedSent: true)
-                continue
-            }
+        var names: [String: (BatchID, attempt: Int, pid_t)] = [:]
+        for (id, pid) in adopted {
+            let attempt = state.batch(id)?.attempt ?? 0
+            names[SlurmStep.jobName(id, attempt: attempt)] = (id, attempt, pid)
+        }
+        let jobs = SlurmStep.previousLife(ofRoot: rootID, squeueOutput: output, adopted: Set(names.keys))
+        for job in jobs.kept {
+            guard let (id, attempt, pid) = names[job.name] else { continue }
+            // An adopted `srun`: its job is cancelled through Slurm like any, when it must be.
+            slurmJobs[pid] = SlurmJob(id: id, attempt: attempt, name: job.name, jobID: job.id,
+                                      logPath: layout.agentLog(id, attempt: attempt), logStart: 0, watch: nil, spawnedSent: true)
+        }
+        for job in jobs.cancel {
             let argv = SlurmStep.cancelArgv(jobID: job.id, jobName: job.name, terminateOnly: false)
             let (s, out) = try ShortCommand.run(argv)
             try log.append(Event(event: EventName.jobCancelled, reason: s == .exited(0) ? "previous_life" : "previous_life: \(argv.joined(separator: " ")) \(s) \(out)",
@@ -158,24 +161,23 @@ extension Daemon {
         }
     }
 
-    /// `reconcileSeconds` of the runs (the smallest set), else on when the mailbox is on a network
-    /// filesystem (inotify sees no write made by another host): ``Daemon/networkReconcileSeconds``.
+    /// The interval of the reconciliation scan (``ReconcileSchedule``); `statfs` is asked only
+    /// when no run sets `reconcileSeconds`.
     func reconcileInterval() -> Double? {
-        let set = runs.values.compactMap(\.spec.reconcileSeconds)
-        if let s = set.min() { return s > 0 ? s : nil }
-        do {
-            if let fs = try FileSystem.networkFilesystem(layout.mailbox) {
-                Console.error("agent-watcher: the mailbox is on \(fs): inotify misses writes made by other hosts; "
-                    + "scanning it every \(Int(Daemon.networkReconcileSeconds)) s (set reconcileSeconds to change)")
-                return Daemon.networkReconcileSeconds
+        let configured = runs.values.compactMap(\.spec.reconcileSeconds)
+        var network: String?
+        if configured.isEmpty {
+            do { network = try FileSystem.networkFilesystem(layout.mailbox) } catch {
+                Console.error("agent-watcher: statfs \(layout.mailbox): \(error)")
             }
-        } catch {
-            Console.error("agent-watcher: statfs \(layout.mailbox): \(error)")
         }
-        return nil
+        let every = ReconcileSchedule.interval(configured: configured, networkFilesystem: network)
+        if let network, let every {
+            Console.error("agent-watcher: the mailbox is on \(network): inotify misses writes made by other hosts; "
+                + "scanning it every \(Int(every)) s (set reconcileSeconds to change)")
+        }
+        return every
     }
-
-    static let networkReconcileSeconds = 15.0
 
     /// The reconciliation scan: every mailbox folder listed; what was missed is handled once
     /// (a file already handled is gone from the outbox, or is the same attempt's and settled).

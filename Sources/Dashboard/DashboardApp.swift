@@ -25,10 +25,10 @@ final class DashboardApp {
         if route == .apiEvents { return events(since: UInt64(r.queryValue("since") ?? "0") ?? 0) }
         // One replay of the log serves every request until the log changes.
         let snapshot = log.snapshot()
-        let records = snapshot.records, state = snapshot.state
+        let records = snapshot.records, state = snapshot.state, turns = snapshot.turns
         switch route {
         case .overview:
-            return .html(OverviewPage.render(layout: layout, records: records, state: state, daemonPID: log.daemonPID(),
+            return .html(OverviewPage.render(layout: layout, records: records, state: state, turns: turns, daemonPID: log.daemonPID(),
                                              now: DashboardApp.now(), lastSeq: log.lastSeq))
         case .run(let run):
             guard let plan = state.plans[run] else { return notFound("no run \(run) in the event log") }
@@ -43,7 +43,7 @@ final class DashboardApp {
         case .messages:
             let found = try MessageFiles.collect(layout)
             return .html(MessagesPage.render(messages: MessageThreads.collect(records: records, files: found.files),
-                                             turns: TurnSummary.build(records), filter: MessagesView.Filter(query: r.query),
+                                             turns: turns, filter: MessagesView.Filter(query: r.query),
                                              problems: found.problems, lastSeq: log.lastSeq))
         case .events:
             return .html(EventsPage.render(entries: log.entries.suffix(1000), lastSeq: log.lastSeq))
@@ -61,7 +61,6 @@ final class DashboardApp {
         case .apiMessages:
             let found = try MessageFiles.collect(layout)
             // `messages --json`'s shape: the threads (stuck first) with their responders' turns.
-            let turns = TurnSummary.build(records)
             return .json(OutputJSON.threads(TurnSummary.stuckFirst(MessageThreads.build(MessageThreads.collect(records: records, files: found.files)), turns),
                                             turns: turns))
         case .asset, .apiEvents, .apiStream, .apiLog, .apiControl:

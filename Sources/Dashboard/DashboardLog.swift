@@ -31,6 +31,8 @@ final class DashboardLog {
     struct Snapshot {
         var records: [EventRecord]
         var state: WatcherState
+        /// The responders' turns, folded from the same records (overview, messages, /api/messages).
+        var turns: TurnSummary
     }
     private var snapshotCache: (generation: Int, value: Snapshot)?
     /// Bumped whenever `entries` changes.
@@ -41,7 +43,7 @@ final class DashboardLog {
         if let c = snapshotCache, c.generation == generation { return c.value }
         let records = entries.map(\.record)
         replays += 1
-        let value = Snapshot(records: records, state: StatusReport.replay(records))
+        let value = Snapshot(records: records, state: StatusReport.replay(records), turns: TurnSummary.build(records))
         snapshotCache = (generation, value)
         return value
     }

@@ -5,7 +5,8 @@ import WatcherCore
 /// reason, rejected files), and each run with one progress bar per phase.
 enum OverviewPage {
     /// `state`: `StatusReport.replay(records)`, made once by the caller (the log is replayed once per request at most).
-    static func render(layout: Layout, records: [EventRecord], state: WatcherState, daemonPID: Int32?, now: Double, lastSeq: UInt64) -> String {
+    static func render(layout: Layout, records: [EventRecord], state: WatcherState, turns: TurnSummary, daemonPID: Int32?, now: Double,
+                       lastSeq: UInt64) -> String {
         let h = PageFrame.h, a = PageFrame.a
         let report = StatusReport.build(records, replayed: state, daemonRunning: daemonPID != nil, now: now)
         let costs = CostReport.build(records, replayed: state)
@@ -30,7 +31,6 @@ enum OverviewPage {
             let id = b.id
             needs.append("<li class=\"need-\(b.state.rawValue)\"><a href=\"/batch/\(a(id.run))/\(a(id.phase))/\(id.index)\">\(h(id.run)) phase \(h(id.phase)) batch \(id.index)</a> \(b.state.rawValue) after \(b.attempt) attempt(s)\(b.lastReason.map { ": " + h($0) } ?? "")</li>")
         }
-        let turns = TurnSummary.build(records)
         for t in turns.threads where t.stuck {
             needs.append("<li class=\"stuck\">thread <a href=\"/messages?q=\(a(t.thread))\"><code>\(h(t.thread))</code></a> stuck: its responder turns reached the limit (see <code>logs/stuck/</code>)</li>")
         }

@@ -76,6 +76,14 @@ public enum SlurmStep {
         }
     }
 
+    /// This root's jobs left by a previous life: those an adopted `srun` holds (by job name) are
+    /// kept, every other one is to be cancelled.
+    public static func previousLife(ofRoot rootID: String, squeueOutput: String, adopted: Set<String>)
+        -> (kept: [QueuedJob], cancel: [QueuedJob]) {
+        let mine = jobs(ofRoot: rootID, squeueOutput: squeueOutput)
+        return (mine.filter { adopted.contains($0.name) }, mine.filter { !adopted.contains($0.name) })
+    }
+
     /// The attempt token in a job's comment (``comment(rootID:token:)``).
     public static func token(inComment comment: String) -> String? {
         let parts = comment.split(separator: " ")

@@ -52,6 +52,20 @@ import Testing
         #expect(SlurmStep.token(inComment: jobs[0].comment) == "tag/course/p2/7/3")
     }
 
+    @Test func aPreviousLifesJobsAreKeptWhenAdoptedAndCancelledOtherwise() {
+        let out = "12|aw-r-p-1-1|agent-watcher 1:2 t/r/p/1/1\n13|aw-r-p-2-1|agent-watcher 1:2 t/r/p/2/1\n14|aw-r-p-3-1|agent-watcher 9:9 t/r/p/3/1"
+        let jobs = SlurmStep.previousLife(ofRoot: "1:2", squeueOutput: out, adopted: ["aw-r-p-1-1"])
+        #expect(jobs.kept.map(\.id) == ["12"])
+        #expect(jobs.cancel.map(\.id) == ["13"], "another root's job is neither kept nor cancelled")
+    }
+
+    @Test func theReconciliationScanIsSetOrOnForANetworkFilesystem() {
+        #expect(ReconcileSchedule.interval(configured: [], networkFilesystem: nil) == nil)
+        #expect(ReconcileSchedule.interval(configured: [], networkFilesystem: "NFS") == ReconcileSchedule.networkSeconds)
+        #expect(ReconcileSchedule.interval(configured: [30, 5], networkFilesystem: nil) == 5, "the smallest a run sets")
+        #expect(ReconcileSchedule.interval(configured: [0], networkFilesystem: "NFS") == nil, "0: never, even on NFS")
+    }
+
     @Test func slurmVerdictsOfPreemptionAndNodeFailureAreTransient() throws {
         let spec = try PipelineSpec.decode(Array(#"""
             {"run": "r", "items": {"file": "i.json"}, "agent": {"argv": ["a"], "runner": "slurm", "slurm": {"partition": "p", "cpus": 2}},
