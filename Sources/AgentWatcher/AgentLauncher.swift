@@ -50,16 +50,9 @@ struct AgentLauncher {
             "attempt": String(attempt),
         ]
         if let budgetUSD { values["budget_usd"] = CostFormat.usd(budgetUSD) }
-        var env = ProcessInfo.processInfo.environment
-        for (k, v) in agent.env { env[k] = v }
-        env["AGENT_WATCHER_ROOT"] = layout.root // for the agent; not how the daemon knows its own (see below)
-        do {
-            // How a daemon knows its own agents and their descendants (even those that `setsid`):
-            // the root by device and inode, and a token that names this life (its tag, logged in
-            // watcher.started) and this attempt. A process with only AGENT_WATCHER_ROOT is a stranger.
-            env[AgentToken.rootVariable] = AgentToken.rootID(device: root.device, inode: root.inode)
-            env[AgentToken.variable] = AgentToken(lifeTag: lifeTag, id: id, attempt: attempt).text
-        }
+        // A process with only AGENT_WATCHER_ROOT is a stranger: the token names this life and attempt.
+        var env = root.childEnvironment(ProcessInfo.processInfo.environment, extra: agent.env, rootPath: layout.root,
+                                        token: AgentToken(lifeTag: lifeTag, id: id, attempt: attempt).text)
         env["AGENT_WATCHER_RUN"] = id.run
         env["AGENT_WATCHER_PHASE"] = id.phase
         env["AGENT_WATCHER_BATCH"] = String(id.index)

@@ -111,15 +111,11 @@ extension Daemon {
             // A reply file left by an attempt the watcher never read (a restart) is not this attempt's answer.
             try root.replace(replyFile, with: [], tempName: AtomicFile.nextTempName(for: "reply"))
             // Every value is a plain name the broker checked, a number, or a path the watcher chose.
-            var values = ["prompt_file": promptFile, "reply_file": replyFile, "thread": t.thread, "message": t.message,
+            let values = ["prompt_file": promptFile, "reply_file": replyFile, "thread": t.thread, "message": t.message,
                           "from": t.sender, "turn": String(t.turn), "session_id": sessionID ?? ""]
             let argv = (spec.argv + (sessionID == nil ? [] : spec.resumeArgs)).map { Placeholders.fill($0, values) }
             let token = AgentToken.responderText(lifeTag: AtomicFile.tag ?? "", responder: t.responder, turn: t.turn, attempt: attempt)
-            var env = ProcessInfo.processInfo.environment
-            for (k, v) in spec.env { env[k] = v }
-            env["AGENT_WATCHER_ROOT"] = layout.root
-            env[AgentToken.rootVariable] = AgentToken.rootID(device: root.device, inode: root.inode)
-            env[AgentToken.variable] = token
+            var env = root.childEnvironment(ProcessInfo.processInfo.environment, extra: spec.env, rootPath: layout.root, token: token)
             for k in ["AGENT_WATCHER_RUN", "AGENT_WATCHER_PHASE", "AGENT_WATCHER_BATCH", "AGENT_WATCHER_ATTEMPT", "AGENT_WATCHER_OUTPUT"] {
                 env[k] = nil // a responder answers messages; it has no batch of its own
             }

@@ -67,12 +67,9 @@ extension Daemon {
             }
             var request = SpawnRequest(
                 argv: v.argv.map { Placeholders.fill($0, values) },
-                environment: ProcessInfo.processInfo.environment.merging([
-                    "AGENT_WATCHER_ROOT": layout.root,
-                    // Known as the daemon's own by a restart (see AgentToken), like an agent.
-                    AgentToken.rootVariable: AgentToken.rootID(device: root.device, inode: root.inode),
-                    AgentToken.variable: AgentToken(lifeTag: AtomicFile.tag ?? "", id: job.id, attempt: job.attempt).validatorText,
-                ]) { $1 },
+                // Known as the daemon's own by a restart (see AgentToken), like an agent.
+                environment: root.childEnvironment(ProcessInfo.processInfo.environment, rootPath: layout.root,
+                                                   token: AgentToken(lifeTag: AtomicFile.tag ?? "", id: job.id, attempt: job.attempt).validatorText),
                 workingDirectory: ctx.baseDir, stdinPath: nil, outputPath: job.stdoutPath, errorPath: errPath)
             request.outputDescriptor = outputs[0].rawValue
             request.errorDescriptor = outputs[1].rawValue
