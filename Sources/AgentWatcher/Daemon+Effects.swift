@@ -187,7 +187,9 @@ extension Daemon {
             guard try folderIsOurs(folder, for: path, run: id.run) else { return }
             guard let dest = try moveUnique(path, toFolder: folder, name: Daemon.attemptName(id, attempt: attempt),
                                             companions: { [Daemon.errorsPath(beside: $0)] }) else { return }
-            try writeErrors(report, beside: dest)
+            do { try writeErrors(report, beside: dest) } catch let e as SystemError where Daemon.isRacedUnderRoot(e) {
+                Console.error("agent-watcher: \(Daemon.errorsPath(beside: dest)) not written: \(folder) was changed meanwhile: \(e)")
+            }
             try log.append(Event(event: EventName.fileArchived, run: id.run, phase: id.phase, batch: id.index,
                                  attempt: attempt, reason: "rejected",
                                  details: [.init("from", .string(path)), .init("path", .string(dest)),
@@ -260,14 +262,35 @@ extension Daemon {
         if let link = root.symlinkedComponent(of: path), link != path {
             return try refuseFolder(link, run: run, about: path)
         }
-        guard root.exists(path) else { return }
-        guard try folderIsOurs(folder, for: path, run: run) else { return }
-        try root.createDirectory(folder)
-        guard let dest = try moveUnique(path, toFolder: folder, name: basename(path), companions: { [$0 + ".error"] }) else { return }
-        try root.createAtomically(dest + ".error", with: Array((reason + "\n").utf8), tempName: AtomicFile.nextTempName(for: "error"))
-        try log.append(Event(event: EventName.fileRejected, run: run, reason: reason,
-                             details: [.init("from", .string(path)), .init("path", .string(dest)),
-                                       .init("name", .string(DerivedName.escaped(basename(path))))]))
+        let shown = DerivedName.escaped(basename(path))
+        for attempt in 1...3 {
+            guard root.exists(path) else { return }
+            do {
+                guard try folderIsOurs(folder, for: path, run: run) else { return }
+                try root.createDirectory(folder)
+                guard let dest = try moveUnique(path, toFolder: folder, name: basename(path), companions: { [$0 + ".error"] }) else { return }
+                var said = reason
+                do {
+                    try root.createAtomically(dest + ".error", with: Array((reason + "\n").utf8), tempName: AtomicFile.nextTempName(for: "error"))
+                } catch let e as SystemError where Daemon.isRacedUnderRoot(e) {
+                    said += " (no note beside it: \(folder) was changed meanwhile: \(e))"
+                }
+                return try log.append(Event(event: EventName.fileRejected, run: run, reason: said,
+                                            details: [.init("from", .string(path)), .init("path", .string(dest)), .init("name", .string(shown))]))
+            } catch let e as SystemError where Daemon.isRacedUnderRoot(e) {
+                // Someone moved, removed or replaced the folder as it was used: again, then leave it.
+                guard attempt == 3 else { continue }
+                return try log.append(Event(event: EventName.fileRejected, run: run, reason: reason + " (left where it is: \(e))",
+                                            details: [.init("from", .string(path)), .init("name", .string(shown))]))
+            }
+        }
+    }
+
+    /// A failure that someone else's change under the root explains (a folder moved, removed or
+    /// replaced by a link or a file as the daemon used it): the file's business, never a reason
+    /// to stop the daemon.
+    static func isRacedUnderRoot(_ e: SystemError) -> Bool {
+        e.errno == .noSuchFile || e.errno == .tooManySymlinks || e.errno == .notDirectory
     }
 
     /// Moves `path` into `folder` as `name`, or `name.2`, `name.3` ... when that name or one of
@@ -281,12 +304,22 @@ extension Daemon {
         let base = DerivedName.fitting(name, reserving: reserve)
         var n = 1
         var dest = folder + "/" + base
+        var remade = 0
         while true {
             if !companions(dest).contains(where: { root.exists($0) }) {
                 do {
                     try root.renameNoReplace(path, dest)
                     return dest
                 } catch let e as SystemError where e.errno == .exists {
+                } catch let e as SystemError where Daemon.isRacedUnderRoot(e) {
+                    // Raced by someone else under the root: the file or the folder was moved,
+                    // removed or replaced meanwhile. Never a reason to stop the daemon.
+                    guard root.exists(path) else { return nil } // the file is gone: nothing to move
+                    guard try folderIsOurs(folder, for: path, run: nil) else { return nil } // a link now: refused, logged
+                    guard remade < 3 else { throw e }
+                    remade += 1
+                    try root.createDirectory(folder) // removed meanwhile: made again
+                    continue
                 }
             }
             n += 1

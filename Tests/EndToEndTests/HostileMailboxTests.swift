@@ -931,4 +931,31 @@ final class HostileMailboxTests: EndToEndTestCase {
         try assertStillMerges(sandbox, daemon, batch: 2)
         XCTAssertEqual(try daemon.stop(), .exited(0), daemon.stderr)
     }
+
+    /// Someone removes `rejected/` again and again while the daemon refuses files into it: a
+    /// move that finds its folder gone makes it again; the daemon never stops, and every file
+    /// is refused once (found by a new user: it died with "openat2(...rejected): No such file").
+    func testTheRejectedFolderRemovedWhileFilesAreRefusedNeverStopsTheDaemon() throws {
+        let sandbox = try makeSandbox()
+        let spec = Fixtures.spec(run: "d", batchSize: 1, phases: [Fixtures.objectPhase("p1", file: "out/p1.json")])
+        let specPath = try Fixtures.install(in: sandbox, spec: spec, itemCount: 1, agentBody: "object_batch $start $end | publish \"$out\"")
+        let daemon = try sandbox.start(["run", "--pipeline", specPath, "--root", sandbox.root])
+        try waitForEvent(log: sandbox.eventLog, deadline: .seconds(30), daemon: daemon, "run.completed") { $0.isEvent("run.completed", run: "d") }
+        let count = 60
+        for k in 1...count {
+            try sandbox.publish("mailbox/d/outbox/junk-\(k).json", "{}", staging: "mailbox/d/outbox/tmp")
+            // Racing the daemon's move on purpose: a removal that meets a file just moved in fails, and the next one goes on.
+            if k % 2 == 0 { _ = try? FileManager.default.removeItem(atPath: sandbox.path("mailbox/d/rejected")) }
+        }
+        try waitForEvent(log: sandbox.eventLog, deadline: .seconds(30), daemon: daemon, "junk-\(count) refused") {
+            $0.event == "file.rejected" && ($0["from"]?.string ?? "").hasSuffix("/junk-\(count).json")
+        }
+        let refused = try EventLog.read(sandbox.eventLog).filter { $0.event == "file.rejected" }.compactMap { $0["from"]?.string }
+        for k in 1...count {
+            XCTAssertEqual(refused.filter { $0.hasSuffix("/junk-\(k).json") }.count, 1, "junk-\(k) refused once")
+        }
+        XCTAssertEqual(sandbox.list("mailbox/d/outbox"), ["tmp"], "nothing left in the outbox")
+        XCTAssertEqual(try daemon.stop(), .exited(0), daemon.stderr)
+    }
+
 }
