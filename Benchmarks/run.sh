@@ -15,6 +15,7 @@ if [ -z "$report" ]; then
     *) report="BENCHMARKS.md" ;;
   esac
 fi
-swift build -c release --scratch-path "$scratch"
+# The binary the README installs: the Swift runtime and Foundation linked in (scenario 6 measures its RSS).
+swift build -c release --static-swift-stdlib --scratch-path "$scratch"
 bash Benchmarks/setup.sh
 exec "$scratch/release/watcher-bench" --report "$report" "$@"
