@@ -29,6 +29,25 @@ struct Merger {
         var attempt: Int
         var path: String
         var checksum: String
+        /// What validation read and checked, when the daemon still has it in memory.
+        var validated: Validated? = nil
+    }
+
+    /// A batch file as its validation found it: the checksum and items of the bytes it read,
+    /// and the file's status before reading. The merge takes the items as they are while the
+    /// file is still that file (same device, inode, size and mtime), instead of reading,
+    /// hashing and checking it a second time.
+    struct Validated {
+        var attempt: Int
+        var checksum: String
+        var status: FileStatus
+        var items: [BatchItem]
+
+        /// Whether `now` (an lstat of the same path beneath the root) is the file that was read.
+        func isSameFile(_ now: FileStatus) -> Bool {
+            now.kind == .regular && now.device == status.device && now.inode == status.inode
+                && now.size == status.size && now.mtime == status.mtime
+        }
     }
 
     /// Merges every job (all of one phase) into the phase's main file with one read of it and
@@ -71,19 +90,30 @@ struct Merger {
         return results
     }
 
+    /// The batch's items: those validation kept while the file is unchanged; otherwise (after a
+    /// restart, or the file is another one now) read, hashed and checked again. nil: the file
+    /// is not what was validated.
+    func batchItems(_ job: Job, phase: PipelineSpec.PhaseSpec, limit: Int) -> [BatchItem]? {
+        // An lstat that fails (the file gone, a folder swapped) is not an error here: the read
+        // below meets the same cause and says `.changed`.
+        if let kept = job.validated, let now = try? root.lstat(job.path), kept.isSameFile(now) {
+            return kept.items
+        }
+        guard case .contents(let bytes, _) = SafeFile.readDropped(job.path, beneath: root, limit: limit),
+              SHA256.hex(bytes) == job.checksum else { return nil }
+        let checked = BatchChecks.check(bytes: bytes, strategy: phase.output.strategy, itemsKey: phase.output.key,
+                                        idField: phase.output.idField, expectedIds: nil)
+        return checked.report.valid ? checked.items : nil
+    }
+
     /// The result for one batch, and the main file's new bytes when it changes them.
     func mergeOne(_ job: Job, phase: PipelineSpec.PhaseSpec, main: [UInt8], mainPath: String,
                   limit: Int) throws -> (Result, [UInt8]?) {
-        guard case .contents(let bytes, _) = SafeFile.readDropped(job.path, beneath: root, limit: limit), SHA256.hex(bytes) == job.checksum else {
-            return (.changed, nil)
-        }
-        let checked = BatchChecks.check(bytes: bytes, strategy: phase.output.strategy, itemsKey: phase.output.key,
-                                        idField: phase.output.idField, expectedIds: nil)
-        guard checked.report.valid else { return (.changed, nil) }
+        guard let items = batchItems(job, phase: phase, limit: limit) else { return (.changed, nil) }
         let request = MergeRequest(strategy: phase.output.strategy, itemsKey: phase.output.key,
                                    idField: phase.output.idField, main: main,
                                    template: phase.output.template?.text, batchIndex: job.id.index,
-                                   batchItems: checked.items, batchOf: { context.batchOf($0) })
+                                   batchItems: items, batchOf: { context.batchOf($0) })
         let outcome: MergeOutcome
         do { outcome = try MergePlanner.plan(request) } catch {
             // Not the batch's fault, and no retry fixes it: say which file is broken and how.
