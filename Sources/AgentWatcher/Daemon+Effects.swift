@@ -163,7 +163,8 @@ extension Daemon {
                 return job
             }
             let results = try Merger(context: ctx, root: root).merge(
-                group, phase: phase, limit: ctx.spec.maxFileBytes, known: mainFiles[mainPath]) { record in
+                group, phase: phase, limit: ctx.spec.maxFileBytes, known: mainFiles[mainPath],
+                index: &mainIndexes[mainPath]) { record in
                 try log.append(Event(event: EventName.mainWritten, run: ctx.run, phase: phase.id,
                                      details: [.init("path", .string(mainPath))] + record.details))
                 mainFiles[mainPath] = record

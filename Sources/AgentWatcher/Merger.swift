@@ -50,30 +50,72 @@ struct Merger {
         }
     }
 
-    /// Merges every job (all of one phase) into the phase's main file with one read of it and
-    /// one atomic replace: a group commit for merges. All of them land, or none does.
+    /// Merges every job (all of one phase) into the phase's main file with one atomic replace:
+    /// a group commit for merges. All of them land, or none does.
+    ///
+    /// The usual case costs what the disk costs: while `index` is the file's (same device,
+    /// inode, size, mtime), batches that go after every item already there are planned from the
+    /// index alone (``MainFileIndex/appending(_:batchIndex:)``), and the new file is the
+    /// unchanged prefix copied in the kernel, then the new items and the closing bytes; the
+    /// file's size and CRC-32 (the `main.written` check) come from the index. Anything else (no
+    /// index, a file that is not the one indexed, a batch going in the middle, ids already
+    /// there) reads the whole file, checks it against `known` and merges with
+    /// ``MergePlanner/plan(_:)``, as before; the index is then rebuilt from the new bytes.
     ///
     /// - Parameters:
     ///   - known: the last `main.written` record of the file (see `MainFileRecord`); a file that
     ///     matches neither its base nor what it wrote is left alone and every job gets `.mainFileChanged`.
+    ///   - index: the daemon's index of the main file (nil: none yet), updated to the file written.
     ///   - beforeWrite: called with the new file's facts before the replace (to log them first).
     func merge(_ jobs: [Job], phase: PipelineSpec.PhaseSpec, limit: Int, known: MainFileRecord? = nil,
+               index: inout MainFileIndex?,
                beforeWrite: (MainFileRecord) throws -> Void = { _ in }) throws -> [(Job, Result)] {
         let mainPath = context.mainPath(phase)
         let rebuild = Merger.rebuildCommand(context.run, phase.id)
-        let found: [UInt8]?
-        do { found = FileSystem.exists(mainPath) ? try FileSystem.readRegularFile(mainPath) : nil } catch let e as FileSystem.NotARegularFile {
+        let source: FileDescriptor?
+        do { source = FileSystem.exists(mainPath) ? try FileSystem.openRegular(mainPath) : nil } catch let e as FileSystem.NotARegularFile {
             // A FIFO, a folder ... at the main file's name: never waited on, never rebuilt over.
+            index = nil
             return jobs.map { ($0, .mainFileChanged("\(e). Move it away and `resume`; or `\(rebuild)` (it is kept aside)")) }
         }
-        if let problem = MainFileRecord.problem(path: mainPath, found: found, record: known, rebuild: rebuild) {
+        let identity = try source.map { MainFileIdentity(try $0.stat()) }
+        var trusted = identity != nil && index?.identity == identity ? index : nil
+        var found: [UInt8]? // the whole file, once read
+        if trusted == nil { found = try source?.readAll() }
+        let facts = trusted?.facts ?? found.map(MainFileFacts.init(of:))
+        if let problem = MainFileRecord.problem(path: mainPath, facts: facts, record: known, rebuild: rebuild) {
+            index = nil
             return jobs.map { ($0, .mainFileChanged(problem)) }
         }
-        var main = found ?? []
+        if trusted == nil, let found {
+            trusted = scanIndex(found, phase: phase, identity: identity)
+        }
+        var appended: [UInt8] = [] // the new items after the trusted index's insertion point
+        var current = trusted // the index after them
+        var main: [UInt8]? // the whole new file, once a batch needs the full merge
         var changed = false
         var results: [(Job, Result)] = []
         for job in jobs.sorted(by: { $0.id.index < $1.id.index }) {
-            let (result, newMain) = try mergeOne(job, phase: phase, main: main, mainPath: mainPath, limit: limit)
+            guard let items = batchItems(job, phase: phase, limit: limit) else {
+                results.append((job, .changed))
+                continue
+            }
+            if main == nil, let next = current?.appending(items, batchIndex: job.id.index) {
+                appended += next.bytes
+                current = next.index
+                changed = true
+                results.append((job, .merged(items: items.count, alreadyMerged: false)))
+                continue
+            }
+            if main == nil {
+                let bytes = try found ?? source.map { try $0.readAll() } ?? []
+                if let trusted, !appended.isEmpty {
+                    main = Array(bytes[..<trusted.insertAt]) + appended + trusted.closing
+                } else {
+                    main = bytes
+                }
+            }
+            let (result, newMain) = planned(items, job, phase: phase, main: main!, mainPath: mainPath)
             if let newMain {
                 main = newMain
                 changed = true
@@ -83,11 +125,34 @@ struct Merger {
         if results.contains(where: { if case .mainFileChanged = $0.1 { return true }; return false }) {
             return results.map { ($0.0, { if case .merged = $0 { return .mainFileChanged("\(mainPath) cannot be merged into") }; return $0 }($0.1)) }
         }
-        if changed {
-            try beforeWrite(MainFileRecord(base: found.map(MainFileFacts.init(of:)), written: MainFileFacts(of: main)))
-            try AtomicFile.replace(mainPath, with: main, faultHook: FaultInjection.atomicStep)
+        let hook = FaultInjection.atomicStep
+        if !changed {
+            index = trusted
+        } else if let main {
+            try beforeWrite(MainFileRecord(base: facts, written: MainFileFacts(of: main)))
+            let status = try AtomicFile.replace(mainPath, prefix: 0, of: nil, then: main, faultHook: hook)
+            index = scanIndex(main, phase: phase, identity: MainFileIdentity(status))
+        } else if let trusted, let current, let source {
+            try beforeWrite(MainFileRecord(base: facts, written: current.facts))
+            let status = try AtomicFile.replace(mainPath, prefix: trusted.insertAt, of: source,
+                                                then: appended + trusted.closing, faultHook: hook)
+            index = current
+            index?.identity = MainFileIdentity(status)
         }
         return results
+    }
+
+    /// The index of `bytes`, or nil when they cannot be scanned: then every merge takes the full
+    /// path, whose plan says what is wrong with the file.
+    func scanIndex(_ bytes: [UInt8], phase: PipelineSpec.PhaseSpec, identity: MainFileIdentity?) -> MainFileIndex? {
+        do throws(MergePlanError) {
+            var index = try MainFileIndex.scan(bytes, strategy: phase.output.strategy, itemsKey: phase.output.key,
+                                               idField: phase.output.idField, batchOf: { context.batchOf($0) })
+            index.identity = identity
+            return index
+        } catch {
+            return nil
+        }
     }
 
     /// The batch's items: those validation kept while the file is unchanged; otherwise (after a
@@ -110,6 +175,12 @@ struct Merger {
     func mergeOne(_ job: Job, phase: PipelineSpec.PhaseSpec, main: [UInt8], mainPath: String,
                   limit: Int) throws -> (Result, [UInt8]?) {
         guard let items = batchItems(job, phase: phase, limit: limit) else { return (.changed, nil) }
+        return planned(items, job, phase: phase, main: main, mainPath: mainPath)
+    }
+
+    /// The full merge of one batch's items into `main` (``MergePlanner/plan(_:)``).
+    func planned(_ items: [BatchItem], _ job: Job, phase: PipelineSpec.PhaseSpec, main: [UInt8],
+                 mainPath: String) -> (Result, [UInt8]?) {
         let request = MergeRequest(strategy: phase.output.strategy, itemsKey: phase.output.key,
                                    idField: phase.output.idField, main: main,
                                    template: phase.output.template?.text, batchIndex: job.id.index,
@@ -133,5 +204,13 @@ struct Merger {
                                 suggestion: "keep the merged content of \($0.id), or leave the item out")
             })), nil)
         }
+    }
+}
+
+extension MainFileIdentity {
+    /// The identity of the file `status` describes.
+    init(_ status: FileStatus) {
+        self.init(device: status.device, inode: status.inode, size: Int(status.size),
+                  mtimeSeconds: status.mtime.seconds, mtimeNanoseconds: status.mtime.nanoseconds)
     }
 }

@@ -51,14 +51,19 @@ public struct MainFileRecord: Equatable, Sendable {
     ///   - rebuild: the command that rebuilds the file (`agent-watcher retry RUN PHASE --rebuild`).
     public static func problem(path: String, found: [UInt8]?, record: MainFileRecord?,
                                rebuild: String = "agent-watcher retry RUN PHASE --rebuild") -> String? {
+        problem(path: path, facts: found.map(MainFileFacts.init(of:)), record: record, rebuild: rebuild)
+    }
+
+    /// The same, from the facts of the file found (read, or known from the daemon's index of it).
+    public static func problem(path: String, facts: MainFileFacts?, record: MainFileRecord?,
+                               rebuild: String = "agent-watcher retry RUN PHASE --rebuild") -> String? {
         guard let record else { return nil }
         let last = record.written
         let ways = "Two ways on: restore \(path) (\(last.size) bytes, CRC-32 \(CRC32.hex(last.crc32)) after the last merge) and `resume`; "
             + "or `\(rebuild)` re-merges every accepted batch file into a new main file (the file found is kept aside)."
-        guard let found else {
+        guard let facts else {
             return record.base == nil ? nil : "\(path) is gone, but it held \(last.size) bytes of merged items. " + ways
         }
-        let facts = MainFileFacts(of: found)
         if facts == last || facts == record.base { return nil }
         if facts.size < last.size {
             return "\(path) shrank from \(last.size) to \(facts.size) bytes since the last merge. " + ways

@@ -2,6 +2,7 @@ import Testing
 @testable import AgentWatcher
 @testable import WatcherCore
 import WatcherSystem
+import Glibc
 
 /// Three seeds, batches of one; phase 1 merges into `out/one.json` by key.
 private let seeds = #"{"seeds": [{"id": "S0001"}, {"id": "S0002"}, {"id": "S0003"}]}"#
@@ -46,13 +47,14 @@ private func merged(_ results: [(Merger.Job, Merger.Result)]) -> [Int] {
 @Suite struct MergerTests {
     @Test func aBatchFileStillAsValidatedIsMergedFromTheKeptItemsWithoutReadingItAgain() throws {
         try withMerger { merger, phase, dir in
+            var noIndex: MainFileIndex?
             let path = dir + "/b1.json"
             try writeText(path, #"{"translations": {"S0001": "one"}}"#)
             var job = try validatedJob(1, path: path)
             // The kept items say "uno"; the file says "one". Same file (inode, size, mtime):
             // the merge takes what validation kept, so it did not read the file again.
             job.validated!.items = [BatchItem(id: "S0001", raw: Array(#""uno""#.utf8), value: .string("uno"))]
-            let results = try merger.merge([job], phase: phase, limit: 1 << 20)
+            let results = try merger.merge([job], phase: phase, limit: 1 << 20, index: &noIndex)
             #expect(merged(results) == [1])
             #expect(try read(dir + "/out/one.json").contains(#""S0001": "uno""#))
         }
@@ -60,12 +62,13 @@ private func merged(_ results: [(Merger.Job, Merger.Result)]) -> [Int] {
 
     @Test func aBatchFileReplacedSinceValidationIsReadAgainAndFoundChanged() throws {
         try withMerger { merger, phase, dir in
+            var noIndex: MainFileIndex?
             let path = dir + "/b1.json"
             try writeText(path, #"{"translations": {"S0001": "one"}}"#)
             let job = try validatedJob(1, path: path)
             try FileSystem.unlink(path)
             try writeText(path, #"{"translations": {"S0001": "two"}}"#) // another inode, same size
-            let results = try merger.merge([job], phase: phase, limit: 1 << 20)
+            let results = try merger.merge([job], phase: phase, limit: 1 << 20, index: &noIndex)
             #expect(results.count == 1)
             guard case .changed = results[0].1 else { Issue.record("merged a file replaced since validation: \(results[0].1)"); return }
             #expect(!FileSystem.exists(dir + "/out/one.json"))
@@ -74,15 +77,85 @@ private func merged(_ results: [(Merger.Job, Merger.Result)]) -> [Int] {
 
     @Test func withNothingKeptTheMergeReadsAndChecksTheFile() throws {
         try withMerger { merger, phase, dir in
+            var noIndex: MainFileIndex?
             let path = dir + "/b1.json"
             try writeText(path, #"{"translations": {"S0001": "one"}}"#)
             var job = try validatedJob(1, path: path)
             job.validated = nil // after a restart
-            #expect(merged(try merger.merge([job], phase: phase, limit: 1 << 20)) == [1])
+            #expect(merged(try merger.merge([job], phase: phase, limit: 1 << 20, index: &noIndex)) == [1])
             #expect(try read(dir + "/out/one.json").contains(#""S0001": "one""#))
             job.checksum = String(repeating: "0", count: 64) // not what was validated
-            let again = try merger.merge([job], phase: phase, limit: 1 << 20)
+            let again = try merger.merge([job], phase: phase, limit: 1 << 20, index: &noIndex)
             guard case .changed = again[0].1 else { Issue.record("merged bytes of another checksum: \(again[0].1)"); return }
+        }
+    }
+}
+
+@Suite struct MergerIndexTests {
+    private func job(_ index: Int, _ dir: String, _ text: String) throws -> Merger.Job {
+        let path = dir + "/b\(index).json"
+        try writeText(path, text)
+        let bytes = try FileSystem.readFile(path)
+        return Merger.Job(id: batch(index), attempt: 1, path: path, checksum: SHA256.hex(bytes))
+    }
+
+    @Test func inOrderBatchesAreAppendedFromTheIndexAndTheFileIsWhatAFullMergeWrites() throws {
+        try withMerger { merger, phase, dir in
+            var index: MainFileIndex?
+            var record: MainFileRecord?
+            func merge(_ jobs: [Merger.Job]) throws -> [Int] {
+                merged(try merger.merge(jobs, phase: phase, limit: 1 << 20, known: record, index: &index) { record = $0 })
+            }
+            #expect(try merge([try job(1, dir, #"{"translations": {"S0001": "one"}}"#)]) == [1])
+            let first = try #require(index)
+            #expect(first.identity == MainFileIdentity(try FileSystem.lstat(dir + "/out/one.json")))
+            // One round of two batches: planned from the index, one replace.
+            #expect(try merge([try job(3, dir, #"{"translations": {"S0003": "three"}}"#),
+                               try job(2, dir, #"{"translations": {"S0002": "two"}}"#)]) == [1, 1])
+            let bytes = try FileSystem.readFile(dir + "/out/one.json")
+            #expect(String(decoding: bytes, as: UTF8.self)
+                == "{\n  \"translations\": {\n    \"S0001\": \"one\",\n    \"S0002\": \"two\",\n    \"S0003\": \"three\"\n  }\n}\n")
+            #expect(index?.facts == MainFileFacts(of: bytes), "size and CRC-32 combined, not read")
+            #expect(record?.written == MainFileFacts(of: bytes))
+            #expect(index?.identity == MainFileIdentity(try FileSystem.lstat(dir + "/out/one.json")))
+            #expect(index?.highestBatch == 3)
+        }
+    }
+
+    @Test func aMainFileChangedByHandSinceTheIndexIsReadAndCheckedAsBefore() throws {
+        try withMerger { merger, phase, dir in
+            var index: MainFileIndex?
+            var record: MainFileRecord?
+            _ = try merger.merge([try job(1, dir, #"{"translations": {"S0001": "one"}}"#)], phase: phase, limit: 1 << 20,
+                                 known: record, index: &index) { record = $0 }
+            // Same size, other bytes, written in place (same inode): its mtime moves, the index is not trusted.
+            let path = dir + "/out/one.json"
+            var bytes = try FileSystem.readFile(path)
+            let at = try #require(bytes.firstIndex(of: UInt8(ascii: "o")))
+            bytes[at] = UInt8(ascii: "O")
+            let fd = try FileDescriptor.open(path, O_WRONLY)
+            try fd.pwriteAll(bytes, offset: 0)
+            try fd.close()
+            var ts = [timespec(tv_sec: 1, tv_nsec: 0), timespec(tv_sec: 1, tv_nsec: 0)]
+            _ = utimensat(AT_FDCWD, path, &ts, 0) // an mtime unlike the index's, whatever the clock's grain
+            let results = try merger.merge([try job(2, dir, #"{"translations": {"S0002": "two"}}"#)], phase: phase,
+                                           limit: 1 << 20, known: record, index: &index) { record = $0 }
+            guard case .mainFileChanged(let message) = results[0].1 else { Issue.record("merged into a file changed by hand: \(results[0].1)"); return }
+            #expect(message.contains("was changed or replaced"))
+            #expect(index == nil)
+            #expect(try FileSystem.readFile(path) == bytes, "left as found")
+        }
+    }
+
+    @Test func aBatchGoingBeforeItemsAlreadyThereTakesTheFullMerge() throws {
+        try withMerger { merger, phase, dir in
+            var index: MainFileIndex?
+            _ = try merger.merge([try job(3, dir, #"{"translations": {"S0003": "three"}}"#)], phase: phase, limit: 1 << 20, index: &index)
+            #expect(merged(try merger.merge([try job(1, dir, #"{"translations": {"S0001": "one"}}"#)], phase: phase,
+                                            limit: 1 << 20, index: &index)) == [1])
+            let text = String(decoding: try FileSystem.readFile(dir + "/out/one.json"), as: UTF8.self)
+            #expect(text == "{\n  \"translations\": {\n    \"S0001\": \"one\",\n    \"S0003\": \"three\"\n  }\n}\n")
+            #expect(index?.facts == MainFileFacts(of: Array(text.utf8)))
         }
     }
 }
