@@ -1,3 +1,4 @@
+import Glibc
 import WatcherCore
 import WatcherSystem
 
@@ -133,13 +134,37 @@ struct Merger {
             let status = try AtomicFile.replace(mainPath, prefix: 0, of: nil, then: main, faultHook: hook)
             index = scanIndex(main, phase: phase, identity: MainFileIdentity(status))
         } else if let trusted, let current, let source {
-            try beforeWrite(MainFileRecord(base: facts, written: current.facts))
-            let status = try AtomicFile.replace(mainPath, prefix: trusted.insertAt, of: source,
+            let status: FileStatus
+            if phase.output.strategy == .jsonl {
+                // Whole lines at the end, in place: the record says where and what, first.
+                try beforeWrite(MainFileRecord(base: facts, written: current.facts,
+                                               append: .init(offset: trusted.insertAt, bytes: appended)))
+                status = try Merger.append(appended, to: mainPath, at: trusted.insertAt)
+            } else {
+                try beforeWrite(MainFileRecord(base: facts, written: current.facts))
+                status = try AtomicFile.replace(mainPath, prefix: trusted.insertAt, of: source,
                                                 then: appended + trusted.closing, faultHook: hook)
+            }
             index = current
             index?.identity = MainFileIdentity(status)
         }
         return results
+    }
+
+    /// Writes `lines` (whole lines) at `offset`, the end of the jsonl main file, in one write,
+    /// and makes them durable (fdatasync); returns the file's new status. Its `main.written`
+    /// record (with the append) is durable before: a start that finds the lines cut short cuts
+    /// the file back to `offset` (Daemon+Recovery.swift), and the batch is merged again.
+    static func append(_ lines: [UInt8], to path: String, at offset: Int) throws -> FileStatus {
+        let fd = try FileDescriptor.open(path, O_WRONLY | O_NOFOLLOW | O_NONBLOCK)
+        FaultInjection.point("append_logged") // the record is durable, nothing written yet
+        let torn = FaultInjection.isDue("append_torn")
+        try fd.pwriteAll(torn ? Array(lines.prefix(lines.count / 2)) : lines, offset: Int64(offset))
+        FaultInjection.point("append_torn") // a crash in the middle of the write (half of it written)
+        try fd.fdatasync()
+        let status = try fd.stat()
+        try fd.close()
+        return status
     }
 
     /// The index of `bytes`, or nil when they cannot be scanned: then every merge takes the full
