@@ -3,6 +3,7 @@ import Testing
 @testable import WatcherCore
 import WatcherSystem
 import Glibc
+import Foundation
 
 /// Three seeds, batches of one; phase 1 merges into `out/one.json` by key.
 private let seeds = #"{"seeds": [{"id": "S0001"}, {"id": "S0002"}, {"id": "S0003"}]}"#
@@ -156,6 +157,81 @@ private func merged(_ results: [(Merger.Job, Merger.Result)]) -> [Int] {
             let text = String(decoding: try FileSystem.readFile(dir + "/out/one.json"), as: UTF8.self)
             #expect(text == "{\n  \"translations\": {\n    \"S0001\": \"one\",\n    \"S0003\": \"three\"\n  }\n}\n")
             #expect(index?.facts == MainFileFacts(of: Array(text.utf8)))
+        }
+    }
+}
+
+/// What the reader thread saw, behind a lock.
+private final class ReaderTally: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stop = false
+    private(set) var reads = 0
+    private(set) var failures: [String] = []
+    private(set) var counts: Set<Int> = []
+
+    var stopped: Bool { lock.withLock { stop } }
+    func finish() { lock.withLock { stop = true } }
+    func saw(items: Int?, failure: String?) {
+        lock.withLock {
+            reads += 1
+            if let items { counts.insert(items) }
+            if let failure, failures.count < 5 { failures.append(failure) }
+        }
+    }
+}
+
+@Suite struct MainFileReaderTests {
+    /// Readers of an `object` main file never see it half-written: a thread parses it with the
+    /// project's JSON parser over and over while 200 batches are merged into it (the daemon's
+    /// merge: index, prefix copied in the kernel, temp + fsync + rename).
+    @Test func aReaderParsingTheMainFileInALoopNeverSeesItHalfWritten() throws {
+        var s = PipelineSpec(run: "r", items: .init(file: "data/seeds.json", key: "seeds", idField: "id"),
+                             phases: [.init(id: "1", output: .init(file: "out/one.json", strategy: .object, key: "translations"))])
+        s.batchSize = 1
+        s.agent = .init(argv: ["agent"])
+        let count = 200
+        let ids = (1...count).map { String(format: "S%04d", $0) }
+        try withTemporaryFolder { dir in
+            try writeText(dir + "/data/seeds.json", #"{"seeds": ["# + ids.map { #"{"id": "\#($0)"}"# }.joined(separator: ",") + "]}")
+            try FileSystem.createDirectory(dir + "/out")
+            let ctx = try RunContext(spec: s, specPath: dir + "/pipeline.json", rules: RuleRegistry())
+            let merger = Merger(context: ctx, root: try RootDirectory(dir))
+            let mainPath = dir + "/out/one.json"
+            let tally = ReaderTally()
+            let done = DispatchSemaphore(value: 0)
+            Thread.detachNewThread {
+                while !tally.stopped {
+                    guard let bytes = try? FileSystem.readFile(mainPath) else { continue } // not there yet
+                    do {
+                        let value = try JSONParser.parse(bytes)
+                        guard case .object(let members)? = value["translations"] else {
+                            tally.saw(items: nil, failure: "no translations object in \(bytes.count) bytes")
+                            continue
+                        }
+                        tally.saw(items: members.count, failure: nil)
+                    } catch {
+                        tally.saw(items: nil, failure: "\(error) in \(bytes.count) bytes")
+                    }
+                }
+                done.signal()
+            }
+            var index: MainFileIndex?
+            var record: MainFileRecord?
+            let filler = String(repeating: "x", count: 2000) // each batch about 2 KB: the file grows to 400 KB
+            for (n, id) in ids.enumerated() {
+                let path = dir + "/b\(n + 1).json"
+                try writeText(path, #"{"translations": {"\#(id)": {"text": "\#(filler)", "n": \#(n)}}}"#)
+                let job = Merger.Job(id: BatchID(run: "r", phase: "1", index: n + 1), attempt: 1, path: path,
+                                     checksum: SHA256.hex(try FileSystem.readFile(path)))
+                let results = try merger.merge([job], phase: ctx.spec.phases[0], limit: 1 << 20, known: record, index: &index) { record = $0 }
+                guard case .merged(1, false) = results[0].1 else { Issue.record("batch \(n + 1): \(results[0].1)"); break }
+            }
+            tally.finish()
+            done.wait()
+            #expect(tally.failures.isEmpty, "the reader saw a main file that does not parse: \(tally.failures)")
+            #expect(tally.counts.count > 10, "the reader saw the file grow: \(tally.counts.sorted().prefix(20)) over \(tally.reads) reads")
+            #expect(try JSONParser.parse(try FileSystem.readFile(mainPath))["translations"].map { v -> Int in
+                if case .object(let m) = v { return m.count }; return -1 } == count)
         }
     }
 }
