@@ -6,12 +6,14 @@ import WatcherSystem
 struct BatchValidator {
     let context: RunContext
 
-    func check(_ id: BatchID, phase: PipelineSpec.PhaseSpec, bytes: [UInt8]) throws -> (report: ValidationReport, unparseable: Bool) {
+    /// The report, whether the file did not parse, and the batch's items (kept for the merge, so
+    /// it does not read and check the file a second time).
+    func check(_ id: BatchID, phase: PipelineSpec.PhaseSpec, bytes: [UInt8]) throws -> (report: ValidationReport, unparseable: Bool, items: [BatchItem]) {
         let expected = (phase.expectIds ?? .batch) == .batch ? context.ids(ofBatch: id.index) : nil
         let checked = BatchChecks.check(bytes: bytes, strategy: phase.output.strategy, itemsKey: phase.output.key,
                                         idField: phase.output.idField, expectedIds: expected)
-        guard let _ = checked.parsed else { return (checked.report, true) }
-        guard let name = phase.rules else { return (checked.report, false) }
+        guard let _ = checked.parsed else { return (checked.report, true, []) }
+        guard let name = phase.rules else { return (checked.report, false, checked.items) }
         guard let ruleSet = context.rules[name] else { // RunContext refuses such a spec; kept as a guard
             throw SpecError(path: context.specPath, problems: context.spec.ruleProblems(knownRules: context.rules.names))
         }
@@ -23,7 +25,7 @@ struct BatchValidator {
             ruleContext.earlierItems = try earlierItems(before: id, phase: phase)
         }
         let errors = checked.report.errors + ruleSet.check(checked.items, context: ruleContext)
-        return (ValidationReport.from(errors: errors, stats: checked.report.stats), false)
+        return (ValidationReport.from(errors: errors, stats: checked.report.stats), false, checked.items)
     }
 
     /// This phase's merged items of earlier batches, in main-file order.

@@ -152,11 +152,19 @@ extension Daemon {
     func merge(_ jobs: [Merger.Job]) throws {
         let groups = Dictionary(grouping: jobs) { "\($0.id.run)\u{0}\($0.id.phase)" }
         for key in groups.keys.sorted() {
-            guard let group = groups[key], let first = group.first, let ctx = runs[first.id.run],
+            guard let found = groups[key], let first = found.first, let ctx = runs[first.id.run],
                   let phase = ctx.phase(first.id.phase) else { continue }
             let mainPath = ctx.mainPath(phase)
+            let group = found.map { job in
+                var job = job
+                if let v = validatedBatches.removeValue(forKey: job.id), v.attempt == job.attempt, v.checksum == job.checksum {
+                    job.validated = v
+                }
+                return job
+            }
             let results = try Merger(context: ctx, root: root).merge(
-                group, phase: phase, limit: ctx.spec.maxFileBytes, known: mainFiles[mainPath]) { record in
+                group, phase: phase, limit: ctx.spec.maxFileBytes, known: mainFiles[mainPath],
+                index: &mainIndexes[mainPath]) { record in
                 try log.append(Event(event: EventName.mainWritten, run: ctx.run, phase: phase.id,
                                      details: [.init("path", .string(mainPath))] + record.details))
                 mainFiles[mainPath] = record

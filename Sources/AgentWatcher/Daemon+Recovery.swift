@@ -136,3 +136,35 @@ struct AdoptedAgent {
     var pid: pid_t
     var exited: FileDescriptor
 }
+
+extension Daemon {
+    /// A jsonl main file whose last `main.written` record is an in-place append that was cut
+    /// short (the daemon died in the write, or the machine before the lines reached the disk) is
+    /// cut back to the logged offset: the file as it was before the batch, which the batch's
+    /// merge (still `merging` in the log) then does again. A `main.repaired` record is logged
+    /// first. An append not begun or complete is left as it is; a file longer than the append or
+    /// shorter than its offset is not ours to cut, and its merge says what is wrong with it.
+    /// Returns the paths cut back.
+    func repairTornAppends() throws -> [String] {
+        var repaired: [String] = []
+        for (path, record) in mainFiles.sorted(by: { $0.key < $1.key }) {
+            guard let append = record.append, let status = try FileSystem.lstatIfPresent(path), status.kind == .regular else { continue }
+            let repair = try record.repair(size: Int(status.size)) {
+                let fd = try FileDescriptor.open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK)
+                try fd.seek(to: Int64(append.offset))
+                return CRC32.checksum(try fd.readAll())
+            }
+            guard case .truncate(let size) = repair else { continue }
+            try log.append(Event(event: EventName.mainRepaired, details: [
+                .init("path", .string(path)), .init("from", .int(Int(status.size))), .init("to", .int(size)),
+                .init("reason", .string("torn_append")),
+            ]))
+            let fd = try FileDescriptor.open(path, O_WRONLY | O_NOFOLLOW | O_NONBLOCK)
+            try fd.truncate(to: Int64(size))
+            try fd.fsync()
+            try fd.close()
+            repaired.append(path)
+        }
+        return repaired
+    }
+}

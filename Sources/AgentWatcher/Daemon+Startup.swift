@@ -22,6 +22,7 @@ extension Daemon {
         try loadResponders()
         let (contents, brokenPath, initial) = try replayLog()
         let (adopted, killed, temps) = try settlePreviousLife()
+        let repaired = try repairTornAppends()
         let recoveryEffects = state.recover(now: Daemon.now(), adopted: Set(adopted.keys),
                                             cleanStop: previousLifeStoppedCleanly) { [layout] id in
             let p = layout.outputPath(id)
@@ -34,6 +35,7 @@ extension Daemon {
                 .init("stale_temps", .strings(temps)),
             ]
             if let brokenPath { recovered.append(.init("torn_tail_saved", .string(brokenPath))) }
+            if !repaired.isEmpty { recovered.append(.init("repaired_main_files", .strings(repaired))) }
             try log.append(Event(event: EventName.watcherRecovered, details: recovered))
         }
         try recoverTurns()

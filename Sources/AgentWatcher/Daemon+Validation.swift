@@ -22,14 +22,18 @@ extension Daemon {
             fail("file_refused", "\(path) was not read: \(refusal)")
         case .failed(let error):
             fail("output_unreadable", "\(path): \(error)")
-        case .contents(let bytes, _):
+        case .contents(let bytes, let status):
             let checksum = SHA256.hex(bytes)
-            let report: ValidationReport, unparseable: Bool
-            do { (report, unparseable) = try BatchValidator(context: ctx).check(id, phase: phase, bytes: bytes) } catch let e as FileSystem.NotARegularFile {
+            let report: ValidationReport, unparseable: Bool, items: [BatchItem]
+            do { (report, unparseable, items) = try BatchValidator(context: ctx).check(id, phase: phase, bytes: bytes) } catch let e as FileSystem.NotARegularFile {
                 // A main file the checks read is a FIFO or such: the operator's to fix, not the agent's.
                 return inputs.append(.validatorFailed(id, attempt: attempt, message: "\(e); move it away, then `resume`"))
             }
             FaultInjection.point("validate")
+            // What the merge needs, kept in memory with the file's identity: the merge then only
+            // checks that the file is unchanged (an external validator checks the same bytes).
+            validatedBatches[id] = report.valid
+                ? Merger.Validated(attempt: attempt, checksum: checksum, status: status, items: items) : nil
             if !report.valid || (phase.validators ?? []).isEmpty {
                 inputs.append(.validated(id, attempt: attempt, report: report, checksum: checksum, unparseable: unparseable))
             } else {

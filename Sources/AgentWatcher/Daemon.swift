@@ -46,6 +46,12 @@ public final class Daemon {
     var tempTags: Set<String> = []
     /// Per main file path, its last `main.written` record.
     var mainFiles: [String: MainFileRecord] = [:]
+    /// Per batch, what its last validation read and checked (Daemon+Validation.swift), for the
+    /// merge; empty after a restart, when the merge reads and checks the file itself.
+    var validatedBatches: [BatchID: Merger.Validated] = [:]
+    /// Per main file path, the daemon's index of it (Merger.swift), trusted while the file's
+    /// identity matches; empty at start, built by one full read at the first merge.
+    var mainIndexes: [String: MainFileIndex] = [:]
     /// Processes that carry this root's AGENT_WATCHER_ROOT but no token of ours: reported once.
     var strangersLeftAlone: [pid_t] = []
     /// When folders that cannot be watched are scanned next (nil: every folder is watched).

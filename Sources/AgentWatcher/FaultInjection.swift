@@ -4,7 +4,8 @@ import WatcherSystem
 /// A test hook: with `AGENT_WATCHER_FAULT=<step>` (or `<step>:<n>` for the n-th time the step
 /// is reached) in its environment, the daemon `_exit`s with status 99 right after that step.
 /// Steps: `claim`, `validate`, `temp_write`, `temp_fsync`, `rename`, `folder_fsync`,
-/// `transition_logged`, `archive`, `spawn_intent`, `spawned`. Unset, it costs one comparison.
+/// `transition_logged`, `archive`, `spawn_intent`, `spawned`, and for a jsonl main file's
+/// append `append_logged` (its record durable) and `append_torn` (half of its lines written). Unset, it costs one comparison.
 public enum FaultInjection {
     public static let exitStatus: Int32 = 99
     nonisolated(unsafe) static var remaining: [String: Int] = parse(SpawnRequest.currentEnvironment()["AGENT_WATCHER_FAULT"])
@@ -27,6 +28,12 @@ public enum FaultInjection {
             _exit(exitStatus)
         }
         remaining[step] = n - 1
+    }
+
+    /// Whether the next `point(step)` exits (a step that does part of its work first).
+    static func isDue(_ step: String) -> Bool {
+        guard !remaining.isEmpty, let n = remaining[step] else { return false }
+        return n <= 1
     }
 
     /// The hook for `AtomicFile.replace` of main files.

@@ -51,6 +51,51 @@ public enum CRC32 {
         return c
     }
 
+    /// The CRC-32 of `a + b` from the CRC-32 of `a`, that of `b` and `b`'s length, in
+    /// O(log length) (zlib's `crc32_combine`): a main file's checksum after an append, from the
+    /// checksum of its unchanged prefix and that of the new bytes, without reading the prefix.
+    public static func combine(_ crcA: UInt32, _ crcB: UInt32, lengthB: Int) -> UInt32 {
+        multiplyModP(xPower2n(lengthB, 3), crcA) ^ crcB
+    }
+
+    /// `x^(2^k)` modulo the polynomial, k = 0...31 (bit-reflected, as the CRC is).
+    static let x2nTable: [UInt32] = {
+        var t = [UInt32](repeating: 0, count: 32)
+        var p: UInt32 = 1 << 30 // x^1
+        t[0] = p
+        for k in 1..<32 {
+            p = multiplyModP(p, p)
+            t[k] = p
+        }
+        return t
+    }()
+
+    /// `a * b` modulo the polynomial (reflected).
+    static func multiplyModP(_ a: UInt32, _ b: UInt32) -> UInt32 {
+        var m: UInt32 = 1 << 31, p: UInt32 = 0, b = b
+        while true {
+            if a & m != 0 {
+                p ^= b
+                if a & (m - 1) == 0 { break }
+            }
+            m >>= 1
+            b = b & 1 != 0 ? (b >> 1) ^ 0xEDB8_8320 : b >> 1
+        }
+        return p
+    }
+
+    /// `x^(n * 2^k)` modulo the polynomial.
+    static func xPower2n(_ n: Int, _ k: Int) -> UInt32 {
+        var p: UInt32 = 1 << 31 // x^0
+        var n = n, k = k
+        while n > 0 {
+            if n & 1 != 0 { p = multiplyModP(x2nTable[k & 31], p) }
+            n >>= 1
+            k += 1
+        }
+        return p
+    }
+
     public static func hex(_ value: UInt32) -> String {
         let s = String(value, radix: 16)
         return String(repeating: "0", count: 8 - s.count) + s

@@ -67,6 +67,9 @@ public enum EventName {
     /// `retry --rebuild`: a main file is about to be rebuilt from the accepted batch files, the
     /// old one kept aside (`kept`).
     public static let mainRebuilt = "main.rebuilt"
+    /// A jsonl main file found at start with an append of the last `main.written` cut short: cut
+    /// back to the logged offset (`to`) before anything else touches it.
+    public static let mainRepaired = "main.repaired"
     /// A folder of the mailbox cannot be watched (a kernel limit, a path too long, too deep).
     public static let watchFailed = "watch.failed"
     public static let watcherRecovered = "watcher.recovered"

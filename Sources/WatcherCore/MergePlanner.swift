@@ -398,7 +398,7 @@ extension MergePlanner {
 
 extension MergePlanner {
     /// How the items of a container are laid out.
-    struct Style {
+    struct Style: Equatable, Sendable {
         /// Between two items: "," plus whatever whitespace the file uses.
         var separator: [UInt8]
         /// Items are each on their own line.
@@ -500,14 +500,32 @@ extension MergePlanner {
         return out
     }
 
-    static func splice(
-        _ newItems: [BatchItem], into main: [UInt8], container: ScannedContainer,
-        items: [ExistingItem], at position: Int, keyed: Bool
-    ) -> [UInt8] {
+    /// The separators of `container`'s items, and between key and value (`keyed`) those of its first item.
+    static func style(of container: ScannedContainer, items: [ExistingItem], in main: [UInt8], keyed: Bool) -> Style {
         var style = Style(container: container, itemRanges: items.map(\.range), in: main)
         if keyed, let first = items.first, let keyRange = first.keyRange {
             style.keySeparator = Array(main[keyRange.upperBound..<first.valueRange.lowerBound])
         }
+        return style
+    }
+
+    /// A jsonl line for `item`, with its line break: the raw bytes, compact (re-serialised when
+    /// they hold line breaks).
+    static func appendLine(_ item: BatchItem, to block: inout [UInt8]) {
+        let raw = trimmed(item.raw)
+        if raw.isEmpty || raw.contains(JSONByte.newline) || raw.contains(JSONByte.carriageReturn) {
+            block.append(contentsOf: item.value.serialized())
+        } else {
+            block.append(contentsOf: raw)
+        }
+        block.append(JSONByte.newline)
+    }
+
+    static func splice(
+        _ newItems: [BatchItem], into main: [UInt8], container: ScannedContainer,
+        items: [ExistingItem], at position: Int, keyed: Bool
+    ) -> [UInt8] {
+        let style = style(of: container, items: items, in: main, keyed: keyed)
         let rendered = newItems.map { render($0, keyed: keyed, style: style) }
         var block: [UInt8] = []
         block.reserveCapacity(rendered.reduce(0) { $0 + $1.count + style.separator.count } + 16)
@@ -558,15 +576,7 @@ extension MergePlanner {
             insertAt = main.count
             if !isBlank(main), main.last != JSONByte.newline { block.append(JSONByte.newline) }
         }
-        for item in newItems {
-            let raw = trimmed(item.raw)
-            if raw.isEmpty || raw.contains(JSONByte.newline) || raw.contains(JSONByte.carriageReturn) {
-                block.append(contentsOf: item.value.serialized())
-            } else {
-                block.append(contentsOf: raw)
-            }
-            block.append(JSONByte.newline)
-        }
+        for item in newItems { appendLine(item, to: &block) }
         var out: [UInt8] = []
         out.reserveCapacity(main.count + block.count)
         out.append(contentsOf: main[..<insertAt])

@@ -51,9 +51,7 @@ public enum AtomicFile {
     ) throws {
         // The folder is opened once (links in `path` followed, as a path is), and the temp, the
         // rename and the folder's fsync all go through its descriptor.
-        let folder = try RootDirectory(Path.parent(path))
-        let name = Path.basename(path)
-        try folder.replace(name, with: bytes, tempName: tempName(for: name), faultHook: faultHook)
+        try replace(path, prefix: 0, of: nil, then: bytes, faultHook: faultHook)
     }
 
     /// Convenience for UTF-8 text.

@@ -40,6 +40,9 @@ internal enum GNU {
     static let pidfd_open = load("pidfd_open", as: PidfdOpen.self)
     static let prctl = load("prctl", as: Prctl.self)
     static let statfs = load("statfs", as: Statfs.self)
+    /// `copy_file_range(fd_in, off_in, fd_out, off_out, len, flags)`.
+    typealias CopyFileRange = @convention(c) (Int32, UnsafeMutablePointer<Int64>?, Int32, UnsafeMutablePointer<Int64>?, Int, UInt32) -> Int
+    static let copy_file_range = load("copy_file_range", as: CopyFileRange.self)
 
     /// `RENAME_NOREPLACE` from `<linux/fs.h>`.
     static let RENAME_NOREPLACE: UInt32 = 1

@@ -225,15 +225,27 @@ public final class RootDirectory: @unchecked Sendable {
     /// never written through, so a hard link planted at `path` keeps its old contents.
     public func replace(_ path: String, with bytes: [UInt8], tempName: String,
                         faultHook: ((AtomicFile.Step) -> Void)? = nil) throws {
+        try replace(path, prefix: 0, of: nil, then: bytes, tempName: tempName, faultHook: faultHook)
+    }
+
+    /// The same, the new file being the first `prefixLength` bytes of `source` followed by
+    /// `rest` (see ``AtomicFile/replace(_:prefix:of:then:faultHook:)``); returns the new file's status.
+    @discardableResult
+    public func replace(_ path: String, prefix prefixLength: Int, of source: FileDescriptor?, then rest: [UInt8],
+                        tempName: String, faultHook: ((AtomicFile.Step) -> Void)? = nil) throws -> FileStatus {
+        precondition(prefixLength == 0 || source != nil, "a prefix needs a source")
         let (dir, name) = try parent(of: path)
         let fd = try FileDescriptor(owning: valueOrErrno("openat", path: path) {
             openat(dir.rawValue, tempName, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
         }, path: path)
+        let status: FileStatus
         do {
-            try fd.writeAll(bytes)
+            if let source, prefixLength > 0 { try AtomicFile.copyPrefix(prefixLength, from: source, to: fd) }
+            try fd.writeAll(rest)
             faultHook?(.tempWritten)
             try fd.fsync()
             faultHook?(.tempSynced)
+            status = try fd.stat()
             try fd.close()
             _ = try valueOrErrno("renameat", path: "\(tempName) -> \(path)") { renameat(dir.rawValue, tempName, dir.rawValue, name) }
         } catch {
@@ -243,6 +255,7 @@ public final class RootDirectory: @unchecked Sendable {
         faultHook?(.renamed)
         try dir.fsync()
         faultHook?(.directorySynced)
+        return status
     }
 
     /// Removes the file `name` from the folder `path` (beneath the root).

@@ -93,7 +93,7 @@ private func withRule(_ rule: String) -> PipelineSpec {
         try withContext(withRule("echo"), files: ["out/one.json": one, "out/three.json": three],
                         rules: RuleRegistry([ContextEcho(needs: needs)])) { ctx, _ throws in
             let batch = Array(#"{"seeds": [{"seed_id": "S0003"}, {"seed_id": "S0004"}]}"#.utf8)
-            let (report, unparseable) = try BatchValidator(context: ctx).check(sm("3", 2), phase: ctx.spec.phases[1], bytes: batch)
+            let (report, unparseable, _) = try BatchValidator(context: ctx).check(sm("3", 2), phase: ctx.spec.phases[1], bytes: batch)
             #expect(!unparseable)
             #expect(report.errors.map(\.item) == ["S0003", "S0004"])
             #expect(report.errors.map(\.message) == [message, message])

@@ -58,5 +58,47 @@ extension CrashSafety {
                         "agents still alive after the final stop: \(CrashProcs.living(withRoot: h.root))")
             }
         }
+
+        /// jsonl main files are appended in place, the append's `main.written` record (offset,
+        /// length, CRC-32) durable first. A crash after the record and before the write, or in
+        /// the middle of the write (half of the lines written), is repaired at the restart (cut
+        /// back to the offset, the batch merged again): the same main files as a run never
+        /// interrupted, no line lost or doubled.
+        @Test("jsonl: crash between the append's record and its write, or in the write; restart repairs",
+              arguments: ["append_logged:1", "append_logged:2", "append_torn:1", "append_torn:2"])
+        func crashInAppend(_ fault: String) throws {
+            let pipeline = CrashPipeline.publishingLines
+            let reference = try CrashReference.outputs(pipeline)
+            try withCrashHarness("crash-\(fault)", pipeline) { h in
+                let crashed = try h.start(fault: fault)
+                let status = try crashed.finish(within: 30)
+                h.check(status == .exited(99), "with AGENT_WATCHER_FAULT=\(fault) the daemon ended \(status), not exit 99; stderr: \(crashed.stderr)")
+                let before = try h.records()
+                let appends = before.filter { $0.event == "main.written" && $0["append_offset"] != nil }
+                guard let last = appends.last, let path = last["path"]?.string, let offset = last["append_offset"]?.int,
+                      let length = last["append_length"]?.int else {
+                    h.check(false, "no main.written record of an append before the crash")
+                    return
+                }
+                let size = Int(try FileSystem.lstat(path).size)
+                if fault.hasPrefix("append_torn") {
+                    h.check(size == offset + length / 2, "the write was not cut in half: \(size) bytes, offset \(offset), length \(length)")
+                } else {
+                    h.check(size == offset, "the file changed before the write: \(size) bytes, offset \(offset)")
+                }
+                let (_, startLine) = try h.runToCompletion()
+                let after = Array(try h.records().dropFirst(startLine))
+                let repairs = after.filter { $0.event == "main.repaired" }
+                if fault.hasPrefix("append_torn") {
+                    h.check(repairs.count == 1 && repairs.first?["to"]?.int == offset && repairs.first?["path"]?.string == path,
+                            "the torn append was not cut back to \(offset) once: \(repairs.map(\.line))")
+                } else {
+                    h.check(repairs.isEmpty, "nothing was torn, yet: \(repairs.map(\.line))")
+                }
+                h.checkEmpty(try crashInvariantProblems(h), "after a crash at \(fault)")
+                h.checkEmpty(try CrashOutputs(h).differences(from: reference),
+                             "outputs differ from the uninterrupted run after a crash at \(fault)")
+            }
+        }
     }
 }

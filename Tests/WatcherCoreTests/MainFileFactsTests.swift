@@ -39,4 +39,31 @@ import Testing
             #expect(MainFileRecord(Event(event: EventName.mainWritten, details: record.details)) == record)
         }
     }
+
+    @Test func anAppendsRecordCarriesItsOffsetLengthAndCRC() {
+        let lines = Array("{\"id\": \"i2\"}\n".utf8)
+        let record = MainFileRecord(base: MainFileFacts(of: before), written: MainFileFacts(of: before + lines),
+                                    append: .init(offset: before.count, bytes: lines))
+        #expect(MainFileRecord(Event(event: EventName.mainWritten, details: record.details)) == record)
+        #expect(record.append == .init(offset: before.count, length: lines.count, crc32: CRC32.checksum(lines)))
+    }
+
+    @Test func aStartCutsBackOnlyAnAppendCutShort() {
+        let lines = Array("{\"id\": \"i2\"}\n{\"id\": \"i3\"}\n".utf8)
+        let whole = before + lines
+        let record = MainFileRecord(base: MainFileFacts(of: before), written: MainFileFacts(of: whole),
+                                    append: .init(offset: before.count, bytes: lines))
+        func repair(_ file: [UInt8]) -> MainFileRecord.Repair {
+            record.repair(size: file.count) { CRC32.checksum(file[before.count...]) }
+        }
+        #expect(repair(before) == .none, "not begun: the file is the base")
+        #expect(repair(whole) == .none, "complete")
+        #expect(repair(Array(whole.prefix(before.count + 5))) == .truncate(to: before.count), "half written")
+        var zeros = whole
+        for i in before.count..<zeros.count { zeros[i] = 0 }
+        #expect(repair(zeros) == .truncate(to: before.count), "the size reached the disk, the bytes did not")
+        #expect(repair(whole + Array("{}\n".utf8)) == .none, "longer than the append: not ours to cut")
+        #expect(repair(Array(before.prefix(3))) == .none, "shorter than the base: the merge's check says so")
+        #expect(MainFileRecord(base: nil, written: MainFileFacts(of: whole)).repair(size: 3) { 0 } == .none, "no append")
+    }
 }

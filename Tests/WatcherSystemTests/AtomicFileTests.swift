@@ -87,3 +87,24 @@ final class AtomicFileTests: XCTestCase {
         XCTAssertEqual(Set(try FileSystem.listDirectory(tmp.path).map(\.name)), ["main.json", ".other"])
     }
 }
+
+final class AtomicFilePrefixTests: XCTestCase {
+    func testTheNewFileIsThePrefixOfTheOldOneThenTheNewBytes() throws {
+        let tmp = try TemporaryDirectory()
+        defer { try? tmp.remove() }
+        let path = tmp.file("main.json")
+        let old = (0..<(3 << 20) + 17).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 9) }
+        for prefix in [0, 1, 5000, 3 << 20] {
+            try AtomicFile.replace(path, with: old)
+            let source = try FileDescriptor.open(path, O_RDONLY)
+            let rest = Array("tail bytes\n".utf8)
+            let status = try AtomicFile.replace(path, prefix: prefix, of: source, then: rest)
+            let now = try FileSystem.readFile(path)
+            XCTAssertEqual(now, Array(old[..<prefix]) + rest, "prefix \(prefix)")
+            XCTAssertEqual(status.size, Int64(now.count))
+            XCTAssertEqual(status.inode, try FileSystem.lstat(path).inode, "the status of the file now at the name")
+            XCTAssertEqual(try source.readAll(), old, "the old file, still open, is untouched")
+            XCTAssertEqual(try FileSystem.listDirectory(tmp.path).map(\.name), ["main.json"], "no temp left")
+        }
+    }
+}

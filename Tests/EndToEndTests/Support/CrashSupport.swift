@@ -36,22 +36,26 @@ struct CrashPipeline: Sendable, CustomStringConvertible {
     var backoffSeconds = 0.05
     /// `"agentsOnRestart"`: nil (the default, kill) or `adopt`.
     var agentsOnRestart: String? = nil
+    /// jsonl main files (appended in place) instead of object ones; the agent prints lines.
+    var jsonl = false
 
     static let publishing = CrashPipeline()
+    static let publishingLines = CrashPipeline(agentBody: #"jsonl_batch "$start" "$end" | publish "$out""#, jsonl: true)
 
     var itemCount: Int { batches * batchSize }
     var phaseIDs: [String] { (1...phases).map(String.init) }
-    func mainFile(_ phase: String) -> String { "out/phase\(phase).json" }
+    func mainFile(_ phase: String) -> String { "out/phase\(phase).json" + (jsonl ? "l" : "") }
     var batchFileNames: [String] { phaseIDs.flatMap { p in (1...batches).map { "\(p)_batch_\($0).json" } } }
     var itemIDs: [String] { (1...itemCount).map { "i\($0)" } }
 
     var description: String {
-        "\(run): \(phases)x\(batches)x\(batchSize) c\(concurrency) a\(maxAttempts) t\(timeoutSeconds) g\(killGraceSeconds) b\(backoffSeconds) \(agentsOnRestart ?? "kill") \(agentBody) \(validatorArgv ?? [])"
+        "\(run): \(phases)x\(batches)x\(batchSize) c\(concurrency) a\(maxAttempts) t\(timeoutSeconds) g\(killGraceSeconds) b\(backoffSeconds) \(agentsOnRestart ?? "kill") \(agentBody) \(validatorArgv ?? [])\(jsonl ? " jsonl" : "")"
     }
 
     /// Writes the items, `lib.sh`, `agent.sh` and the spec into the sandbox; returns the spec's path.
     func install(in sandbox: Sandbox) throws -> String {
         let phaseSpecs = phaseIDs.map { id -> [String: Any] in
+            if jsonl { return ["id": id, "output": ["file": mainFile(id), "strategy": "jsonl", "idField": "id"]] }
             guard let validatorArgv else { return Fixtures.objectPhase(id, file: mainFile(id)) }
             return Fixtures.objectPhase(id, file: mainFile(id), extra: ["validators": [["argv": validatorArgv, "timeoutSeconds": 900]]])
         }
@@ -495,7 +499,8 @@ func crashInvariantProblems(_ h: CrashHarness) throws -> [String] {
     for phase in p.phaseIDs {
         let path = h.root + "/" + p.mainFile(phase)
         guard FileSystem.exists(path) else { problems.append("\(p.mainFile(phase)) is missing"); continue }
-        let ids = try containerItems(String(decoding: try FileSystem.readFile(path), as: UTF8.self), key: "results", idField: nil)
+        let ids = try containerItems(String(decoding: try FileSystem.readFile(path), as: UTF8.self), key: p.jsonl ? nil : "results",
+                                     idField: p.jsonl ? "id" : nil, jsonl: p.jsonl)
             .map(\.id)
         var seen: [String: Int] = [:]
         for id in ids { seen[id, default: 0] += 1 }
