@@ -2,7 +2,7 @@ import Glibc
 import WatcherCore
 import WatcherSystem
 
-/// The watcher: one thread sleeping in `poll()` on the inotify descriptor, a signalfd and a
+/// The watcher: one thread sleeping in `ppoll()` on the inotify descriptor, a signalfd and a
 /// wake pipe, until the next deadline of the core. It feeds facts to `WatcherState` and
 /// carries out the effects it returns, logging each one durably first.
 public final class Daemon {
@@ -201,7 +201,7 @@ public final class Daemon {
             }
             let ready = try Poller.wait([watcher.fileDescriptor, signals.fileDescriptor, wake.readFD, logWatch.fileDescriptor]
                                             + adoptedAgents.keys + (slurmLogWatch.map { [$0.fileDescriptor] } ?? []),
-                                        timeoutMilliseconds: pollTimeout())
+                                        timeoutNanoseconds: pollTimeout())
             if ready.contains(logWatch.fileDescriptor) {
                 _ = try logWatch.readEvents()
                 try log.checkStillInPlace() // logs/ or the log removed, moved or replaced: stop now
@@ -229,7 +229,8 @@ public final class Daemon {
         }
     }
 
-    func pollTimeout() -> Int32 {
+    /// Nanoseconds until the next deadline (-1: none), for the loop's `ppoll`.
+    func pollTimeout() -> Int64 {
         let now = Daemon.now()
         var deadlines: [Instant] = []
         if stopping == nil, let d = state.nextDeadline() { deadlines.append(d) }
@@ -241,7 +242,7 @@ public final class Daemon {
         if stopping == nil, let d = nextReconcile { deadlines.append(d) }
         deadlines += children.values.compactMap { if case .validator(let j) = $0 { return j.life.nextDeadline }; return nil }
         guard let next = deadlines.min() else { return -1 }
-        return Int32(min(Int(Int32.max), now.milliseconds(until: next)))
+        return now.nanoseconds(until: next)
     }
 
     /// Feeds queued facts to the core and carries out what it returns, until nothing is left.

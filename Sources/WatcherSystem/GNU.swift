@@ -27,6 +27,7 @@ internal enum GNU {
     /// `statfs(path, buf)`: `struct statfs` is not imported; its first member is `f_type`
     /// (a `long` on x86-64 and AArch64), and the struct is 120 bytes there.
     typealias Statfs = @convention(c) (UnsafePointer<CChar>?, UnsafeMutableRawPointer?) -> Int32
+    typealias Ppoll = @convention(c) (UnsafeMutablePointer<pollfd>?, nfds_t, UnsafePointer<timespec>?, UnsafePointer<sigset_t>?) -> Int32
 
     static let strerrordesc_np = load("strerrordesc_np", as: StrerrordescNP.self)
     static let sigabbrev_np = load("sigabbrev_np", as: SigabbrevNP.self)
@@ -40,6 +41,7 @@ internal enum GNU {
     static let pidfd_open = load("pidfd_open", as: PidfdOpen.self)
     static let prctl = load("prctl", as: Prctl.self)
     static let statfs = load("statfs", as: Statfs.self)
+    static let ppoll = load("ppoll", as: Ppoll.self)
     /// `copy_file_range(fd_in, off_in, fd_out, off_out, len, flags)`.
     typealias CopyFileRange = @convention(c) (Int32, UnsafeMutablePointer<Int64>?, Int32, UnsafeMutablePointer<Int64>?, Int, UInt32) -> Int
     static let copy_file_range = load("copy_file_range", as: CopyFileRange.self)

@@ -9,14 +9,22 @@ public enum Poller {
     /// when a signal interrupted the wait (the caller loops; it recomputes its
     /// timeout anyway). A descriptor that is not open throws ``Errno/badFileDescriptor``.
     ///
-    /// - Parameter timeoutMilliseconds: -1 waits forever, 0 does not wait.
+    /// - Parameter timeoutNanoseconds: negative waits forever, 0 does not wait; the wait
+    ///   ends at that many nanoseconds (the kernel's timer, not whole milliseconds).
     ///
-    /// The corresponding C function is `poll`.
-    public static func wait(_ fds: [Int32], timeoutMilliseconds: Int32) throws -> [Int32] {
+    /// The corresponding C function is `ppoll` (`poll` where glibc lacks it, in whole
+    /// milliseconds rounded up).
+    public static func wait(_ fds: [Int32], timeoutNanoseconds: Int64) throws -> [Int32] {
         var entries = fds.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
         do {
-            _ = try valueOrErrno("poll", retryingOnInterrupt: false) {
-                poll(&entries, nfds_t(entries.count), timeoutMilliseconds)
+            _ = try valueOrErrno("ppoll", retryingOnInterrupt: false) {
+                guard let ppoll = GNU.ppoll else {
+                    let ms = timeoutNanoseconds < 0 ? -1 : Int32(clamping: (timeoutNanoseconds + 999_999) / 1_000_000)
+                    return poll(&entries, nfds_t(entries.count), ms)
+                }
+                guard timeoutNanoseconds >= 0 else { return ppoll(&entries, nfds_t(entries.count), nil, nil) }
+                var limit = timespec(tv_sec: Int(timeoutNanoseconds / 1_000_000_000), tv_nsec: Int(timeoutNanoseconds % 1_000_000_000))
+                return ppoll(&entries, nfds_t(entries.count), &limit, nil)
             }
         } catch Errno.interrupted {
             return []
@@ -26,6 +34,11 @@ public enum Poller {
         }
         let ready = Int16(POLLIN | POLLHUP | POLLERR)
         return entries.filter { $0.revents & ready != 0 }.map(\.fd)
+    }
+
+    /// ``wait(_:timeoutNanoseconds:)`` with a timeout in milliseconds: -1 waits forever, 0 does not wait.
+    public static func wait(_ fds: [Int32], timeoutMilliseconds: Int32) throws -> [Int32] {
+        try wait(fds, timeoutNanoseconds: timeoutMilliseconds < 0 ? -1 : Int64(timeoutMilliseconds) * 1_000_000)
     }
 
     /// The `poll` timeout for a deadline on ``Clock/monotonicNanoseconds()``:

@@ -52,6 +52,22 @@ final class PollerTests: XCTestCase {
         }
     }
 
+    func testSubMillisecondTimeout() throws {
+        let pipe = try WakePipe()
+        // ppoll takes the timeout in nanoseconds: 300 µs is not rounded up to a whole millisecond.
+        var shortest = UInt64.max
+        for _ in 0..<20 {
+            let start = Clock.monotonicNanoseconds()
+            XCTAssertEqual(try Poller.wait([pipe.readFD], timeoutNanoseconds: 300_000), [])
+            let waited = Clock.monotonicNanoseconds() - start
+            XCTAssertGreaterThanOrEqual(waited, 300_000, "the wait never ends before its timeout")
+            shortest = min(shortest, waited)
+        }
+        XCTAssertLessThan(shortest, 1_000_000, "the shortest of 20 waits of 300 µs took a whole millisecond: rounded up")
+        pipe.wake()
+        XCTAssertEqual(try Poller.wait([pipe.readFD], timeoutNanoseconds: -1), [pipe.readFD])
+    }
+
     func testTimeoutUntilDeadline() {
         XCTAssertEqual(Poller.timeout(untilMonotonic: nil, now: 5), -1)
         XCTAssertEqual(Poller.timeout(untilMonotonic: 5, now: 5), 0)
