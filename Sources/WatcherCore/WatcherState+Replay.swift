@@ -5,9 +5,8 @@ extension WatcherState {
         switch e.event {
         case EventName.transition:
             guard let id = e.batchID else { return }
-            // One lookup for the usual case (the batch is known): changed in place through `values`.
-            if let at = batches.index(forKey: id) {
-                batches.values[at].apply(e)
+            if batches[id] != nil {
+                batches[id]?.apply(e) // in place
             } else {
                 var b = Batch(id: id, attemptsAllowed: plans[id.run]?.phase(id.phase)?.maxAttempts ?? 3)
                 b.apply(e)

@@ -2,7 +2,7 @@
 /// fact into effects; `apply(_:)` replays a logged event. Neither touches the disk or a clock.
 public struct WatcherState: Equatable, Sendable {
     public internal(set) var plans: [String: RunPlan] = [:]
-    public internal(set) var batches: [BatchID: Batch] = [:]
+    public internal(set) var batches = BatchTable()
     public internal(set) var paused: Set<String> = []
     public internal(set) var completed: Set<String> = []
     /// While true, no agent is started (the daemon holds it during start-up, until the files
@@ -52,7 +52,6 @@ public struct WatcherState: Equatable, Sendable {
         guard old == nil || reshaped else { return [] }
         var added = false
         let ids = plan.batchIDs
-        if isNew { batches.reserveCapacity(batches.count + ids.count) } // grown once, not doubled again and again
         for id in ids where batches[id] == nil {
             batches[id] = Batch(id: id, attemptsAllowed: plan.phase(id.phase)?.maxAttempts ?? 3)
             added = true
