@@ -102,6 +102,13 @@ extension Daemon {
         state.beginReplay() // the scheduling index is built once, after the last record
         let contents = try EventLogReader.fold(layout.eventLog) { r in
             let e = r.event
+            // Most records are transitions, which only the state folds: straight there, not
+            // compared with every name below.
+            if e.event == EventName.transition {
+                state.apply(e)
+                replayObserver?(r)
+                return
+            }
             switch e.event {
             case EventName.controlApplied, EventName.controlRejected:
                 if let source = e.string("source") { answeredControlFiles.insert(source) }

@@ -12,7 +12,6 @@ public struct StatusFold: Sendable {
     var lastMerge: [String: Double] = [:]
     var retries: [String: Int] = [:]
     var outcomes: [BatchID: [StatusReport.AttemptOutcome]] = [:]
-    static let failing: Set<String> = [BatchState.retryWait.rawValue, BatchState.failed.rawValue]
 
     /// Whether `add` folds the records into `state` too; a reader beside the daemon that
     /// folds them (the foreground `run`) gives its state to `report` instead of keeping a second one.
@@ -56,19 +55,27 @@ public struct StatusFold: Sendable {
 
     mutating func timesOf(_ r: EventRecord, _ id: BatchID) {
         let e = r.event
-        let phaseKey = id.run + "\u{0}" + id.phase
-        let t = EventFormatter.seconds(r.ts)
-        if e.to == BatchState.spawning.rawValue {
-            if let t { started[id] = t; firstSpawn[phaseKey] = min(firstSpawn[phaseKey] ?? t, t); firstSpawn[id.run] = min(firstSpawn[id.run] ?? t, t) }
+        guard let to = e.to else { return }
+        // Only `→ spawning` and `→ merged` need the time and the phase's key: the others
+        // (most records of a long log) cost no timestamp parse and no string built.
+        if to == BatchState.spawning.rawValue {
+            if let t = EventFormatter.seconds(r.ts) {
+                let phaseKey = id.run + "\u{0}" + id.phase
+                started[id] = t
+                firstSpawn[phaseKey] = min(firstSpawn[phaseKey] ?? t, t)
+                firstSpawn[id.run] = min(firstSpawn[id.run] ?? t, t)
+            }
             if (e.attempt ?? 1) > 1 { retries[id.run, default: 0] += 1 }
-        }
-        if e.to == BatchState.merged.rawValue, let t0 = started[id], let t1 = t {
-            durations[id.run, default: []].append(t1 - t0)
-            phaseDurations[phaseKey, default: []].append(t1 - t0)
-            lastMerge[phaseKey] = max(lastMerge[phaseKey] ?? t1, t1)
-            lastMerge[id.run] = max(lastMerge[id.run] ?? t1, t1)
-        }
-        if let to = e.to, Self.failing.contains(to), e.from != BatchState.failed.rawValue {
+        } else if to == BatchState.merged.rawValue {
+            // Taken out, not read: a long log's merged batches keep no start time each.
+            if let t0 = started.removeValue(forKey: id), let t1 = EventFormatter.seconds(r.ts) {
+                let phaseKey = id.run + "\u{0}" + id.phase
+                durations[id.run, default: []].append(t1 - t0)
+                phaseDurations[phaseKey, default: []].append(t1 - t0)
+                lastMerge[phaseKey] = max(lastMerge[phaseKey] ?? t1, t1)
+                lastMerge[id.run] = max(lastMerge[id.run] ?? t1, t1)
+            }
+        } else if to == BatchState.retryWait.rawValue || to == BatchState.failed.rawValue, e.from != BatchState.failed.rawValue {
             outcomes[id, default: []].append(StatusReport.AttemptOutcome(
                 attempt: e.attempt ?? 1, reason: e.reason, failureClass: e.string("class"),
                 errors: e.int("errors"), message: e.string("message")))

@@ -5,8 +5,13 @@ extension WatcherState {
         switch e.event {
         case EventName.transition:
             guard let id = e.batchID else { return }
-            if batches[id] == nil { batches[id] = Batch(id: id, attemptsAllowed: plans[id.run]?.phase(id.phase)?.maxAttempts ?? 3) }
-            batches[id]?.apply(e)
+            if batches[id] != nil {
+                batches[id]?.apply(e) // in place
+            } else {
+                var b = Batch(id: id, attemptsAllowed: plans[id.run]?.phase(id.phase)?.maxAttempts ?? 3)
+                b.apply(e)
+                batches[id] = b
+            }
             refresh(id)
             noteOutcome(e)
             if let to = e.to, to == BatchState.pending.rawValue, let run = e.run { completed.remove(run) }
@@ -147,9 +152,10 @@ extension WatcherState {
             else if c != .transient && c != .stopped && c != .validatorFailed { consecutiveCrashes[run] = 0 }
             if c != .transient && c != .stopped { consecutiveTransient[run] = 0 }
         } else if e.to == BatchState.validating.rawValue && e.from == BatchState.running.rawValue {
-            // The agent ran and wrote its output: its command and its service work.
-            consecutiveCrashes[run] = 0
-            consecutiveTransient[run] = 0
+            // The agent ran and wrote its output: its command and its service work. (Read
+            // before written: on a long replay the counts are nearly always 0 already.)
+            if consecutiveCrashes[run] != 0 { consecutiveCrashes[run] = 0 }
+            if consecutiveTransient[run] != 0 { consecutiveTransient[run] = 0 }
         }
     }
 }

@@ -2,7 +2,7 @@
 /// fact into effects; `apply(_:)` replays a logged event. Neither touches the disk or a clock.
 public struct WatcherState: Equatable, Sendable {
     public internal(set) var plans: [String: RunPlan] = [:]
-    public internal(set) var batches: [BatchID: Batch] = [:]
+    public internal(set) var batches = BatchTable()
     public internal(set) var paused: Set<String> = []
     public internal(set) var completed: Set<String> = []
     /// While true, no agent is started (the daemon holds it during start-up, until the files
@@ -41,17 +41,23 @@ public struct WatcherState: Equatable, Sendable {
     /// batches not yet known start `pending`. Returns `run.started` (with `facts`, what fixes
     /// the batches: see `PlanFacts`) the first time.
     public mutating func add(_ plan: RunPlan, facts: [Event.Detail] = []) -> [Effect] {
-        let isNew = plans[plan.run] == nil && !batches.keys.contains { $0.run == plan.run }
-        let reshaped = plans[plan.run].map { $0.batchCount != plan.batchCount || $0.phases.map(\.id) != plan.phases.map(\.id) } ?? false
-        if let old = plans[plan.run], old.budget != plan.budget { budgetOverride.remove(plan.run) }
+        let old = plans[plan.run]
+        let isNew = old == nil && !batches.keys.contains { $0.run == plan.run }
+        let reshaped = old.map { $0.batchCount != plan.batchCount || $0.phases.map(\.id) != plan.phases.map(\.id) } ?? false
+        if let old, old.budget != plan.budget { budgetOverride.remove(plan.run) }
         plans[plan.run] = plan
+        // The same shape as before: every batch of the plan is known and indexed already (the
+        // index does not depend on the settings), so a start or a reload of a long run costs
+        // nothing per batch here.
+        guard old == nil || reshaped else { return [] }
         var added = false
-        for id in plan.batchIDs where batches[id] == nil {
+        let ids = plan.batchIDs
+        for id in ids where batches[id] == nil {
             batches[id] = Batch(id: id, attemptsAllowed: plan.phase(id.phase)?.maxAttempts ?? 3)
             added = true
         }
         if added { completed.remove(plan.run) }
-        if reshaped { rebuildIndex(run: plan.run) } else { for id in plan.batchIDs { refresh(id) } }
+        if reshaped { rebuildIndex(run: plan.run) } else if !indexDeferred { for id in ids { refresh(id) } }
         guard isNew else { return [] }
         return [.log(Event(event: EventName.runStarted, run: plan.run, details: [
             .init("phases", .strings(plan.phases.map(\.id))),
