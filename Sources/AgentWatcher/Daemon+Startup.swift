@@ -36,6 +36,7 @@ extension Daemon {
             if let brokenPath { recovered.append(.init("torn_tail_saved", .string(brokenPath))) }
             try log.append(Event(event: EventName.watcherRecovered, details: recovered))
         }
+        try repairAcceptedChecksums()
         try recoverTurns()
         try startWatching(initial + recoveryEffects)
     }

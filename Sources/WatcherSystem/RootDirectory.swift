@@ -180,10 +180,11 @@ public final class RootDirectory: @unchecked Sendable {
     }
 
     /// Renames `from` to `to` (both beneath the root), failing with ``Errno/exists`` if `to`
-    /// exists, then flushes the destination folder.
+    /// exists, then flushes the destination folder (unless `syncingFolder` is false: the caller
+    /// flushes it once for several renames).
     ///
     /// The corresponding C function is `renameat2(RENAME_NOREPLACE)`, else `linkat` + `unlinkat`.
-    public func renameNoReplace(_ from: String, _ to: String) throws {
+    public func renameNoReplace(_ from: String, _ to: String, syncingFolder: Bool = true) throws {
         let (fromDir, fromName) = try parent(of: from)
         let (toDir, toName) = try parent(of: to)
         let label = "\(from) -> \(to)"
@@ -202,15 +203,15 @@ public final class RootDirectory: @unchecked Sendable {
             _ = try valueOrErrno("linkat", path: label) { linkat(fromDir.rawValue, fromName, toDir.rawValue, toName, 0) }
             _ = try valueOrErrno("unlinkat", path: from) { unlinkat(fromDir.rawValue, fromName, 0) }
         }
-        try toDir.fsync()
+        if syncingFolder { try toDir.fsync() }
     }
 
     /// Creates the new file `path` with `bytes` (`O_CREAT | O_EXCL`: an existing name, even a
-    /// link, fails with ``Errno/exists``), `fsync`ed.
-    public func createNew(_ path: String, with bytes: [UInt8], mode: mode_t = 0o644) throws {
+    /// link, fails with ``Errno/exists``), `fsync`ed unless `durable` is false.
+    public func createNew(_ path: String, with bytes: [UInt8], mode: mode_t = 0o644, durable: Bool = true) throws {
         let fd = try open(path, O_WRONLY | O_CREAT | O_EXCL, mode: mode)
         try fd.writeAll(bytes)
-        try fd.fsync()
+        if durable { try fd.fsync() }
         try fd.close()
     }
 
