@@ -7,9 +7,13 @@ import WatcherSystem
 extension Daemon {
     /// Write-ahead: every `.log` of the list is made durable (one group commit) before any
     /// other effect of the list is carried out.
+    ///
+    /// A list whose records all announce nothing that cannot be redone (``sharesNextSync``) and
+    /// whose effects only read (validation) or log their own write-ahead record (a merge's
+    /// `main.written`) is written without its own `fdatasync`: the next sync carries it.
     func execute(_ effects: [Effect]) throws {
         let events = effects.compactMap { if case .log(let e) = $0 { return e }; return nil }
-        try log.append(events)
+        try log.append(events, sync: !Daemon.sharesNextSync(effects))
         for e in events where e.event == EventName.transition {
             switch e.to {
             case BatchState.validating.rawValue?: FaultInjection.point("claim")
@@ -23,6 +27,7 @@ extension Daemon {
         // repaired at the next start, which archives what it finds.
         let ordered = effects.filter { !$0.isArchive } + effects.filter(\.isArchive)
         var merges: [Merger.Job] = []
+        var accepted: [AcceptedFile] = []
         for effect in ordered {
             if effect.isArchive, !merges.isEmpty { try merge(merges); merges = [] }
             switch effect {
@@ -41,6 +46,8 @@ extension Daemon {
                     try log.append(Event(event: "agent.signal_failed", run: id.run, phase: id.phase, batch: id.index,
                                          reason: "\(error)", details: [.init("pid", .int(Int(pid)))]))
                 }
+            case .archive(let id, let attempt, let path, .accepted(let checksum)):
+                accepted.append(AcceptedFile(id: id, attempt: attempt, path: path, checksum: checksum, reason: "accepted"))
             case .archive(let id, let attempt, let path, let destination):
                 try archive(id, attempt: attempt, path: path, destination: destination)
             case .settleDuplicate(let id, let path, let checksum):
@@ -56,6 +63,26 @@ extension Daemon {
             }
         }
         if !merges.isEmpty { try merge(merges) }
+        try accept(accepted)
+    }
+
+    /// Whether `effects` may be logged without a sync of their own. Lost at a power cut (with
+    /// nothing after them, since every later sync covers them), they are redone by the next start:
+    /// `→ validating` leaves the batch `running` or `pending` with its output there (validated at
+    /// start, or found by the scan as a drop), `→ merging` leaves it `validating` (checked again),
+    /// and `agent.exited` leaves a `running` batch whose agent is gone (its output validated, or
+    /// the attempt failed as `watcher_restart`, as after any crash while the agent ran).
+    static func sharesNextSync(_ effects: [Effect]) -> Bool {
+        effects.allSatisfy { effect in
+            switch effect {
+            case .log(let e):
+                if e.event == EventName.agentExited { return true }
+                return e.event == EventName.transition
+                    && (e.to == BatchState.validating.rawValue || e.to == BatchState.merging.rawValue)
+            case .validate, .merge: return true // validation only reads; a merge logs main.written (synced) before it writes
+            default: return false
+            }
+        }
     }
 
     func spawnAgent(_ id: BatchID, attempt: Int, feedback: ValidationReport?) throws {
@@ -189,7 +216,7 @@ extension Daemon {
         guard root.exists(path) else { return }
         switch destination {
         case .accepted(let checksum):
-            try accept(id, attempt: attempt, path: path, checksum: checksum, reason: "accepted")
+            try accept([AcceptedFile(id: id, attempt: attempt, path: path, checksum: checksum, reason: "accepted")])
         case .rejected(let report):
             let folder = layout.rejected(id.run)
             guard try folderIsOurs(folder, for: path, run: id.run) else { return }
@@ -205,32 +232,56 @@ extension Daemon {
         }
     }
 
-    /// Archives a merged batch file: `<name>.sha256` first, then the file, so a crash between
-    /// the two leaves the file in the outbox and the next start archives it again.
-    func accept(_ id: BatchID, attempt: Int?, path: String, checksum: String, reason: String) throws {
-        let folder = layout.accepted(id.run)
-        guard try folderIsOurs(folder, for: path, run: id.run) else { return }
-        var dest = folder + "/" + id.outputFileName
-        var n = 1
-        func sum(_ dest: String) -> [UInt8] { Array("\(checksum)  \(basename(dest))\n".utf8) }
-        /// A `.sha256` with exactly these bytes and no file beside it: ours, left by a crash
-        /// between the two steps; used again rather than replaced or skipped.
-        func ownSum(_ dest: String) -> Bool {
-            guard let fd = try? root.open(dest + ".sha256", O_RDONLY | O_NONBLOCK), let s = try? fd.stat(),
-                  s.kind == .regular, s.size == Int64(sum(dest).count) else { return false } // anything else is not ours
-            return (try? fd.readAll()) == sum(dest)
-        }
-        while root.exists(dest) || (root.exists(dest + ".sha256") && !ownSum(dest)) {
-            n += 1
-            dest = folder + "/" + id.outputFileName + ".\(n)"
-        }
-        if !root.exists(dest + ".sha256") { try root.createAtomically(dest + ".sha256", with: sum(dest), tempName: AtomicFile.nextTempName(for: "sha256")) }
-        try root.renameNoReplace(path, dest)
-        FaultInjection.point("archive")
-        try log.append(Event(event: EventName.fileArchived, run: id.run, phase: id.phase, batch: id.index,
-                             attempt: attempt, reason: reason,
-                             details: [.init("from", .string(path)), .init("path", .string(dest))]))
+    /// A merged batch file to move into `accepted/` (`reason`: the `file.archived` record's).
+    struct AcceptedFile {
+        var id: BatchID
+        var attempt: Int?
+        var path: String
+        var checksum: String
+        var reason: String
     }
+
+    /// Archives a round's merged batch files: for each, `<name>.sha256` first (`O_EXCL`, no
+    /// fsync of its own: its checksum is in the batch's `merged` record, and the next start
+    /// repairs a missing or torn one, `repairAcceptedChecksums`), then the file (a rename,
+    /// no fsync); then one fsync of each `accepted/` folder, then their `file.archived` records.
+    /// A crash before the fsync leaves a file in the outbox (archived again at the next start)
+    /// or in `accepted/` without its record (the record says where it went, not that it moved).
+    func accept(_ files: [AcceptedFile]) throws {
+        var folders: [String] = []
+        var records: [Event] = []
+        for file in files where root.exists(file.path) {
+            let folder = layout.accepted(file.id.run)
+            guard try folderIsOurs(folder, for: file.path, run: file.id.run) else { continue }
+            var dest = folder + "/" + file.id.outputFileName
+            var n = 1
+            let checksum = file.checksum
+            func sum(_ dest: String) -> [UInt8] { Daemon.checksumLine(checksum, name: basename(dest)) }
+            /// A `.sha256` with exactly these bytes and no file beside it: ours, left by a crash
+            /// between the two steps; used again rather than replaced or skipped.
+            func ownSum(_ dest: String) -> Bool {
+                guard let fd = try? root.open(dest + ".sha256", O_RDONLY | O_NONBLOCK), let s = try? fd.stat(),
+                      s.kind == .regular, s.size == Int64(sum(dest).count) else { return false } // anything else is not ours
+                return (try? fd.readAll()) == sum(dest)
+            }
+            while root.exists(dest) || (root.exists(dest + ".sha256") && !ownSum(dest)) {
+                n += 1
+                dest = folder + "/" + file.id.outputFileName + ".\(n)"
+            }
+            if !root.exists(dest + ".sha256") { try root.createNew(dest + ".sha256", with: sum(dest), durable: false) }
+            try root.renameNoReplace(file.path, dest, syncingFolder: false)
+            FaultInjection.point("archive")
+            if !folders.contains(folder) { folders.append(folder) }
+            records.append(Event(event: EventName.fileArchived, run: file.id.run, phase: file.id.phase, batch: file.id.index,
+                                 attempt: file.attempt, reason: file.reason,
+                                 details: [.init("from", .string(file.path)), .init("path", .string(dest))]))
+        }
+        for folder in folders { try root.openDirectory(folder).fsync() }
+        try log.append(records)
+    }
+
+    /// The line of `<name>.sha256` (the `sha256sum` format).
+    static func checksumLine(_ checksum: String, name: String) -> [UInt8] { Array("\(checksum)  \(name)\n".utf8) }
 
     /// The report beside a rejected file, as a new file: `moveUnique` chose a name whose report
     /// name was free, and a file someone put there since is not replaced.
@@ -256,7 +307,8 @@ extension Daemon {
         if let mergedChecksum, SHA256.hex(bytes) == mergedChecksum {
             // Merged before a crash, archived only now; or the same file dropped twice.
             let already = root.exists(layout.accepted(id.run) + "/" + id.outputFileName)
-            try accept(id, attempt: nil, path: path, checksum: mergedChecksum, reason: already ? "duplicate_of_merged" : "accepted")
+            try accept([AcceptedFile(id: id, attempt: nil, path: path, checksum: mergedChecksum,
+                                     reason: already ? "duplicate_of_merged" : "accepted")])
         } else {
             try rejectFile(path, into: layout.rejected(id.run), run: id.run,
                            reason: "batch \(id) is already merged with other content; the merged items were kept")

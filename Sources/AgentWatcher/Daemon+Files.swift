@@ -36,9 +36,10 @@ extension Daemon {
     /// written: while the batch's own agent runs, its exit or its close decides, not the scan.
     func fileArrived(_ path: String, renamed: Bool, found: Bool = false) throws {
         // Events can repeat (a scan and a close for the same file) and the file may have been
-        // moved on since: only what is still there counts.
-        guard root.exists(path) else { return }
+        // moved on since: only what is still there counts. (A batch output's own lstat below
+        // is that check: one lookup before its claim is logged, not two.)
         let place = layout.place(of: path)
+        if case .outbox = place {} else { guard root.exists(path) else { return } }
         if case .other = place, let link = root.symlinkedComponent(of: path), path.hasPrefix(layout.mailbox + "/"),
            path.dropFirst(layout.mailbox.count + 1).split(separator: "/").count <= 3 {
             // A symbolic link where a folder of the mailbox goes (outbox/, rejected/, a run's folder ...).
@@ -56,15 +57,11 @@ extension Daemon {
             }
             // A link or special file is refused at once; a regular file found by a scan while its
             // agent runs is left to the agent's close or exit.
-            let plain: Bool
-            do {
-                let status = try root.lstat(path)
-                plain = status.kind == .regular && status.linkCount == 1
-            } catch Errno.noSuchFile {
-                return // moved on meanwhile
-            } catch {
-                plain = false // cannot be looked at safely: judged now, and refused by the validation's read
+            let status: FileStatus
+            do { status = try root.lstat(path) } catch {
+                return // nothing there, or not reachable beneath the root without a link: moved on meanwhile
             }
+            let plain = status.kind == .regular && status.linkCount == 1
             if found, plain, let b = state.batch(id), b.agentAlive, b.state == .running || b.state == .spawning { return }
             if !plain { return inputs.append(.outputWritten(id, path: path, renamed: true)) }
             if try archiveIfAlreadyJudged(id, path: path) { return }

@@ -167,4 +167,34 @@ extension Daemon {
         }
         return repaired
     }
+
+    /// A merged file's `accepted/<name>.sha256` is written without an fsync of its own (its
+    /// checksum is in the batch's `merged` record): after a power cut it may be missing, empty
+    /// or short. At start, each one that is missing or not the size of its line is written again
+    /// from the log, when the file beside it still has the checksum its batch was merged with;
+    /// a file that does not is left as it is, and said.
+    func repairAcceptedChecksums() throws {
+        for (run, ctx) in runs.sorted(by: { $0.key < $1.key }) {
+            let folder = layout.accepted(run)
+            guard root.symlinkedComponent(of: folder) == nil, let entries = try root.lstatIfPresent(folder).map({ _ in
+                try root.listDirectory(folder) }) else { continue }
+            let names = Set(entries.map(\.name))
+            for entry in entries where entry.kind == .regular && entry.isUTF8 && !entry.name.hasSuffix(".sha256") {
+                let name = entry.name
+                // `<phase>_batch_<k>.json`, or `.json.<n>` for a later file of the same batch.
+                let base = name.hasSuffix(".json") ? name : String(name[..<(name.lastIndex(of: ".") ?? name.endIndex)])
+                guard let id = BatchID.parseOutputFileName(base, run: run), let merged = state.batch(id)?.mergedChecksum else { continue }
+                let sumPath = folder + "/" + name + ".sha256"
+                let line = Daemon.checksumLine(merged, name: name)
+                if names.contains(name + ".sha256"), try root.lstatIfPresent(sumPath)?.size == Int64(line.count) { continue }
+                guard case .contents(let bytes, _) = SafeFile.readDropped(folder + "/" + name, beneath: root, limit: ctx.spec.maxFileBytes),
+                      SHA256.hex(bytes) == merged else {
+                    Console.error("agent-watcher: \(sumPath) is missing or torn and \(name) is not the file its batch was merged with; left as it is")
+                    continue
+                }
+                try root.replace(sumPath, with: line, tempName: AtomicFile.nextTempName(for: "sha256"))
+                Console.error("agent-watcher: \(sumPath) was missing or torn (a power cut before it reached the disk); written again from the log")
+            }
+        }
+    }
 }

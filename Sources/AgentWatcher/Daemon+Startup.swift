@@ -38,6 +38,7 @@ extension Daemon {
             if !repaired.isEmpty { recovered.append(.init("repaired_main_files", .strings(repaired))) }
             try log.append(Event(event: EventName.watcherRecovered, details: recovered))
         }
+        try repairAcceptedChecksums()
         try recoverTurns()
         try startWatching(initial + recoveryEffects)
     }

@@ -199,9 +199,15 @@ public final class Daemon {
                 beginStop(reason: "completed")
                 continue
             }
-            let ready = try Poller.wait([watcher.fileDescriptor, signals.fileDescriptor, wake.readFD, logWatch.fileDescriptor]
-                                            + adoptedAgents.keys + (slurmLogWatch.map { [$0.fileDescriptor] } ?? []),
-                                        timeoutNanoseconds: pollTimeout())
+            let fds = [watcher.fileDescriptor, signals.fileDescriptor, wake.readFD, logWatch.fileDescriptor]
+                + adoptedAgents.keys + (slurmLogWatch.map { [$0.fileDescriptor] } ?? [])
+            var ready = try Poller.wait(fds, timeoutNanoseconds: log.hasUnsynced ? 0 : pollTimeout())
+            if ready.isEmpty, log.hasUnsynced {
+                // Records that shared a later sync are made durable before the loop sleeps (never
+                // before it reads what is there): an idle daemon leaves nothing unsynced.
+                try log.syncPending()
+                ready = try Poller.wait(fds, timeoutNanoseconds: pollTimeout())
+            }
             if ready.contains(logWatch.fileDescriptor) {
                 _ = try logWatch.readEvents()
                 try log.checkStillInPlace() // logs/ or the log removed, moved or replaced: stop now

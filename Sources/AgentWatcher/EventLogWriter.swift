@@ -14,12 +14,21 @@ public struct EventLogGone: Error, CustomStringConvertible {
 
 /// Appends records to `logs/events.jsonl`: one `write()` per line, then one `fdatasync` for
 /// the whole group before the caller carries out what the records announce.
+///
+/// Write now, sync later: records that announce nothing that cannot be redone (`sync: false`)
+/// are written at once and made durable by the next group that syncs (one `fdatasync` covers
+/// every write before it), or by ``syncPending()``. A record that announces an effect therefore
+/// always makes every record before it durable too.
 public final class EventLogWriter {
     let fd: FileDescriptor
     public let path: String
     public private(set) var nextSeq: UInt64
     /// Called with every record once it is durable (the demo prints from it).
     public var observer: ((EventRecord) -> Void)?
+    /// Records written and not yet made durable (oldest first).
+    private var unsynced: [EventRecord] = []
+    /// Whether records were written that no `fdatasync` has covered yet.
+    public var hasUnsynced: Bool { !unsynced.isEmpty }
 
     public init(path: String, nextSeq: UInt64) throws {
         self.path = path
@@ -28,9 +37,10 @@ public final class EventLogWriter {
         self.nextSeq = nextSeq
     }
 
+    /// Writes `events` (each stamped as it is written); with `sync`, makes them and every
+    /// record written before them durable before it returns.
     @discardableResult
-    public func append(_ events: [Event]) throws -> [EventRecord] {
-        guard !events.isEmpty else { return [] }
+    public func append(_ events: [Event], sync: Bool = true) throws -> [EventRecord] {
         var records: [EventRecord] = []
         records.reserveCapacity(events.count)
         for e in events {
@@ -40,13 +50,22 @@ public final class EventLogWriter {
             nextSeq += 1
             records.append(r)
         }
-        try fd.fdatasync()
-        try checkStillInPlace()
-        if let observer { records.forEach(observer) }
+        unsynced += records
+        if sync { try syncPending() }
         return records
     }
 
     public func append(_ event: Event) throws { try append([event]) }
+
+    /// Makes every record written so far durable (one `fdatasync`), then shows them to the observer.
+    public func syncPending() throws {
+        guard !unsynced.isEmpty else { return }
+        try fd.fdatasync()
+        try checkStillInPlace()
+        let done = unsynced
+        unsynced.removeAll(keepingCapacity: true)
+        if let observer { done.forEach(observer) }
+    }
 
     /// The log written to must still be the file at `path`: one removed (`rm -rf logs/`), moved
     /// or replaced under the daemon is noticed at the next write, and the daemon stops rather

@@ -95,6 +95,10 @@ public final class DirectoryWatcher: @unchecked Sendable {
     /// that the translation can be tested with synthetic events.
     public func process(_ rawEvents: [InotifyEvent]) throws -> [WatchedFileEvent] {
         var events: [WatchedFileEvent] = []
+        // Files closed after writing in this same read: a create among them needs no lstat to
+        // tell a special file (the close is reported, and its consumer looks at the file then).
+        var closed: Set<InotifyEventKey> = []
+        for event in rawEvents where event.mask.contains(.closeWrite) { closed.insert(InotifyEventKey(event)) }
         for event in rawEvents {
             if event.mask.contains(.queueOverflow) {
                 events.append(.overflow)
@@ -130,7 +134,7 @@ public final class DirectoryWatcher: @unchecked Sendable {
                 events.append(.closedWrite(path))
             } else if event.mask.contains(.movedTo) {
                 events.append(.movedIn(path))
-            } else if event.mask.contains(.create), isSpecialFile(path) {
+            } else if event.mask.contains(.create), !closed.contains(InotifyEventKey(event)), isSpecialFile(path) {
                 // A symlink, FIFO, socket or device made in place gets no close event: report it
                 // now, so the consumer can refuse it. A regular file is reported at its close.
                 events.append(.found(path))
@@ -237,5 +241,15 @@ public final class DirectoryWatcher: @unchecked Sendable {
     private func isStillAtItsPath(_ watch: Watch) -> Bool {
         guard let status = try? FileSystem.stat(watch.path) else { return false }
         return status.kind == .directory && status.inode == watch.inode && status.device == watch.device
+    }
+}
+
+/// A watched folder and a name in it, as raw inotify events carry them.
+private struct InotifyEventKey: Hashable {
+    var watch: Int32
+    var name: [UInt8]
+    init(_ event: InotifyEvent) {
+        watch = event.watch
+        name = event.rawName
     }
 }

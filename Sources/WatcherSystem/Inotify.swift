@@ -12,6 +12,8 @@ public final class Inotify: @unchecked Sendable {
 
     /// The size of the read buffer; enough for hundreds of events per `read`.
     public static let bufferSize = 64 * 1024
+    /// The largest event the kernel queues: the header and a name of `NAME_MAX` bytes with its NUL.
+    static let largestEvent = MemoryLayout<inotify_event>.size + Int(NAME_MAX) + 1
 
     /// The corresponding C function is `inotify_init1(IN_NONBLOCK|IN_CLOEXEC)`.
     public init() throws {
@@ -64,6 +66,9 @@ public final class Inotify: @unchecked Sendable {
             }
             if count == 0 { return events }
             events.append(contentsOf: InotifyEvent.parse(UnsafeRawBufferPointer(rebasing: buffer[0..<count])))
+            // Room for another whole event was left: the queue was empty. What comes later makes
+            // the descriptor readable again, so no second read() just to be told EAGAIN.
+            if count <= buffer.count - Inotify.largestEvent { return events }
         }
     }
 

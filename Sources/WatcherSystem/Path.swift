@@ -26,7 +26,7 @@ public enum Path {
     /// Removes trailing slashes, keeping a lone `/`.
     public static func trimmingTrailingSlashes(_ path: String) -> String {
         var result = Substring(path)
-        while result.count > 1 && result.hasSuffix("/") { result = result.dropLast() }
+        while result.utf8.count > 1 && result.utf8.last == UInt8(ascii: "/") { result = result.dropLast() }
         return String(result)
     }
 }

@@ -48,20 +48,42 @@ public final class RootDirectory: @unchecked Sendable {
     /// `path` relative to the root (`""` for the root itself), or ``Errno/crossDevice`` when
     /// it is not beneath it or has a `..` component.
     public func relative(_ path: String) throws -> String {
+        let slash = UInt8(ascii: "/")
         var rest: Substring
-        if path == self.path || path == self.path + "/" {
-            return ""
-        } else if path.hasPrefix("/") {
-            guard path.hasPrefix(self.path + "/") || self.path == "/" else {
-                throw SystemError(operation: "resolve", path: path, errno: .crossDevice)
+        if path.utf8.first == slash {
+            if self.path == "/" {
+                rest = path.dropFirst()
+            } else {
+                let bytes = path.utf8
+                guard bytes.starts(with: self.path.utf8) else { throw SystemError(operation: "resolve", path: path, errno: .crossDevice) }
+                let end = bytes.index(bytes.startIndex, offsetBy: self.path.utf8.count)
+                if end == bytes.endIndex { return "" }
+                guard bytes[end] == slash else { throw SystemError(operation: "resolve", path: path, errno: .crossDevice) }
+                rest = path[bytes.index(after: end)...]
             }
-            rest = path.dropFirst(self.path == "/" ? 1 : self.path.count + 1)
         } else {
             rest = Substring(path)
         }
+        if RootDirectory.isPlainRelative(rest.utf8) { return String(rest) } // the usual case: nothing to drop
         let parts = rest.split(separator: "/").filter { $0 != "." }
         if parts.contains("..") { throw SystemError(operation: "resolve", path: path, errno: .crossDevice) }
         return parts.joined(separator: "/")
+    }
+
+    /// Whether `bytes` is a relative path with no empty, `.` or `..` component (and not empty).
+    private static func isPlainRelative(_ bytes: Substring.UTF8View) -> Bool {
+        var length = 0, dots = 0
+        for byte in bytes {
+            if byte == UInt8(ascii: "/") {
+                if length == 0 || (dots == length && length <= 2) { return false }
+                length = 0
+                dots = 0
+            } else {
+                length += 1
+                if byte == UInt8(ascii: ".") { dots += 1 }
+            }
+        }
+        return length > 0 && !(dots == length && length <= 2)
     }
 
     /// Opens `path` beneath the root; `O_CLOEXEC` and `O_NOFOLLOW` are always added.
@@ -97,11 +119,10 @@ public final class RootDirectory: @unchecked Sendable {
 
     /// The folder holding `path`, opened beneath the root, and the last component's name.
     public func parent(of path: String) throws -> (FileDescriptor, String) {
-        let rel = try relative(path)
+        let rel = try relative(path) // no empty, `.` or `..` component
         guard !rel.isEmpty else { throw SystemError(operation: "resolve", path: path, errno: .isDirectory) }
-        let name = Path.basename(rel)
-        let folder = rel.contains("/") ? Path.parent(rel) : ""
-        return (try openDirectory(folder), name)
+        guard let slash = rel.utf8.lastIndex(of: UInt8(ascii: "/")) else { return (try openDirectory(""), rel) }
+        return (try openDirectory(String(rel[..<slash])), String(rel[rel.utf8.index(after: slash)...]))
     }
 
     /// The status of `path` itself, its folders resolved beneath the root.
@@ -159,10 +180,11 @@ public final class RootDirectory: @unchecked Sendable {
     }
 
     /// Renames `from` to `to` (both beneath the root), failing with ``Errno/exists`` if `to`
-    /// exists, then flushes the destination folder.
+    /// exists, then flushes the destination folder (unless `syncingFolder` is false: the caller
+    /// flushes it once for several renames).
     ///
     /// The corresponding C function is `renameat2(RENAME_NOREPLACE)`, else `linkat` + `unlinkat`.
-    public func renameNoReplace(_ from: String, _ to: String) throws {
+    public func renameNoReplace(_ from: String, _ to: String, syncingFolder: Bool = true) throws {
         let (fromDir, fromName) = try parent(of: from)
         let (toDir, toName) = try parent(of: to)
         let label = "\(from) -> \(to)"
@@ -181,15 +203,15 @@ public final class RootDirectory: @unchecked Sendable {
             _ = try valueOrErrno("linkat", path: label) { linkat(fromDir.rawValue, fromName, toDir.rawValue, toName, 0) }
             _ = try valueOrErrno("unlinkat", path: from) { unlinkat(fromDir.rawValue, fromName, 0) }
         }
-        try toDir.fsync()
+        if syncingFolder { try toDir.fsync() }
     }
 
     /// Creates the new file `path` with `bytes` (`O_CREAT | O_EXCL`: an existing name, even a
-    /// link, fails with ``Errno/exists``), `fsync`ed.
-    public func createNew(_ path: String, with bytes: [UInt8], mode: mode_t = 0o644) throws {
+    /// link, fails with ``Errno/exists``), `fsync`ed unless `durable` is false.
+    public func createNew(_ path: String, with bytes: [UInt8], mode: mode_t = 0o644, durable: Bool = true) throws {
         let fd = try open(path, O_WRONLY | O_CREAT | O_EXCL, mode: mode)
         try fd.writeAll(bytes)
-        try fd.fsync()
+        if durable { try fd.fsync() }
         try fd.close()
     }
 

@@ -67,6 +67,27 @@ private func line(_ seq: UInt64, _ e: Event) -> [UInt8] {
         }
     }
 
+    @Test func recordsWrittenWithoutSyncAreCarriedByTheNextSync() throws {
+        try withTemporaryFolder { dir in
+            let path = dir + "/events.jsonl"
+            let writer = try EventLogWriter(path: path, nextSeq: 1)
+            var observed: [UInt64] = []
+            writer.observer = { observed.append($0.seq) }
+            try writer.append(Array(events.prefix(2)), sync: false)
+            #expect(writer.hasUnsynced)
+            #expect(observed.isEmpty, "the observer sees a record only once it is durable")
+            #expect(try EventLogReader.read(path).records.map(\.seq) == [1, 2], "written at once, in order")
+            try writer.append([events[2]]) // a record that syncs makes every one before it durable
+            #expect(!writer.hasUnsynced)
+            #expect(observed == [1, 2, 3])
+            try writer.append([events[3]], sync: false)
+            try writer.syncPending()
+            #expect(!writer.hasUnsynced)
+            #expect(observed == [1, 2, 3, 4])
+            #expect(try EventLogReader.read(path).records.map(\.event) == events)
+        }
+    }
+
     @Test func aMissingLogIsEmpty() throws {
         try withTemporaryFolder { dir in
             let contents = try EventLogReader.read(dir + "/nope.jsonl")

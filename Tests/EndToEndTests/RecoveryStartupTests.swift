@@ -115,6 +115,41 @@ extension CrashSafety {
             }
         }
 
+        // MARK: Checksums beside accepted files
+
+        /// `accepted/<name>.sha256` is written without an fsync of its own (the checksum is in
+        /// the batch's `merged` record), so a power cut can leave it missing or short. The next
+        /// start writes each such one again from the log; a whole one, and one beside a file that
+        /// is not what its batch merged, are left as they are.
+        @Test("a missing or torn .sha256 beside an accepted file is written again from the log at start")
+        func acceptedChecksumsRepaired() throws {
+            try withCrashHarness("sha256-repair", CrashPipeline.publishing) { h in
+                try h.runToCompletion()
+                let accepted = "mailbox/crash/accepted"
+                let whole = try h.sandbox.read(accepted + "/1_batch_1.json.sha256")
+                let torn2 = try h.sandbox.read(accepted + "/1_batch_2.json.sha256")
+                let merged = try h.records().filter { $0.event == "batch.transition" && $0.phase == "1" && $0.to == "merged" }
+                h.check(merged.count == 4, "\(merged.count) merges of phase 1, expected 4")
+                try FileSystem.unlink(h.sandbox.path(accepted + "/1_batch_2.json.sha256"))  // missing
+                try h.sandbox.write(accepted + "/1_batch_3.json.sha256", "")  // empty (the name reached the disk, not the bytes)
+                try h.sandbox.write(accepted + "/1_batch_4.json.sha256", String(torn2.prefix(10)))  // short
+                try h.sandbox.write(accepted + "/2_batch_1.json", "{}") // not what batch 2/1 merged
+                try FileSystem.unlink(h.sandbox.path(accepted + "/2_batch_1.json.sha256"))
+                let daemon = try h.start()
+                let log = try CrashLogFollower(h.eventLog)
+                let startLine = try log.waitForStart(of: daemon)
+                try log.wait("watcher.recovered", daemon: daemon, within: 20) { $0.count(event: "watcher.recovered", from: startLine) > 0 }
+                try h.stop(daemon)
+                h.check(try h.sandbox.read(accepted + "/1_batch_1.json.sha256") == whole, "a whole .sha256 was changed")
+                for k in 2...4 {
+                    let checksum = try #require(merged.first { $0.batch == k }?["checksum"]?.string)
+                    let line = try h.sandbox.read(accepted + "/1_batch_\(k).json.sha256")
+                    h.check(line == "\(checksum)  1_batch_\(k).json\n", "1_batch_\(k).json.sha256 is \(line.debugDescription)")
+                }
+                h.check(!h.sandbox.exists(accepted + "/2_batch_1.json.sha256"), "a checksum was written for a file its batch did not merge")
+            }
+        }
+
         // MARK: A half-written output at restart
 
         /// Attempt 1's agent writes half its output in place and hangs; the daemon is SIGKILLed.

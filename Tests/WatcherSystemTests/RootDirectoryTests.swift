@@ -23,6 +23,22 @@ final class RootDirectoryTests: XCTestCase {
         try outside.remove()
     }
 
+    func testRelativePaths() throws {
+        let root = try RootDirectory(tmp.path)
+        XCTAssertEqual(try root.relative(tmp.path), "")
+        XCTAssertEqual(try root.relative(tmp.path + "/"), "")
+        XCTAssertEqual(try root.relative(tmp.file("a/b.json")), "a/b.json")
+        XCTAssertEqual(try root.relative("a/b"), "a/b")
+        XCTAssertEqual(try root.relative(tmp.path + "//a/./b/"), "a/b", "empty and . components dropped")
+        XCTAssertEqual(try root.relative("a/.b/..c/..."), "a/.b/..c/...", "names made of dots that are not . or ..")
+        for outsider in [tmp.path + "x/a", "/elsewhere/a", tmp.file("a/../b"), "../a", "a/.."] {
+            XCTAssertThrowsError(try root.relative(outsider), outsider) { XCTAssertTrue(Errno.crossDevice ~= $0, "\($0)") }
+        }
+        try writeFile(tmp.file("real/f"), "x")
+        XCTAssertEqual(try root.lstat(tmp.file("real/f")).size, 1)
+        XCTAssertEqual(try root.lstat("real/f").size, 1)
+    }
+
     func testASymlinkedFolderIsNeverFollowed() throws {
         let root = try RootDirectory(tmp.path)
         XCTAssertThrowsError(try root.open(tmp.file("link/secret"), O_RDONLY)) { XCTAssertTrue(Errno.tooManySymlinks ~= $0, "\($0)") }
