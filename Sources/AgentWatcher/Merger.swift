@@ -56,7 +56,7 @@ struct Merger {
     ///
     /// The usual case costs what the disk costs: while `index` is the file's (same device,
     /// inode, size, mtime), batches that go after every item already there are planned from the
-    /// index alone (``MainFileIndex/appending(_:batchIndex:)``), and the new file is the
+    /// index alone (``MainFileIndex/append(_:batchIndex:)``), and the new file is the
     /// unchanged prefix copied in the kernel, then the new items and the closing bytes; the
     /// file's size and CRC-32 (the `main.written` check) come from the index. Anything else (no
     /// index, a file that is not the one indexed, a batch going in the middle, ids already
@@ -80,19 +80,28 @@ struct Merger {
             return jobs.map { ($0, .mainFileChanged("\(e). Move it away and `resume`; or `\(rebuild)` (it is kept aside)")) }
         }
         let identity = try source.map { MainFileIdentity(try $0.stat()) }
-        var trusted = identity != nil && index?.identity == identity ? index : nil
+        // A main file reached through a symbolic link is read through it but replaced as a name
+        // (as before): never appended through the link, so never trusted.
+        let linked = try source != nil && FileSystem.lstat(mainPath).kind == .symlink
+        // The index, moved out of `index` while it is the file's, so that appending to it does not
+        // copy it (its ids): the index after the round's appends.
+        var current: MainFileIndex?
+        if identity != nil, index?.identity == identity, !linked {
+            current = index
+            index = nil
+        }
         var found: [UInt8]? // the whole file, once read
-        if trusted == nil { found = try source?.readAll() }
-        let facts = trusted?.facts ?? found.map(MainFileFacts.init(of:))
+        if current == nil { found = try source?.readAll() }
+        let facts = current?.facts ?? found.map(MainFileFacts.init(of:))
         if let problem = MainFileRecord.problem(path: mainPath, facts: facts, record: known, rebuild: rebuild) {
             index = nil
             return jobs.map { ($0, .mainFileChanged(problem)) }
         }
-        if trusted == nil, let found {
-            trusted = scanIndex(found, phase: phase, identity: identity)
+        if current == nil, let found, !linked {
+            current = scanIndex(found, phase: phase, identity: identity)
         }
-        var appended: [UInt8] = [] // the new items after the trusted index's insertion point
-        var current = trusted // the index after them
+        let start = current.map { (insertAt: $0.insertAt, closing: $0.closing) } // where the file's tail begins
+        var appended: [UInt8] = [] // the new items written at `start.insertAt`
         var main: [UInt8]? // the whole new file, once a batch needs the full merge
         var changed = false
         var results: [(Job, Result)] = []
@@ -101,17 +110,16 @@ struct Merger {
                 results.append((job, .changed))
                 continue
             }
-            if main == nil, let next = current?.appending(items, batchIndex: job.id.index) {
-                appended += next.bytes
-                current = next.index
+            if main == nil, let block = current?.append(items, batchIndex: job.id.index) {
+                appended += block
                 changed = true
                 results.append((job, .merged(items: items.count, alreadyMerged: false)))
                 continue
             }
             if main == nil {
                 let bytes = try found ?? source.map { try $0.readAll() } ?? []
-                if let trusted, !appended.isEmpty {
-                    main = Array(bytes[..<trusted.insertAt]) + appended + trusted.closing
+                if let start, !appended.isEmpty {
+                    main = Array(bytes[..<start.insertAt]) + appended + start.closing
                 } else {
                     main = bytes
                 }
@@ -128,22 +136,22 @@ struct Merger {
         }
         let hook = FaultInjection.atomicStep
         if !changed {
-            index = trusted
+            index = current
         } else if let main {
             try beforeWrite(MainFileRecord(base: facts, written: MainFileFacts(of: main)))
             let status = try AtomicFile.replace(mainPath, prefix: 0, of: nil, then: main, faultHook: hook)
             index = scanIndex(main, phase: phase, identity: MainFileIdentity(status))
-        } else if let trusted, let current, let source {
+        } else if let start, let current, let source {
             let status: FileStatus
             if phase.output.strategy == .jsonl {
                 // Whole lines at the end, in place: the record says where and what, first.
                 try beforeWrite(MainFileRecord(base: facts, written: current.facts,
-                                               append: .init(offset: trusted.insertAt, bytes: appended)))
-                status = try Merger.append(appended, to: mainPath, at: trusted.insertAt)
+                                               append: .init(offset: start.insertAt, bytes: appended)))
+                status = try Merger.append(appended, to: mainPath, at: start.insertAt)
             } else {
                 try beforeWrite(MainFileRecord(base: facts, written: current.facts))
-                status = try AtomicFile.replace(mainPath, prefix: trusted.insertAt, of: source,
-                                                then: appended + trusted.closing, faultHook: hook)
+                status = try AtomicFile.replace(mainPath, prefix: start.insertAt, of: source,
+                                                then: appended + start.closing, faultHook: hook)
             }
             index = current
             index?.identity = MainFileIdentity(status)

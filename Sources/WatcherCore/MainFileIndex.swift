@@ -82,12 +82,13 @@ public struct MainFileIndex: Equatable, Sendable {
         return index
     }
 
-    /// The bytes to write at `insertAt` for a batch that goes after every item already there,
-    /// and the index after them; nil when the batch is not that usual case (the container is
-    /// empty, one of its ids is present or repeated, an item of a later batch is there): the full
-    /// merge (``MergePlanner/plan(_:)``) decides those. The result is the same bytes as the full
-    /// merge's.
-    public func appending(_ items: [BatchItem], batchIndex: Int) -> (bytes: [UInt8], index: MainFileIndex)? {
+    /// Appends a batch that goes after every item already there: returns the bytes to write at
+    /// `insertAt` and makes this the index after them (in place: a uniquely held index is not
+    /// copied, so the cost is the batch's, not the file's); nil, and the index unchanged, when the
+    /// batch is not that usual case (the container is empty, one of its ids is present or
+    /// repeated, an item of a later batch is there): the full merge (``MergePlanner/plan(_:)``)
+    /// decides those. The bytes are the same as the full merge's.
+    public mutating func append(_ items: [BatchItem], batchIndex: Int) -> [UInt8]? {
         guard hasItems, !items.isEmpty, (highestBatch ?? Int.min) <= batchIndex else { return nil }
         var seen = Set<String>()
         for item in items { guard !ids.contains(item.id), seen.insert(item.id).inserted else { return nil } }
@@ -101,14 +102,13 @@ public struct MainFileIndex: Equatable, Sendable {
             if lineOpen { block.append(JSONByte.newline) }
             for item in items { MergePlanner.appendLine(item, to: &block) }
         }
-        var after = self
-        after.identity = nil
-        after.size += block.count
-        after.insertAt += block.count
-        after.prefixCRC = CRC32.combine(prefixCRC, CRC32.checksum(block), lengthB: block.count)
-        after.ids.formUnion(seen)
-        after.highestBatch = max(highestBatch ?? batchIndex, batchIndex)
-        after.lineOpen = false
-        return (block, after)
+        identity = nil
+        size += block.count
+        insertAt += block.count
+        prefixCRC = CRC32.combine(prefixCRC, CRC32.checksum(block), lengthB: block.count)
+        ids.formUnion(seen)
+        highestBatch = max(highestBatch ?? batchIndex, batchIndex)
+        lineOpen = false
+        return block
     }
 }

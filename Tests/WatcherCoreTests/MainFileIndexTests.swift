@@ -50,32 +50,43 @@ import Testing
         let full = try MergePlanner.plan(MergeRequest(strategy: c.strategy, itemsKey: c.key, idField: c.idField, main: main,
                                                       batchIndex: batch, batchItems: items, batchOf: Self.batchOf))
         guard case .write(let expected, _) = full else { Issue.record("the full merge did not write: \(full)"); return }
-        let appended = try #require(index.appending(items, batchIndex: batch))
-        let written = Array(main[..<index.insertAt]) + appended.bytes + index.closing
+        var after = index
+        let appended = after.append(items, batchIndex: batch)
+        let block = try #require(appended)
+        let written = Array(main[..<index.insertAt]) + block + index.closing
         #expect(String(decoding: written, as: UTF8.self) == String(decoding: expected, as: UTF8.self))
-        #expect(appended.index.facts == MainFileFacts(of: expected))
+        #expect(after.facts == MainFileFacts(of: expected))
         // The index after the append is the index a scan of the new file gives.
         var rescanned = try Self.index(c, expected)
         rescanned.identity = nil
-        #expect(appended.index == rescanned)
+        #expect(after == rescanned)
         // And a second batch on top of the first.
-        let next = try #require(appended.index.appending([BatchItem(id: "S0009", value: c.strategy == .object ? .number(9) : .object([(key: "seed_id", value: .string("S0009"))]))], batchIndex: 9))
-        #expect(next.index.facts.size == expected.count + next.bytes.count)
-        #expect(next.index.highestBatch == 9)
+        let size = after.size
+        let second = after.append([BatchItem(id: "S0009", value: c.strategy == .object ? .number(9) : .object([(key: "seed_id", value: .string("S0009"))]))], batchIndex: 9)
+        let next = try #require(second)
+        #expect(after.facts.size == size + next.count)
+        #expect(after.highestBatch == 9)
     }
 
     @Test func batchesTheIndexCannotPlaceGoToTheFullMerge() throws {
         let c = Self.cases[0]
-        let index = try Self.index(c, Array(c.main.utf8))
+        var index = try Self.index(c, Array(c.main.utf8))
+        let before = index
         #expect(index.highestBatch == 2)
         let present = try Self.items([("S0002", #"{"a": 2}"#)])
-        #expect(index.appending(present, batchIndex: 2) == nil, "an id already there: idempotence and conflicts are the planner's")
-        #expect(index.appending(try Self.items([("S0000", "0")]), batchIndex: 1) == nil, "goes before batch 2's items")
-        #expect(index.appending(try Self.items([("S0005", "5"), ("S0005", "6")]), batchIndex: 5) == nil, "an id twice")
-        #expect(index.appending([], batchIndex: 5) == nil)
-        let empty = try MainFileIndex.scan(Array("{\"t\": {}}".utf8), strategy: .object, itemsKey: "t", idField: nil, batchOf: Self.batchOf)
+        let refused1 = index.append(present, batchIndex: 2)
+        #expect(refused1 == nil, "an id already there: idempotence and conflicts are the planner's")
+        let refused2 = index.append(try Self.items([("S0000", "0")]), batchIndex: 1)
+        #expect(refused2 == nil, "goes before batch 2's items")
+        let refused3 = index.append(try Self.items([("S0005", "5"), ("S0005", "6")]), batchIndex: 5)
+        #expect(refused3 == nil, "an id twice")
+        let refused4 = index.append([], batchIndex: 5)
+        #expect(refused4 == nil)
+        #expect(index == before, "a refused batch changes nothing")
+        var empty = try MainFileIndex.scan(Array("{\"t\": {}}".utf8), strategy: .object, itemsKey: "t", idField: nil, batchOf: Self.batchOf)
         #expect(!empty.hasItems)
-        #expect(empty.appending(try Self.items([("S0005", "5")]), batchIndex: 5) == nil, "the first items of a container")
+        let refused5 = empty.append(try Self.items([("S0005", "5")]), batchIndex: 5)
+        #expect(refused5 == nil, "the first items of a container")
     }
 
     @Test func aFileTheFullMergeCannotReadHasNoIndex() {
