@@ -90,26 +90,33 @@ struct RecoveryScenario {
             (files just written). Peak memory: VmHWM of the daemon after that record.
             """)
         let rp = median(replay.map(\.toStarted)), sc = median(scan.map(\.scan))
-        if replayTimedOut || (rp ?? 0) >= 2 {
+        let hwm = median(replay.map { Double($0.hwmKB) * 1024 })
+        s.notes.append("""
+            No checkpoint of the folded state is written yet (issue 11 allows one, verified against the log): \
+            every start above is the full replay, so the checkpointed start and the full one are the same row.
+            """)
+        if replayTimedOut || (rp ?? 0) >= 1 {
             s.notes.append("""
-                What limits the replay (perf of a replay with the log streamed, decoded member by member, \
-                slicing-by-8 CRC-32 and the scheduling index built once): no single part. Hashing `BatchID` (two \
-                strings and an index) for the dictionary lookups every record makes (the batch itself, its \
-                dependant, the progress fold's start times) ≈ 15%, copies (memmove) ≈ 7%, the CRC ≈ 5%, the member \
-                reader and the string parser ≈ 10%, retain/release ≈ 6%. Peak memory is the folded state: about \
-                1.5 KiB per batch (the `Batch` value with its optional paths, checksums and report, its `BatchID` key \
-                and the dictionary's slack) for 142,857 batches. Next steps: batches kept in an array per run indexed \
-                by phase position and batch number instead of a dictionary keyed by strings, and a checkpoint of the \
-                folded state beside the log so a start replays only the records after it.
+                What limits the replay (perf of a replay with the batches in `BatchTable`, per-run arrays, and \
+                the compact `Batch`): decoding the lines ≈ 41% (the member reader, the string and number \
+                parsers, a `String` for each `ts`, path and checksum), folding the transitions into the state \
+                ≈ 18%, the foreground `run`'s progress fold ≈ 10%, the CRC-32 ≈ 10%, freeing the records ≈ 4%, \
+                the run's batches made from `run.started` ≈ 4%, the scheduling index built at the end ≈ 4%. \
+                Peak memory is the folded state (about 100 bytes a batch, its merged checksum a 64-byte \
+                string) and the spec's items. Next step: a checkpoint of the folded state beside the log, \
+                verified against it, so a start decodes only the records after it.
                 """)
         }
         if replayTimedOut && replay.isEmpty {
-            s.bars.append(.init(scenario: "5", bar: "replay of a \(lines)-line event log under 2 s",
+            s.bars.append(.init(scenario: "5", bar: "full replay of a \(lines)-line event log (no checkpoint) under 2 s",
                                 measured: "not done after \(fmt(limit, 0)) s (killed)", met: false))
         } else {
-            s.bars.append(.init(scenario: "5", bar: "replay of a \(lines)-line event log under 2 s",
-                                measured: "\(fmtS(rp)), peak memory \(fmtBytes(Double(median(replay.map { Double($0.hwmKB) }) ?? 0) * 1024))",
-                                met: rp.map { $0 < 2 }))
+            let measured = "\(fmtS(rp)), peak memory \(fmtBytes(hwm ?? 0))"
+            s.bars.append(.init(scenario: "5", bar: "replay of a \(lines)-line event log under 1 s with peak memory under 100 MiB (a verified checkpoint allowed)",
+                                measured: measured + " (no checkpoint: the full replay)",
+                                met: rp.flatMap { t in hwm.map { t < 1 && $0 < 100 * 1024 * 1024 } }))
+            s.bars.append(.init(scenario: "5", bar: "full replay of a \(lines)-line event log (no checkpoint) under 2 s",
+                                measured: measured, met: rp.map { $0 < 2 }))
         }
         s.bars.append(.init(scenario: "5", bar: "rescan of a mailbox of \(files) files under 2 s",
                             measured: "\(fmtS(sc)) (exec → handled \(fmtS(median(scan.map(\.toScanned))))), peak memory \(fmtBytes(Double(median(scan.map { Double($0.hwmKB) }) ?? 0) * 1024))",
